@@ -1,0 +1,31 @@
+# `make app` runs the app, `make test` runs the whole suite; both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: app test test-fast bench pretrained clean-venv
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -r requirements.txt
+	touch $@
+
+app: $(VENV)/.installed
+	@echo "Starting the playground at http://127.0.0.1:$(PORT)"
+	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/toy_speed.py
+	$(BIN)/python bench/toy_quality.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Reusable UI pieces for the pages (Streamlit-side only)."""

@@ -1,0 +1,95 @@
+"""Config dataclass <-> widgets and URL: one widget per field, keyed by the field's name.
+
+Widget keys are `<prefix><field>`; the URL holds the fields that differ from the defaults. On a page's
+first run the URL (if any) seeds the widgets, so a shared link reproduces a setup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+import streamlit as st
+
+from playground.configs import choices, from_dict, from_query, to_dict, to_query
+from playground.errors import PlaygroundError
+
+
+def _meta(cls: type, name: str) -> dict:
+    return {f.name: f for f in dataclasses.fields(cls)}[name].metadata
+
+
+def label(cls: type, name: str) -> str:
+    return _meta(cls, name).get("label") or name.replace("_", " ")
+
+
+def seed_state(cls: type, cfg: Any, prefix: str, force: bool = False) -> None:
+    """Put `cfg`'s values into the widgets' session-state keys (before the widgets are drawn)."""
+    for k, v in to_dict(cfg).items():
+        key = prefix + k
+        if force or key not in st.session_state:
+            st.session_state[key] = v
+
+
+def seed_from_url(cls: type, prefix: str, flag: str) -> list[str]:
+    """Once per session: seed widgets from the URL's query parameters; returns problems to show."""
+    if st.session_state.get(flag):
+        return []
+    st.session_state[flag] = True
+    cfg, problems = from_query(cls, dict(st.query_params))
+    if hasattr(cfg, "resolved"):
+        cfg = cfg.resolved()
+    seed_state(cls, cfg, prefix, force=True)
+    return problems
+
+
+def widget(cls: type, name: str, prefix: str, container: Any = st, **kwargs: Any) -> Any:
+    """Draw the widget for one field; its value lives in st.session_state[prefix + name]."""
+    meta = _meta(cls, name)
+    key = prefix + name
+    help_text = meta.get("help")
+    opts = choices(cls, name)
+    hints = typing.get_type_hints(cls)
+    t = hints[name]
+    lab = kwargs.pop("label", None) or label(cls, name)
+    if opts is not None:
+        fmt = kwargs.pop("format_func", lambda v: str(v).replace("_", " "))
+        return container.selectbox(lab, opts, key=key, help=help_text, format_func=fmt, **kwargs)
+    if t is bool:
+        return container.checkbox(lab, key=key, help=help_text, **kwargs)
+    if t is str:
+        return container.text_input(lab, key=key, help=help_text, **kwargs)
+    lo, hi = meta.get("lo"), meta.get("hi")
+    is_int = t is int or t == (int | None)
+    if meta.get("log"):
+        # learning rates: a log-spaced select slider reads better than a linear one
+        grid = sorted({float(f"{m * 10.0**e:.0e}") for e in range(-6, 1) for m in (1, 2, 5)}
+                      | {float(st.session_state.get(key, 1e-4) or 1e-4)})
+        grid = [g for g in grid if (lo is None or g >= lo) and (hi is None or g <= hi)]
+        return container.select_slider(lab, options=grid, key=key, help=help_text,
+                                       format_func=lambda v: f"{v:.0e}" if v < 1e-2 else f"{v:g}", **kwargs)
+    step = kwargs.pop("step", 1 if is_int else None)
+    return container.number_input(lab, min_value=lo if not is_int or lo is None else int(lo),
+                                  max_value=hi if not is_int or hi is None else int(hi), step=step, key=key,
+                                  help=help_text, **kwargs)
+
+
+def config_from_state(cls: type, prefix: str, base: Any) -> tuple[Any, str | None]:
+    """The config the widgets describe (fields without a widget keep `base`'s values), or an error."""
+    data = to_dict(base)
+    for k in data:
+        if prefix + k in st.session_state:
+            data[k] = st.session_state[prefix + k]
+    try:
+        return from_dict(cls, data), None
+    except PlaygroundError as e:
+        return base, str(e)
+
+
+def sync_url(cfg: Any) -> None:
+    """Mirror the config in the URL (only fields that differ from the defaults)."""
+    want = to_query(cfg)
+    have = {k: st.query_params[k] for k in st.query_params}
+    if want != have:
+        st.query_params.from_dict(want)

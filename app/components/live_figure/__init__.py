@@ -1,0 +1,45 @@
+"""A Plotly figure that lives in the browser and is updated in place (Plotly.react), never remounted.
+
+Stock `st.plotly_chart` remounts on every data change in Streamlit 1.67 (its identity hashes the figure),
+which flickers and drops zoom. This is a Components-v1 iframe with a stable key: each script or fragment
+run sends new figure specs as arguments and the page's JS reacts them into the same Plotly divs.
+Plotly.js itself is copied next to our two small files from the installed plotly package (never
+downloaded, never committed).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import streamlit.components.v1 as components
+
+FRONTEND = Path(__file__).parent / "frontend"
+
+
+def _ensure_plotly_js() -> None:
+    dst = FRONTEND / "plotly.min.js"
+    if dst.exists():
+        return
+    import plotly
+
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    tmp = dst.with_suffix(".tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+
+
+def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str, height: int = 560,
+                frame: int = 0, draw: bool = False, draw_points: list | None = None, draw_epoch: int = 0,
+                widths: list[float] | None = None) -> Any:
+    """Show `figures` (name -> Plotly spec) in `columns` (lists of names stacked top to bottom).
+
+    With `draw=True`, clicks on the first figure's plot area add points; the return value is then
+    {"points": [[x, y], ...], "nonce": n, "epoch": draw_epoch} once the user has clicked, else None; a new
+    `draw_epoch` replaces the browser's drawing with `draw_points`.
+    """
+    _ensure_plotly_js()
+    component = components.declare_component("live_figure", path=str(FRONTEND))
+    return component(figures=figures, columns=columns, height=height, frame=frame, draw=draw,
+                     draw_points=draw_points or [], draw_epoch=draw_epoch, widths=widths or [], key=key, default=None)

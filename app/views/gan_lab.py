@@ -1,0 +1,261 @@
+"""GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
+
+from components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget  # noqa: E402
+from components.live_figure import live_figure  # noqa: E402
+
+from playground.configs import from_json, to_json  # noqa: E402
+from playground.errors import PlaygroundError  # noqa: E402
+from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
+from playground.toy.lab import LabSession  # noqa: E402
+from playground.toy.plots import lab_figures  # noqa: E402
+from playground.toy.presets import PRESETS  # noqa: E402
+from playground.toy.runner import BackgroundTrainer  # noqa: E402
+from playground.toy.userdata import load_points_csv, points_to_csv  # noqa: E402
+
+P = "toy_"          # widget-key prefix of ToyConfig fields
+SS = st.session_state
+SPEEDS = {"1 step/s": 1.0, "10 steps/s": 10.0, "100 steps/s": 100.0, "1000 steps/s": 1000.0, "max": None}
+
+url_problems = seed_from_url(ToyConfig, P, "toy_url_seeded")
+seed_state(ToyConfig, ToyConfig().resolved(), P)
+SS.setdefault("toy_points", None)
+SS.setdefault("toy_draw_epoch", 0)
+SS.setdefault("toy_frame", 0)
+
+
+def _apply_config(cfg: ToyConfig) -> None:
+    seed_state(ToyConfig, cfg.resolved(), P, force=True)
+
+
+def _on_dist_change() -> None:
+    d = TARGET_DEFAULTS[SS[P + "dist"]]
+    for k in ("n_modes", "radius", "std"):
+        SS[P + k] = d[k]
+    if SS[P + "dist"] in DISTS_1D:
+        SS[P + "noise_dim"] = 1
+
+
+def _on_preset() -> None:
+    name = SS["toy_preset"]
+    if name in PRESETS:
+        _apply_config(PRESETS[name].config())
+        SS["toy_notice"] = f"Preset loaded: {PRESETS[name].title}"
+
+
+def _new_session(cfg: ToyConfig) -> None:
+    old = SS.get("toy_runner")
+    if old is not None:
+        old.stop()
+    lab = LabSession(cfg, SS["toy_points"] if cfg.dist == "custom" else None)
+    SS["toy_lab"] = lab
+    SS["toy_runner"] = BackgroundTrainer(lab)
+
+
+# ---------------------------------------------------------------- sidebar: settings
+with st.sidebar:
+    st.selectbox("Lesson preset", list(PRESETS), key="toy_preset", format_func=lambda k: PRESETS[k].title,
+                 on_change=_on_preset, help="Reproduces a classic lesson in one click")
+    st.caption(PRESETS[SS["toy_preset"]].lesson)
+    st.subheader("Data")
+    widget(ToyConfig, "dist", P, on_change=_on_dist_change, label="target")
+    dist = SS[P + "dist"]
+    if dist == "mixture1d":
+        widget(ToyConfig, "formula", P, label="mixture formula")
+    elif dist != "custom":
+        c1, c2, c3 = st.columns(3)
+        widget(ToyConfig, "n_modes", P, c1, label="modes")
+        widget(ToyConfig, "radius", P, c2, step=0.1, format="%.2f")
+        widget(ToyConfig, "std", P, c3, step=0.01, format="%.3f")
+    with st.expander("Your own data (CSV or drawing)", expanded=dist == "custom"):
+        up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key="toy_upload")
+        if up is not None and SS.get("toy_upload_id") != up.file_id:
+            SS["toy_upload_id"] = up.file_id
+            try:
+                SS["toy_points"] = load_points_csv(up.getvalue())
+                SS[P + "dist"] = "custom"
+                SS["toy_notice"] = f"Loaded {len(SS['toy_points'])} points from {up.name}."
+                st.rerun()
+            except PlaygroundError as e:
+                st.error(f"{up.name}: {e}")
+        st.toggle("Draw points on the plot", key="toy_draw",
+                  help="Click on the plot to add points; shift-click adds a small cloud")
+        if SS.get("toy_draw"):
+            drawn = SS.get("toy_drawn") or []
+            st.caption(f"{len(drawn)} points drawn")
+            b1, b2 = st.columns(2)
+            if b1.button("Train on drawing", disabled=len(drawn) < 2):
+                SS["toy_points"] = np.asarray(drawn, dtype=np.float64)
+                SS[P + "dist"] = "custom"
+                SS["toy_draw"] = False
+                st.rerun()
+            if b2.button("Clear drawing"):
+                SS["toy_drawn"] = []
+                SS["toy_draw_epoch"] += 1
+        if SS["toy_points"] is not None:
+            st.caption(f"Current custom data: {len(SS['toy_points'])} points.")
+    st.subheader("Objective")
+    widget(ToyConfig, "loss", P)
+    loss = SS[P + "loss"]
+    if loss == "wgan_gp":
+        widget(ToyConfig, "gp_weight", P, label="gradient penalty λ", step=1.0)
+    if loss == "wgan":
+        widget(ToyConfig, "clip", P, label="weight clip", step=0.005, format="%.4f")
+    widget(ToyConfig, "r1", P, label="R1 penalty γ", step=0.1)
+    widget(ToyConfig, "spectral_norm", P, label="spectral norm on D (resets)")
+    st.subheader("Optimisation")
+    c1, c2 = st.columns(2)
+    widget(ToyConfig, "d_opt", P, c1, label="D optimiser")
+    widget(ToyConfig, "g_opt", P, c2, label="G optimiser")
+    widget(ToyConfig, "d_lr", P, label="D learning rate")
+    widget(ToyConfig, "g_lr", P, label="G learning rate")
+    c1, c2, c3 = st.columns(3)
+    widget(ToyConfig, "d_steps", P, c1, label="D steps")
+    widget(ToyConfig, "g_steps", P, c2, label="G steps")
+    widget(ToyConfig, "batch_size", P, c3, label="batch")
+    widget(ToyConfig, "beta1", P, label="Adam β1 / momentum", step=0.05)
+    with st.expander("Networks and noise (changes reset training)"):
+        c1, c2 = st.columns(2)
+        widget(ToyConfig, "g_layers", P, c1, label="G layers")
+        widget(ToyConfig, "g_width", P, c2, label="G width", step=8)
+        widget(ToyConfig, "d_layers", P, c1, label="D layers")
+        widget(ToyConfig, "d_width", P, c2, label="D width", step=8)
+        widget(ToyConfig, "activation", P)
+        widget(ToyConfig, "noise_dim", P, c1, label="noise dim")
+        widget(ToyConfig, "noise", P, c2, label="noise")
+        widget(ToyConfig, "init_offset", P, label="initial offset of G", step=0.5)
+        widget(ToyConfig, "eval_samples", P, label="samples per evaluation", step=500)
+    widget(ToyConfig, "seed", P)
+
+# ---------------------------------------------------------------- config -> session
+for p in url_problems:
+    st.warning(f"Ignored a bad URL setting: {p}")
+base = SS["toy_lab"].cfg if "toy_lab" in SS else ToyConfig().resolved()
+cfg, cfg_error = config_from_state(ToyConfig, P, base)
+if cfg_error:
+    st.error(f"Invalid setting: {cfg_error}. The previous settings are kept.")
+
+if cfg.dist == "custom" and SS["toy_points"] is None:
+    st.info("Target 'custom' needs data: upload a CSV of x,y columns or draw points (sidebar). "
+            "Showing the previous target meanwhile.")
+    cfg = base
+try:
+    if "toy_lab" not in SS:
+        _new_session(cfg)
+    else:
+        lab: LabSession = SS["toy_lab"]
+        reset_fields = lab.gan.needs_reset(cfg)
+        if cfg.dist == "custom" and SS.get("toy_points_used") is not SS["toy_points"]:
+            reset_fields = reset_fields | {"data"}
+        if reset_fields:
+            was_playing = SS["toy_runner"].playing
+            _new_session(cfg)
+            st.toast(f"Training reset: changed {', '.join(sorted(reset_fields))}.")
+            if was_playing:
+                SS["toy_runner"].play()
+        elif lab.cfg != cfg.resolved():
+            with lab.lock:
+                lab.gan.apply(cfg)
+    SS["toy_points_used"] = SS["toy_points"] if cfg.dist == "custom" else None
+except PlaygroundError as e:
+    st.error(f"Cannot use these settings: {e}")
+    if "toy_lab" not in SS:
+        _new_session(ToyConfig())
+
+lab = SS["toy_lab"]
+runner: BackgroundTrainer = SS["toy_runner"]
+sync_url(lab.cfg.compact())
+if "toy_notice" in SS:
+    st.toast(SS.pop("toy_notice"))
+
+# ---------------------------------------------------------------- controls
+st.title("GAN lab")
+cols = st.columns([1.1, 1, 1, 1, 1, 1.6, 2.4])
+if runner.playing:
+    if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", use_container_width=True):
+        runner.pause()
+        st.rerun()
+else:
+    if cols[0].button("Play", key="toy_play", type="primary", icon=":material/play_arrow:",
+                      use_container_width=True):
+        runner.play()
+        st.rerun()
+for col, which, text in ((cols[1], "d", "Step D"), (cols[2], "g", "Step G"), (cols[3], "both", "Step")):
+    if col.button(text, key=f"toy_step_{which}", use_container_width=True,
+                  help={"d": "one discriminator update", "g": "one generator update",
+                        "both": "one full iteration"}[which]):
+        runner.pause()
+        with lab.lock:
+            lab.gan.single_step(which)
+        lab.evaluate_now()
+if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", use_container_width=True, help="new networks from the seed"):
+    _new_session(lab.cfg)
+    st.rerun()
+speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed", label_visibility="collapsed")
+runner.max_rate = SPEEDS[speed]
+show_opts = cols[6].pills("show", ["heatmap", "arrows", "manifold", "real", "generated"],
+                          selection_mode="multi", default=["heatmap", "arrows", "real", "generated"],
+                          key="toy_show", label_visibility="collapsed")
+show = {"heatmap": "heatmap" in show_opts, "arrows": "arrows" in show_opts, "manifold": "manifold" in show_opts,
+        "real": "real" in show_opts, "fake": "generated" in show_opts}
+
+
+# ---------------------------------------------------------------- the live view
+@st.fragment(run_every=0.1 if runner.playing else None)
+def live_view() -> None:
+    runner.touch()
+    if runner.error:
+        st.error(runner.error)
+    if lab.metrics[-1]["step"] + 100 <= lab.gan.step or (not runner.playing and lab.metrics[-1]["step"] != lab.gan.step):
+        lab.evaluate_now()
+    snap = lab.snapshot(show_arrows=show["arrows"], show_manifold=show["manifold"])
+    SS["toy_frame"] += 1
+    figs = lab_figures(snap, show)
+    value = live_figure(figs, [["field"], ["losses", "metrics"]], widths=[3, 2], key="toy_live", height=560,
+                        frame=SS["toy_frame"], draw=bool(SS.get("toy_draw")),
+                        draw_points=SS.get("toy_drawn") or [], draw_epoch=SS["toy_draw_epoch"])
+    if isinstance(value, dict) and value.get("epoch") == SS["toy_draw_epoch"]:
+        SS["toy_drawn"] = value.get("points") or []
+    m = lab.metrics[-1]
+    mc = st.columns(6)
+    mc[0].metric("step", f"{snap['step']:,}")
+    rate = runner.iterations / runner.train_seconds if runner.train_seconds > 0 else 0.0
+    mc[1].metric("steps / s", f"{rate:,.0f}" if runner.playing else "paused")
+    if "modes_covered" in m:
+        mc[2].metric("modes covered", f"{m['modes_covered']} / {m['n_modes']}")
+        mc[3].metric("high quality", f"{m['high_quality_frac']:.1%}")
+        mc[4].metric("mode KL", "–" if m["mode_kl"] is None else f"{m['mode_kl']:.3f}")
+    if "js" in m:
+        mc[5].metric("JS (nats)", f"{m['js']:.3f}", help=f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
+                     "estimated on a grid from fresh samples")
+
+
+live_view()
+
+# ---------------------------------------------------------------- import / export
+with st.expander("Share, save and load"):
+    st.caption("The URL already holds this configuration: copy it to share the setup. "
+               "Download the figure as PNG with the camera icon above the plot.")
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Config (JSON)", to_json(lab.cfg), file_name="gan_lab_config.json",
+                       mime="application/json")
+    samples = lab.gan.sample(lab.cfg.eval_samples, seed=0)
+    c2.download_button("Current samples (CSV)", points_to_csv(samples), file_name="gan_lab_samples.csv",
+                       mime="text/csv")
+    cfg_file = c3.file_uploader("Load a config (JSON)", type=["json"], key="toy_cfg_upload")
+    if cfg_file is not None and SS.get("toy_cfg_upload_id") != cfg_file.file_id:
+        SS["toy_cfg_upload_id"] = cfg_file.file_id
+        try:
+            if cfg_file.size > 100_000:
+                raise PlaygroundError(f"{cfg_file.size} bytes is too large for a config (limit 100 kB)")
+            _apply_config(from_json(ToyConfig, cfg_file.getvalue()))
+            st.rerun()
+        except PlaygroundError as e:
+            st.error(f"{cfg_file.name}: {e}")

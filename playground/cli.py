@@ -1,0 +1,73 @@
+"""`python -m playground <area> <command> ...`: every area registers its subcommands here.
+
+Every command can print one JSON object (`--json`); user mistakes print one line `error: ...` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+from playground.errors import PlaygroundError
+
+# Modules exposing `register(subparsers)`; each adds its own top-level commands.
+AREAS = [
+    "playground.toy.cli",
+]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage dump, no traceback) and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"error: {self.prog}: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def emit(result: dict[str, Any], as_json: bool) -> None:
+    """Print a command's result: one JSON object, or `key: value` lines for people."""
+    if as_json:
+        print(json.dumps(result, default=_json_default))
+        return
+    for k, v in result.items():
+        if k == "config":
+            continue
+        print(f"{k}: {v}")
+
+
+def _json_default(o: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m playground", description=__doc__)
+    sub = parser.add_subparsers(dest="area", required=True, metavar="<command>")
+    for name in AREAS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except PlaygroundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)

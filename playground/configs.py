@@ -1,0 +1,211 @@
+"""One config dataclass drives CLI flags, widgets, saved JSON and URL query parameters.
+
+A field's `metadata` (built with `spec`) carries its help text, numeric bounds and whether it can change
+while training runs. Everything here is generic over flat dataclasses of bool/int/float/str/Literal fields.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import types
+import typing
+from typing import Any, Literal, get_args, get_origin
+
+from playground.errors import PlaygroundError
+
+
+def spec(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
+         live: bool = False, log: bool = False, label: str | None = None) -> Any:
+    """A dataclass field with the metadata the CLI, widgets and validation read."""
+    return dataclasses.field(default=default, metadata={
+        "help": help, "lo": lo, "hi": hi, "live": live, "log": log, "label": label})
+
+
+def _field_type(cls: type, f: dataclasses.Field) -> Any:
+    return typing.get_type_hints(cls, include_extras=False)[f.name]
+
+
+def choices(cls: type, name: str) -> tuple | None:
+    """The allowed values of a Literal field, else None."""
+    t, _ = _optional(typing.get_type_hints(cls)[name])
+    return get_args(t) if get_origin(t) is Literal else None
+
+
+def _optional(t: Any) -> tuple[Any, bool]:
+    """(inner type, True) for `X | None`, else (t, False)."""
+    args = get_args(t)
+    if get_origin(t) in (typing.Union, types.UnionType) and type(None) in args:
+        inner = [a for a in args if a is not type(None)]
+        return inner[0], True
+    return t, False
+
+
+def _base_type(t: Any) -> type:
+    t, _ = _optional(t)
+    if get_origin(t) is Literal:
+        return type(get_args(t)[0])
+    return t
+
+
+def coerce(cls: type, name: str, value: Any) -> Any:
+    """Convert `value` (possibly a string from a flag or URL) to the field's type, or raise PlaygroundError."""
+    f = {f.name: f for f in dataclasses.fields(cls)}[name]
+    t, optional = _optional(_field_type(cls, f))
+    if optional and (value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "default"))):
+        return None
+    allowed = get_args(t) if get_origin(t) is Literal else None
+    base = _base_type(t)
+    try:
+        if base is bool:
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    value = True
+                elif low in ("0", "false", "no", "off"):
+                    value = False
+                else:
+                    raise ValueError(value)
+            value = bool(value)
+        elif base is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            if isinstance(value, bool):
+                raise ValueError(value)
+            value = int(value) if not isinstance(value, str) else int(float(value)) if "." in value else int(value)
+        elif base is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(value)
+        elif base is str:
+            value = str(value)
+    except (TypeError, ValueError):
+        raise PlaygroundError(f"{name}: expected {base.__name__}, got {value!r}") from None
+    if allowed is not None and value not in allowed:
+        raise PlaygroundError(f"{name}: {value!r} is not one of {', '.join(map(str, allowed))}")
+    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    if isinstance(value, str):
+        if len(value) > 2000:
+            raise PlaygroundError(f"{name}: value too long ({len(value)} characters)")
+        return value
+    if lo is not None and value < lo:
+        raise PlaygroundError(f"{name}: {value} is below the minimum {lo}")
+    if hi is not None and value > hi:
+        raise PlaygroundError(f"{name}: {value} is above the maximum {hi}")
+    return value
+
+
+def to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls: type, data: dict, *, strict: bool = True) -> Any:
+    """Build and validate a config from a mapping; unknown keys are an error when `strict`."""
+    if not isinstance(data, dict):
+        raise PlaygroundError(f"expected a JSON object with {cls.__name__} fields, got {type(data).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown and strict:
+        raise PlaygroundError(f"unknown setting(s): {', '.join(unknown)}")
+    values = {k: coerce(cls, k, v) for k, v in data.items() if k in names}
+    cfg = cls(**values)
+    check = getattr(cfg, "validate", None)
+    if check is not None:
+        check()
+    return cfg
+
+
+def to_json(cfg: Any) -> str:
+    return json.dumps(to_dict(cfg), indent=2, sort_keys=True)
+
+
+def from_json(cls: type, text: str | bytes) -> Any:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise PlaygroundError(f"not valid JSON: {e}") from None
+    return from_dict(cls, data)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def to_query(cfg: Any) -> dict[str, str]:
+    """Query parameters for the fields that differ from their defaults (short, shareable URLs)."""
+    default = type(cfg)()
+    out = {}
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if v != getattr(default, f.name):
+            out[f.name] = _fmt(v)
+    return out
+
+
+def from_query(cls: type, params: dict[str, Any]) -> tuple[Any, list[str]]:
+    """Config from query parameters; bad or unknown values are skipped and reported, never fatal."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    values, problems = {}, []
+    for k, v in params.items():
+        if k not in names:
+            continue
+        if isinstance(v, list):
+            v = v[-1]
+        try:
+            values[k] = coerce(cls, k, v)
+        except PlaygroundError as e:
+            problems.append(str(e))
+    try:
+        cfg = from_dict(cls, values)
+    except PlaygroundError as e:
+        problems.append(str(e))
+        cfg = cls()
+    return cfg, problems
+
+
+def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One `--flag` per field, with the field's default, choices and help."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        t, _ = _optional(hints[f.name])
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        allowed = get_args(t) if get_origin(t) is Literal else None
+        base = _base_type(t)
+        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": f"{help_text} (default: {f.default})"}
+        if allowed is not None:
+            kwargs["choices"] = allowed
+            kwargs["type"] = base
+        elif base is bool:
+            kwargs["type"] = str
+            kwargs["metavar"] = "{0,1}"
+        else:
+            kwargs["type"] = str
+        parser.add_argument(flag, **kwargs)
+
+
+def from_args(cls: type, ns: argparse.Namespace, base: Any = None) -> Any:
+    """Config from parsed flags: flags given override `base` (or the defaults)."""
+    data = to_dict(base) if base is not None else {}
+    for f in dataclasses.fields(cls):
+        v = getattr(ns, f.name, None)
+        if v is not None:
+            data[f.name] = v
+    return from_dict(cls, data)
+
+
+def live_fields(cls: type) -> set[str]:
+    """Fields that may change while training without a reset."""
+    return {f.name for f in dataclasses.fields(cls) if f.metadata.get("live")}
+
+
+def changed_fields(a: Any, b: Any) -> set[str]:
+    return {f.name for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)}

@@ -1,0 +1,300 @@
+"""Targets and models of the divergence lab: 1D mixtures (Gaussian and uniform parts) and 2D Gaussian mixtures.
+
+Every density gives its log-density (never the raw density, so nothing underflows), and the 1D ones their CDF.
+A formula reads like the GAN lab's: `0.3*N(-2,0.5)+0.7*N(1.5,1)`, where `N(mean,std)` takes the standard
+deviation and a weight may be left out; the divergence lab also accepts `U(low,high)` parts, which is what
+makes disjoint supports (and so infinite divergences) possible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr
+
+from playground.errors import PlaygroundError
+from playground.formula import Mixture1D, parse_mixture
+
+GAUSS, UNIFORM = 0, 1
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_TERM = re.compile(rf"^\s*(?:({_NUM})\s*\*\s*)?([NU])\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$")
+
+
+def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
+    """log Σ exp(a) along `axis`; −inf when every term is −inf (plain numpy: scipy's is 20x slower here)."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@dataclass(frozen=True)
+class Density1D:
+    """A mixture of Gaussian parts N(loc, scale) and uniform parts U(loc, loc + scale); weights sum to one."""
+
+    kinds: np.ndarray     # GAUSS or UNIFORM per part
+    weights: np.ndarray
+    locs: np.ndarray      # mean, or lower end
+    scales: np.ndarray    # std, or width
+
+    # --- construction
+    @staticmethod
+    def gaussian(mu: float, sigma: float) -> "Density1D":
+        return Density1D(np.array([GAUSS]), np.array([1.0]), np.array([float(mu)]), np.array([float(sigma)]))
+
+    @staticmethod
+    def mixture(weights, means, stds) -> "Density1D":
+        w = np.asarray(weights, dtype=np.float64)
+        return Density1D(np.zeros(len(w), dtype=int), w / w.sum(), np.asarray(means, dtype=np.float64),
+                         np.asarray(stds, dtype=np.float64))
+
+    @staticmethod
+    def from_mixture(m: Mixture1D) -> "Density1D":
+        return Density1D.mixture(m.weights, m.means, m.stds)
+
+    # --- properties
+    @property
+    def is_gaussian(self) -> np.ndarray:
+        return self.kinds == GAUSS
+
+    @property
+    def has_unbounded_support(self) -> bool:
+        return bool(self.is_gaussian.any())
+
+    def max_gauss_std(self) -> float:
+        """The widest Gaussian part's std (it decides the tails), or 0 when the support is bounded."""
+        g = self.is_gaussian
+        return float(self.scales[g].max()) if g.any() else 0.0
+
+    def mean(self) -> float:
+        centre = np.where(self.is_gaussian, self.locs, self.locs + self.scales / 2)
+        return float(np.sum(self.weights * centre))
+
+    def var(self) -> float:
+        centre = np.where(self.is_gaussian, self.locs, self.locs + self.scales / 2)
+        var = np.where(self.is_gaussian, self.scales**2, self.scales**2 / 12)
+        return float(np.sum(self.weights * (var + centre**2)) - self.mean() ** 2)
+
+    def std(self) -> float:
+        return float(np.sqrt(self.var()))
+
+    def extent(self, k: float = 6.0) -> tuple[float, float]:
+        """An interval holding essentially all the mass: k stds around every Gaussian part, every uniform part."""
+        g = self.is_gaussian
+        lo = np.where(g, self.locs - k * self.scales, self.locs)
+        hi = np.where(g, self.locs + k * self.scales, self.locs + self.scales)
+        return float(lo.min()), float(hi.max())
+
+    # --- evaluation
+    def component_log_probs(self, x: np.ndarray) -> np.ndarray:
+        """log(w_j * density_j(x)), shape x.shape + (parts,)."""
+        x = np.asarray(x, dtype=np.float64)[..., None]
+        z = (x - self.locs) / self.scales
+        gauss = -0.5 * z**2 - np.log(self.scales) - _LOG_SQRT_2PI
+        with np.errstate(divide="ignore"):
+            inside = (z >= 0) & (z <= 1)
+            unif = np.where(inside, -np.log(self.scales), -np.inf)
+        return np.log(self.weights) + np.where(self.is_gaussian, gauss, unif)
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        comp = self.component_log_probs(x)
+        if comp.shape[-1] == 1:
+            return comp[..., 0]
+        return logsumexp(comp, axis=-1)
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(self.log_prob(x))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)[..., None]
+        z = (x - self.locs) / self.scales
+        parts = np.where(self.is_gaussian, ndtr(z), np.clip(z, 0.0, 1.0))
+        return np.sum(self.weights * parts, axis=-1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        j = rng.choice(len(self.weights), size=n, p=self.weights)
+        u = rng.standard_normal(n)
+        v = rng.random(n)
+        return np.where(self.is_gaussian[j], self.locs[j] + self.scales[j] * u, self.locs[j] + self.scales[j] * v)
+
+    def breakpoints(self, k: float = 12.0) -> np.ndarray:
+        """Points that split the line into panels on which this density is smooth and varies on the panel's scale:
+        every std from -k to k around each Gaussian part; the ends and eighths of each uniform part."""
+        pts = []
+        t = np.arange(-k, k + 0.5)
+        for kind, loc, scale in zip(self.kinds, self.locs, self.scales):
+            if kind == GAUSS:
+                pts.append(loc + scale * t)
+            else:
+                pts.append(loc + scale * np.linspace(0, 1, 9))
+        return np.concatenate(pts)
+
+    def formula(self) -> str:
+        return format_density(self)
+
+
+def _split_terms(text: str) -> list[str]:
+    """Split at the '+' signs that join terms (not a sign inside N(...), after '*', or in an exponent)."""
+    terms, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "+" and depth == 0 and cur.strip() and not cur.rstrip().endswith(("e", "E", "*")):
+            terms.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    terms.append(cur)
+    return terms
+
+
+def parse_density(text: str) -> Density1D:
+    """Parse `[w*]N(mean,std)` and `[w*]U(low,high)` terms joined by '+'; raise PlaygroundError naming the problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise PlaygroundError("empty formula: write e.g. 0.3*N(-2,0.5)+0.7*N(1.5,1) or U(-1,1)")
+    if "U" not in text:
+        return Density1D.from_mixture(parse_mixture(text))
+    kinds, w, loc, scale = [], [], [], []
+    for term in _split_terms(text):
+        m = _TERM.match(term)
+        if not m:
+            raise PlaygroundError(f"cannot read {term.strip()!r} in {text!r}: each term is [weight*]N(mean,std) "
+                                  "or [weight*]U(low,high), e.g. 0.3*N(-2,0.5)")
+        weight = float(m.group(1)) if m.group(1) is not None else 1.0
+        a, b = float(m.group(3)), float(m.group(4))
+        if not all(np.isfinite(v) for v in (weight, a, b)):
+            raise PlaygroundError(f"non-finite number in {term.strip()!r}")
+        if weight <= 0:
+            raise PlaygroundError(f"weight must be positive in {term.strip()!r}")
+        if m.group(2) == "N":
+            if b <= 0:
+                raise PlaygroundError(f"standard deviation must be positive in {term.strip()!r}")
+            kinds.append(GAUSS)
+            loc.append(a)
+            scale.append(b)
+        else:
+            if b <= a:
+                raise PlaygroundError(f"U(low,high) needs low < high in {term.strip()!r}")
+            kinds.append(UNIFORM)
+            loc.append(a)
+            scale.append(b - a)
+        w.append(weight)
+    weights = np.asarray(w) / np.sum(w)
+    return Density1D(np.asarray(kinds), weights, np.asarray(loc, dtype=np.float64), np.asarray(scale, dtype=np.float64))
+
+
+def format_density(d: Density1D) -> str:
+    def g(v: float) -> str:
+        return f"{v:.6g}"
+
+    terms = []
+    for kind, w, loc, scale in zip(d.kinds, d.weights, d.locs, d.scales):
+        body = f"N({g(loc)},{g(scale)})" if kind == GAUSS else f"U({g(loc)},{g(loc + scale)})"
+        terms.append(body if len(d.weights) == 1 else f"{g(w)}*{body}")
+    return "+".join(terms)
+
+
+# Presets of the 1D lab: name -> (formula, one-line description).
+PRESETS_1D: dict[str, tuple[str, str]] = {
+    "lecture": ("0.7*N(-2,0.6)+0.3*N(2,0.6)",
+                "the lecture's picture: a large mode on the left, a smaller one on the right"),
+    "symmetric": ("0.5*N(-2.5,0.6)+0.5*N(2.5,0.6)", "two equal, well-separated modes"),
+    "overlapping": ("0.5*N(-1,0.9)+0.5*N(1,0.9)", "two modes so close that every divergence agrees"),
+    "three_modes": ("0.3*N(-4,0.5)+0.4*N(0,0.7)+0.3*N(4,0.5)", "three separated modes"),
+    "heavy_tail": ("0.85*N(0,0.7)+0.15*N(0,3)", "one mode with heavy tails: chi-squared fits differ most"),
+    "skewed": ("0.3*N(-2,0.5)+0.7*N(1.5,1)", "the CLI's example: a narrow mode and a broad one"),
+    "uniform": ("U(-2,2)", "bounded support: reverse KL and Neyman are infinite for every Gaussian"),
+    "gaussian": ("N(1,1.5)", "a single Gaussian: every divergence recovers it exactly"),
+}
+
+
+def resolve_target_1d(text: str) -> Density1D:
+    """A preset name or a formula."""
+    key = text.strip()
+    if key in PRESETS_1D:
+        return parse_density(PRESETS_1D[key][0])
+    return parse_density(key)
+
+
+# ----------------------------------------------------------------------------------------------------------- 2D
+@dataclass(frozen=True)
+class Mixture2D:
+    """A mixture of 2D Gaussians: weights (k,), means (k, 2), covariances (k, 2, 2)."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covs: np.ndarray
+
+    def log_prob(self, x: np.ndarray) -> np.ndarray:
+        """x: (..., 2) -> (...)."""
+        x = np.asarray(x, dtype=np.float64)
+        chol = np.linalg.cholesky(self.covs)                     # (k, 2, 2)
+        d = x[..., None, :] - self.means                          # (..., k, 2)
+        # Solve L u = d for a lower-triangular 2x2 L, component by component.
+        u1 = d[..., 0] / chol[:, 0, 0]
+        u2 = (d[..., 1] - chol[:, 1, 0] * u1) / chol[:, 1, 1]
+        logdet = np.log(chol[:, 0, 0]) + np.log(chol[:, 1, 1])
+        comp = np.log(self.weights) - 0.5 * (u1**2 + u2**2) - logdet - np.log(2 * np.pi)
+        return logsumexp(comp, axis=-1)
+
+    def mean(self) -> np.ndarray:
+        return self.weights @ self.means
+
+    def cov(self) -> np.ndarray:
+        m = self.mean()
+        second = np.einsum("k,kij->ij", self.weights, self.covs + np.einsum("ki,kj->kij", self.means, self.means))
+        return second - np.outer(m, m)
+
+    def box(self, k: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+        sd = np.sqrt(np.diagonal(self.covs, axis1=1, axis2=2))
+        return (self.means - k * sd).min(axis=0), (self.means + k * sd).max(axis=0)
+
+    def min_std(self) -> float:
+        return float(np.sqrt(np.linalg.eigvalsh(self.covs).min()))
+
+
+def gaussian_2d(mean, cov) -> Mixture2D:
+    return Mixture2D(np.array([1.0]), np.asarray(mean, dtype=np.float64)[None], np.asarray(cov, dtype=np.float64)[None])
+
+
+def two_blobs(separation: float = 4.0, std: float = 0.6, weight_left: float = 0.6) -> Mixture2D:
+    means = np.array([[-separation / 2, -separation / 4], [separation / 2, separation / 4]])
+    covs = np.array([np.eye(2) * std**2] * 2)
+    return Mixture2D(np.array([weight_left, 1 - weight_left]), means, covs)
+
+
+def ring(n: int = 8, radius: float = 2.0, std: float = 0.35) -> Mixture2D:
+    t = 2 * np.pi * np.arange(n) / n
+    means = radius * np.stack([np.cos(t), np.sin(t)], axis=1)
+    return Mixture2D(np.full(n, 1.0 / n), means, np.array([np.eye(2) * std**2] * n))
+
+
+def correlated(rho: float = 0.9, std1: float = 1.0, std2: float = 1.0) -> Mixture2D:
+    cov = np.array([[std1**2, rho * std1 * std2], [rho * std1 * std2, std2**2]])
+    return gaussian_2d([0.0, 0.0], cov)
+
+
+TARGETS_2D = {
+    "two_blobs": ("two Gaussian blobs of unequal weight", two_blobs),
+    "ring": ("eight Gaussians on a circle", ring),
+    "correlated": ("one correlated Gaussian (the factorised-fit example)", correlated),
+}
+
+
+def target_2d(name: str, param: float | None = None) -> Mixture2D:
+    """A 2D preset; `param` is the separation (two_blobs), the radius (ring) or the correlation (correlated)."""
+    if name not in TARGETS_2D:
+        raise PlaygroundError(f"unknown 2D target {name!r}: choose one of {', '.join(TARGETS_2D)}")
+    if param is None:
+        return TARGETS_2D[name][1]()
+    if name == "correlated":
+        if not -0.99 <= param <= 0.99:
+            raise PlaygroundError(f"correlation must lie in [-0.99, 0.99], got {param}")
+        return correlated(rho=param)
+    if not 0 < param <= 20:
+        raise PlaygroundError(f"{'separation' if name == 'two_blobs' else 'radius'} must lie in (0, 20], got {param}")
+    return two_blobs(separation=param) if name == "two_blobs" else ring(radius=param)

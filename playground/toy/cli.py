@@ -1,0 +1,143 @@
+"""`python -m playground toy train|eval|presets`: the GAN lab without a browser, same defaults."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from playground.configs import add_arguments, from_args, from_json, to_dict
+from playground.errors import PlaygroundError
+from playground.toy.config import DISTS_1D, ToyConfig
+from playground.toy.metrics import evaluate
+from playground.toy.presets import PRESETS
+from playground.toy.targets import make_target
+from playground.toy.userdata import load_points_csv, points_to_csv
+
+MAX_FILE = 5_000_000
+
+
+def read_user_file(path: str, max_bytes: int = MAX_FILE) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise PlaygroundError(f"no such file: {path}")
+    if p.stat().st_size > max_bytes:
+        raise PlaygroundError(f"{path} is {p.stat().st_size} bytes; the limit is {max_bytes}")
+    return p.read_bytes()
+
+
+def _base_config(args: argparse.Namespace) -> ToyConfig | None:
+    base = None
+    if getattr(args, "preset", None):
+        base = PRESETS[args.preset].config()
+    if getattr(args, "config", None):
+        base = from_json(ToyConfig, read_user_file(args.config))
+    return base
+
+
+def _points(args: argparse.Namespace, cfg: ToyConfig) -> np.ndarray | None:
+    if cfg.dist != "custom":
+        return None
+    if not args.data:
+        raise PlaygroundError("dist=custom needs --data FILE.csv (columns x,y or x)")
+    return load_points_csv(read_user_file(args.data))
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.toy.trainer import ToyGAN
+
+    cfg = from_args(ToyConfig, args, _base_config(args))
+    if args.steps < 0:
+        raise PlaygroundError("--steps must be >= 0")
+    torch.set_num_threads(args.threads)
+    gan = ToyGAN(cfg, _points(args, cfg))
+    history = []
+    t0 = time.perf_counter()
+    done = 0
+    train_seconds = 0.0
+    while done < args.steps:
+        chunk = min(args.eval_every or args.steps, args.steps - done)
+        t1 = time.perf_counter()
+        gan.train(chunk)
+        train_seconds += time.perf_counter() - t1
+        done += chunk
+        if args.eval_every and done < args.steps:
+            history.append({"step": done, **evaluate(gan.target, gan.sample(gan.cfg.eval_samples, seed=done))})
+    seconds = time.perf_counter() - t0
+    samples = gan.sample(gan.cfg.eval_samples, seed=args.eval_seed)
+    metrics = evaluate(gan.target, samples)
+    _, dl, gl = gan.losses()
+    result = {
+        "steps": gan.step,
+        "seconds": round(seconds, 3),
+        "steps_per_sec": round(gan.step / train_seconds, 1) if train_seconds > 0 else None,
+        **{k: metrics.get(k) for k in ("modes_covered", "n_modes", "high_quality_frac", "mode_kl")},
+        **{k: v for k, v in metrics.items() if k not in ("modes_covered", "n_modes", "high_quality_frac",
+                                                         "mode_kl")},
+        "d_loss": float(dl[-1]) if len(dl) else None,
+        "g_loss": float(gl[-1]) if len(gl) else None,
+        "config": to_dict(gan.cfg),
+    }
+    if history:
+        result["history"] = history
+    if args.samples_out:
+        Path(args.samples_out).write_text(points_to_csv(samples))
+    if args.checkpoint_out:
+        torch.save({"G": gan.G.state_dict(), "D": gan.D.state_dict(), "config": to_dict(gan.cfg),
+                    "step": gan.step, "torch": torch.__version__}, args.checkpoint_out)
+    emit(result, args.json)
+    return 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+
+    cfg = from_args(ToyConfig, args, _base_config(args))
+    target = make_target(cfg.resolved(), _points(args, cfg))
+    samples = load_points_csv(read_user_file(args.samples), dim=1 if cfg.dist in DISTS_1D else 2)
+    result = {"n_samples": int(len(samples)), **evaluate(target, samples), "config": to_dict(cfg.resolved())}
+    emit(result, args.json)
+    return 0
+
+
+def presets_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+
+    emit({name: {"title": p.title, "overrides": p.overrides} for name, p in PRESETS.items()}, args.json)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    toy = sub.add_parser("toy", help="toy 1D/2D GANs (the GAN lab)")
+    cmds = toy.add_subparsers(dest="command", required=True, metavar="<train|eval|presets>")
+
+    train = cmds.add_parser("train", help="train a toy GAN with the page's defaults and print its metrics")
+    add_arguments(train, ToyConfig)
+    train.add_argument("--steps", type=int, default=10_000, help="iterations to train (default: 10000)")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="start from a lesson preset")
+    train.add_argument("--config", help="start from a config JSON saved by the page")
+    train.add_argument("--data", help="CSV of x,y (or x) points for --dist custom")
+    train.add_argument("--threads", type=int, default=1, help="torch threads (tiny nets are fastest on 1)")
+    train.add_argument("--eval-every", type=int, default=0, help="also record metrics every N steps")
+    train.add_argument("--eval-seed", type=int, default=0, help="seed of the final evaluation's noise")
+    train.add_argument("--samples-out", help="write the evaluation samples to this CSV")
+    train.add_argument("--checkpoint-out", help="write G and D weights (torch.save of state dicts)")
+    train.add_argument("--json", action="store_true", help="print one JSON object")
+    train.set_defaults(func=train_command)
+
+    ev = cmds.add_parser("eval", help="score a CSV of samples against a target with the lab's metrics")
+    add_arguments(ev, ToyConfig)
+    ev.add_argument("--samples", required=True, help="CSV of x,y (or x) samples to score")
+    ev.add_argument("--preset", choices=sorted(PRESETS), help="target from a lesson preset")
+    ev.add_argument("--config", help="target from a config JSON")
+    ev.add_argument("--data", help="CSV of points for --dist custom")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(func=eval_command)
+
+    pr = cmds.add_parser("presets", help="list the lesson presets")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=presets_command)

@@ -1,0 +1,104 @@
+"""ToyConfig: every setting of the GAN lab (page widgets, CLI flags, saved JSON and URL all come from it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from playground.configs import live_fields, spec
+from playground.errors import PlaygroundError
+
+Dist = Literal["ring8", "grid25", "two_gaussians", "three_blobs", "line", "circle", "two_moons", "spiral",
+               "swiss_roll", "bimodal1d", "mixture1d", "uniform1d", "custom"]
+DISTS_1D = ("bimodal1d", "mixture1d", "uniform1d")
+Loss = Literal["nonsaturating", "minimax", "least_squares", "hinge", "wgan", "wgan_gp"]
+Optim = Literal["adam", "rmsprop", "sgd"]
+Activation = Literal["relu", "leaky_relu", "elu", "tanh"]
+Noise = Literal["gaussian", "uniform"]
+
+# Per-target defaults of the shape parameters; a field left at None takes these (see `resolved`).
+TARGET_DEFAULTS: dict[str, dict] = {
+    "ring8": {"n_modes": 8, "radius": 2.0, "std": 0.02},
+    "grid25": {"n_modes": 5, "radius": 2.0, "std": 0.05},   # n_modes = points per side, radius = spacing
+    "two_gaussians": {"n_modes": 2, "radius": 2.0, "std": 0.5},
+    "three_blobs": {"n_modes": 3, "radius": 2.0, "std": 0.3},
+    "line": {"n_modes": 1, "radius": 2.0, "std": 0.05},      # segment from -radius to radius on the diagonal
+    "circle": {"n_modes": 1, "radius": 2.0, "std": 0.05},
+    "two_moons": {"n_modes": 2, "radius": 1.0, "std": 0.05},
+    "spiral": {"n_modes": 1, "radius": 3.0, "std": 0.05},
+    "swiss_roll": {"n_modes": 1, "radius": 3.0, "std": 0.05},
+    "bimodal1d": {"n_modes": 2, "radius": 2.0, "std": 0.5},
+    "mixture1d": {"n_modes": 2, "radius": 2.0, "std": 0.5},
+    "uniform1d": {"n_modes": 1, "radius": 2.0, "std": 0.0},   # U(-radius, radius)
+    "custom": {"n_modes": 1, "radius": 1.0, "std": 0.0},
+}
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    """A GAN on a toy 1D/2D distribution. Fields marked live change without resetting training."""
+
+    # --- data (changing any resets training)
+    dist: Dist = spec("ring8", "target distribution")
+    n_modes: int | None = spec(None, "number of modes (ring8: points on the ring; grid25: points per side)",
+                               lo=1, hi=40)
+    radius: float | None = spec(None, "ring radius / grid spacing / size of the shape", lo=0.1, hi=10.0)
+    std: float | None = spec(None, "standard deviation of each mode, or noise around a curve", lo=0.0, hi=5.0)
+    formula: str = spec("0.5*N(-2,0.5)+0.5*N(2,0.5)", "1D mixture for dist=mixture1d, e.g. 0.3*N(-2,0.5)+0.7*N(1,1)")
+    # --- models (changing any resets training)
+    noise_dim: int = spec(2, "dimension of the generator's noise", lo=1, hi=8)
+    noise: Noise = spec("gaussian", "noise distribution")
+    g_layers: int = spec(3, "generator hidden layers", lo=1, hi=8)
+    g_width: int = spec(128, "generator hidden width", lo=4, hi=512)
+    d_layers: int = spec(3, "discriminator hidden layers", lo=1, hi=8)
+    d_width: int = spec(128, "discriminator hidden width", lo=4, hi=512)
+    activation: Activation = spec("relu", "hidden activation of both networks")
+    init_offset: float = spec(0.0, "shift of the generator's initial output (a 'bad start' far from the data)",
+                              lo=-10.0, hi=10.0)
+    spectral_norm: bool = spec(False, "spectral normalisation of the discriminator's layers")
+    seed: int = spec(0, "random seed: the run is fully determined by the config and this", lo=0, hi=2**31 - 1)
+    # --- training (live)
+    loss: Loss = spec("nonsaturating", "adversarial objective", live=True)
+    r1: float = spec(0.0, "R1 penalty weight gamma (0 = off): gamma/2 * E|grad D(real)|^2", lo=0.0, hi=100.0,
+                     live=True)
+    gp_weight: float = spec(10.0, "gradient-penalty weight lambda for wgan_gp", lo=0.0, hi=100.0, live=True)
+    clip: float = spec(0.01, "weight-clipping bound for wgan", lo=1e-4, hi=1.0, live=True)
+    d_opt: Optim = spec("adam", "discriminator optimiser", live=True)
+    g_opt: Optim = spec("adam", "generator optimiser", live=True)
+    d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
+    g_lr: float = spec(2e-4, "generator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
+    beta1: float = spec(0.5, "Adam beta1 / RMSprop-SGD momentum", lo=0.0, hi=0.999, live=True)
+    d_steps: int = spec(1, "discriminator steps per iteration", lo=1, hi=20, live=True)
+    g_steps: int = spec(1, "generator steps per iteration", lo=1, hi=20, live=True)
+    batch_size: int = spec(256, "samples per step", lo=8, hi=4096, live=True)
+    # --- evaluation
+    eval_samples: int = spec(2500, "fresh samples used for each metric evaluation", lo=100, hi=100_000, live=True)
+
+    @property
+    def dim(self) -> int:
+        return 1 if self.dist in DISTS_1D else 2
+
+    def resolved(self) -> "ToyConfig":
+        """The config with the target's default shape parameters filled in."""
+        d = TARGET_DEFAULTS[self.dist]
+        return replace(self, n_modes=self.n_modes if self.n_modes is not None else d["n_modes"],
+                       radius=self.radius if self.radius is not None else d["radius"],
+                       std=self.std if self.std is not None else d["std"])
+
+    def compact(self) -> "ToyConfig":
+        """The config with shape parameters equal to the target's defaults left as None (short URLs)."""
+        d = TARGET_DEFAULTS[self.dist]
+        return replace(self, **{k: (None if getattr(self, k) == d[k] else getattr(self, k))
+                                for k in ("n_modes", "radius", "std")})
+
+    def validate(self) -> None:
+        if self.dist == "mixture1d":
+            from playground.formula import parse_mixture
+
+            parse_mixture(self.formula)
+        r = self.resolved()
+        if r.dist not in ("uniform1d", "custom") and r.std <= 0:
+            raise PlaygroundError(f"std must be positive for {r.dist}")
+
+
+LIVE_FIELDS = live_fields(ToyConfig)

@@ -1,0 +1,95 @@
+"""What the GAN lab draws, as plain numpy: D over a grid, per-sample update arrows, the warped noise grid,
+and in 1D the generator density and the optimal discriminator D* = p / (p + q)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from playground.toy.objectives import SIGMOID_LOSSES
+from playground.toy.trainer import ToyGAN
+
+
+def display_d(gan: ToyGAN, raw: np.ndarray) -> np.ndarray:
+    """D as the user should read it: a probability for the sigmoid losses, the raw score otherwise."""
+    if gan.cfg.loss in SIGMOID_LOSSES:
+        return 1.0 / (1.0 + np.exp(-np.clip(raw, -60, 60)))
+    return raw
+
+
+def d_grid(gan: ToyGAN, bounds: tuple, n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xs, ys, values[ny, nx]) of D's displayed output over the 2D view box."""
+    x0, x1, y0, y1 = bounds
+    xs = np.linspace(x0, x1, n)
+    ys = np.linspace(y0, y1, n)
+    xx, yy = np.meshgrid(xs, ys)
+    pts = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    return xs, ys, display_d(gan, gan.d_output(pts)).reshape(n, n)
+
+
+def d_curve(gan: ToyGAN, xs: np.ndarray) -> np.ndarray:
+    return display_d(gan, gan.d_output(xs[:, None]))
+
+
+def noise_grid_lines(noise_dim: int, kind: str, n_lines: int = 9, n_points: int = 41) -> list[np.ndarray]:
+    """Straight lines in noise space (first two dims, others 0) over the bulk of the noise distribution."""
+    a = 2.0 if kind == "gaussian" else 1.0
+    ticks = np.linspace(-a, a, n_lines)
+    along = np.linspace(-a, a, n_points)
+    lines = []
+    if noise_dim == 1:
+        z = np.zeros((n_points, 1))
+        z[:, 0] = along
+        return [z]
+    for t in ticks:
+        for axis in (0, 1):
+            z = np.zeros((n_points, noise_dim))
+            z[:, axis] = along
+            z[:, 1 - axis] = t
+            lines.append(z)
+    return lines
+
+
+def manifold(gan: ToyGAN, n_lines: int = 9) -> list[np.ndarray]:
+    """The generator's image of a grid of straight noise lines: how G warps the noise space."""
+    lines = noise_grid_lines(gan.cfg.noise_dim, gan.cfg.noise, n_lines)
+    z = torch.as_tensor(np.concatenate(lines), dtype=torch.float32)
+    out = gan.generate(z)
+    return np.split(out, np.cumsum([len(ln) for ln in lines])[:-1])
+
+
+def kde_1d(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Gaussian KDE (Scott's bandwidth) of 1D samples at evenly spaced xs, by linear binning + convolution.
+
+    Mass that falls outside xs is kept by widening the binning range, so the density still integrates to
+    the fraction of samples inside the view.
+    """
+    s = np.asarray(samples, dtype=np.float64).ravel()
+    n = len(s)
+    sd = s.std(ddof=1) if n > 1 else 1.0
+    h = max(1.06 * sd * n ** (-0.2), 1e-3)
+    dx = xs[1] - xs[0]
+    # Bin on a grid with the same spacing, widened by 5 bandwidths, so outside samples still contribute.
+    pad = int(np.ceil(5 * h / dx)) + 1
+    lo = xs[0] - pad * dx
+    m = len(xs) + 2 * pad
+    pos = (s - lo) / dx
+    inside = (pos >= 0) & (pos <= m - 1)
+    pos = pos[inside]
+    i = np.floor(pos).astype(int).clip(0, m - 2)
+    frac = pos - i
+    counts = np.bincount(i, weights=1 - frac, minlength=m) + np.bincount(i + 1, weights=frac, minlength=m)
+    k = np.arange(-pad, pad + 1) * dx
+    kernel = np.exp(-0.5 * (k / h) ** 2) / (np.sqrt(2 * np.pi) * h)
+    dens = np.convolve(counts, kernel, mode="same") / n
+    return dens[pad:pad + len(xs)]
+
+
+def optimal_discriminator(log_p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """D*(x) = p / (p + q) = sigmoid(log p - log q), in the log domain so tiny densities do not underflow."""
+    with np.errstate(divide="ignore"):
+        log_q = np.log(np.maximum(q, 0))
+    with np.errstate(invalid="ignore"):
+        diff = np.clip(log_p - log_q, -700, 700)
+    out = 1.0 / (1.0 + np.exp(-diff))
+    return np.where(np.isnan(diff), 0.5, out)  # both densities zero: no information, D* = 1/2

@@ -1,0 +1,232 @@
+"""Figure builders for the GAN lab: snapshot (numpy) -> Plotly figure spec (plain dicts, JSON-ready).
+
+Pure functions, so they are unit-tested without a browser. Specs are built as dicts rather than through
+plotly.graph_objects because they are rebuilt ten times a second; numbers are rounded to keep each frame
+small. `uirevision` is fixed so the browser keeps the user's zoom across updates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from playground.toy.objectives import SIGMOID_LOSSES
+
+REAL = "#1f9e89"      # teal: real data
+FAKE = "#8e44ad"      # purple: generated samples
+ARROW = "#555555"
+D_LINE = "#e67e22"
+DSTAR = "#2c3e50"
+FONT = {"family": "system-ui, sans-serif", "size": 12}
+
+
+def _r(a: np.ndarray, digits: int = 3) -> list:
+    """Round and convert to lists; NaN becomes None (JSON null), which Plotly reads as a gap."""
+    a = np.round(np.asarray(a, dtype=np.float64), digits)
+    out = a.tolist()
+    if np.isnan(a).any():
+        def fix(v):
+            if isinstance(v, list):
+                return [fix(x) for x in v]
+            return None if v != v else v
+        out = fix(out)
+    return out
+
+
+def downsample(x: np.ndarray, *ys: np.ndarray, n: int = 400) -> tuple[np.ndarray, ...]:
+    """Keep at most ~n points of long curves: block means, so noisy losses still show their trend."""
+    if len(x) <= n:
+        return (x, *ys)
+    k = int(np.ceil(len(x) / n))
+    m = len(x) // k * k
+    out = [x[:m].reshape(-1, k)[:, -1]]
+    for y in ys:
+        out.append(y[:m].reshape(-1, k).mean(axis=1))
+    return tuple(out)
+
+
+def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tuple[list, list]:
+    """All arrows as one line trace: shaft plus a two-stroke head, separated by gaps (fast to draw)."""
+    p = np.asarray(points, dtype=np.float64)
+    if p.shape[1] == 1:
+        p = np.concatenate([p, np.zeros_like(p)], axis=1)
+        v = np.concatenate([vectors, np.zeros_like(vectors)], axis=1)
+    else:
+        v = np.asarray(vectors, dtype=np.float64)
+    tip = p + v * scale
+    d = tip - p
+    length = np.linalg.norm(d, axis=1, keepdims=True)
+    unit = np.divide(d, length, out=np.zeros_like(d), where=length > 0)
+    head = np.minimum(length * 0.35, 0.06 * max(np.abs(p).max(), 1.0) * 0.3)
+    c, s = np.cos(np.pi / 7), np.sin(np.pi / 7)
+    rot_l = np.stack([unit[:, 0] * c - unit[:, 1] * s, unit[:, 0] * s + unit[:, 1] * c], axis=1)
+    rot_r = np.stack([unit[:, 0] * c + unit[:, 1] * s, -unit[:, 0] * s + unit[:, 1] * c], axis=1)
+    left = tip - rot_l * head
+    right = tip - rot_r * head
+    nan = np.full_like(p, np.nan)
+    seq = np.stack([p, tip, left, tip, right, nan], axis=1).reshape(-1, 2)
+    return _r(seq[:, 0]), _r(seq[:, 1])
+
+
+def arrow_scale(bounds: tuple, vectors: np.ndarray) -> float:
+    """Longest arrow = 12% of the view's width; the factor is shown so sizes stay comparable."""
+    width = bounds[1] - bounds[0]
+    vmax = float(np.max(np.linalg.norm(vectors, axis=1))) if len(vectors) else 0.0
+    return 0.12 * width / vmax if vmax > 0 else 0.0
+
+
+def d_colorbar_title(loss: str) -> str:
+    return "D(x)" if loss in SIGMOID_LOSSES else "critic f(x)" if loss in ("wgan", "wgan_gp") else "D score"
+
+
+def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, height: int = 520) -> dict:
+    """The centre of attention: D's heatmap, real and generated samples, update arrows, G's warped grid."""
+    show = {"heatmap": True, "real": True, "fake": True, "arrows": True, "manifold": False, **(show or {})}
+    x0, x1, y0, y1 = snap["bounds"]
+    traces: list[dict] = []
+    sig = snap["loss"] in SIGMOID_LOSSES
+    if show["heatmap"]:
+        z = snap["d_grid"]
+        hm = {"type": "heatmap", "x": _r(snap["grid_x"]), "y": _r(snap["grid_y"]), "z": _r(z, 3),
+              "colorscale": "RdBu", "reversescale": False, "opacity": 0.75, "name": "D",
+              "colorbar": {"title": {"text": d_colorbar_title(snap["loss"])}, "thickness": 12, "len": 0.8},
+              "hovertemplate": "x=%{x:.2f}<br>y=%{y:.2f}<br>D=%{z:.3f}<extra></extra>"}
+        if sig:
+            hm.update(zmin=0.0, zmax=1.0)
+        else:
+            lim = float(np.max(np.abs(z))) or 1.0
+            hm.update(zmin=-lim, zmax=lim, zmid=0.0)
+        traces.append(hm)
+    if show["manifold"] and snap.get("manifold"):
+        xs, ys = [], []
+        for line in snap["manifold"]:
+            xs += _r(line[:, 0]) + [None]
+            ys += _r(line[:, 1]) + [None]
+        traces.append({"type": "scattergl", "mode": "lines", "x": xs, "y": ys, "name": "G(noise grid)",
+                       "line": {"color": "rgba(142,68,173,0.45)", "width": 1}, "hoverinfo": "skip"})
+    if show["real"]:
+        traces.append({"type": "scattergl", "mode": "markers", "x": _r(snap["real"][:, 0]),
+                       "y": _r(snap["real"][:, 1]), "name": "real",
+                       "marker": {"color": REAL, "size": 4, "opacity": 0.8}})
+    if show["fake"]:
+        traces.append({"type": "scattergl", "mode": "markers", "x": _r(snap["fake"][:, 0]),
+                       "y": _r(snap["fake"][:, 1]), "name": "generated",
+                       "marker": {"color": FAKE, "size": 4, "opacity": 0.9}})
+    scale = 0.0
+    if show["arrows"] and snap.get("arrows") is not None:
+        scale = arrow_scale(snap["bounds"], snap["arrows"])
+        ax, ay = arrow_segments(snap["fake"], snap["arrows"], scale)
+        traces.append({"type": "scattergl", "mode": "lines", "x": ax, "y": ay, "name": "G update (−∇ₓ loss)",
+                       "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip"})
+    layout = {
+        "height": height, "margin": {"l": 40, "r": 10, "t": 30, "b": 30}, "font": FONT,
+        "template": "plotly_white", "uirevision": "field",
+        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else ""),
+                  "font": {"size": 13}, "x": 0.02},
+        "xaxis": {"range": [x0, x1], "zeroline": False, "constrain": "domain"},
+        "yaxis": {"range": [y0, y1], "zeroline": False, "scaleanchor": "x", "scaleratio": 1},
+        "legend": {"orientation": "h", "y": -0.08, "x": 0},
+        "showlegend": True,
+    }
+    return {"data": traces, "layout": layout}
+
+
+def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, height: int = 520) -> dict:
+    """1D: target density p, generator density q (KDE), D(x) and the optimal D*(x) = p/(p+q)."""
+    show = {"arrows": True, **(show or {})}
+    xs = snap["xs"]
+    sig = snap["loss"] in SIGMOID_LOSSES
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["p"], 4), "name": "target p(x)",
+         "line": {"color": REAL, "width": 2}, "fill": "tozeroy", "fillcolor": "rgba(31,158,137,0.15)"},
+        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["q"], 4), "name": "generator q(x) (KDE)",
+         "line": {"color": FAKE, "width": 2}},
+        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["d"], 4), "yaxis": "y2",
+         "name": "D(x)" if sig else "D score", "line": {"color": D_LINE, "width": 2}},
+    ]
+    if sig:
+        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["d_star"], 4), "yaxis": "y2",
+                       "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
+    fake = snap["fake"][:, 0]
+    traces.append({"type": "scatter", "mode": "markers", "x": _r(fake), "y": [0.0] * len(fake),
+                   "name": "generated", "marker": {"color": FAKE, "size": 5, "symbol": "line-ns-open"},
+                   "hoverinfo": "skip"})
+    scale = 0.0
+    if show["arrows"] and snap.get("arrows") is not None:
+        scale = arrow_scale(snap["bounds"], snap["arrows"])
+        tip = fake + snap["arrows"][:, 0] * scale
+        xs_a = np.stack([fake, tip, np.full_like(fake, np.nan)], axis=1).ravel()
+        ys_a = np.tile([0.0, 0.0, np.nan], len(fake))
+        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs_a), "y": _r(ys_a), "name": "G update",
+                       "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip", "opacity": 0.5})
+    ymax = float(max(np.max(snap["p"]), np.max(snap["q"]))) * 1.1 or 1.0
+    y2 = {"overlaying": "y", "side": "right", "title": {"text": "D(x)" if sig else "D score"},
+          "showgrid": False}
+    if sig:
+        y2["range"] = [0, 1.05]
+    layout = {
+        "height": height, "margin": {"l": 50, "r": 50, "t": 30, "b": 30}, "font": FONT,
+        "template": "plotly_white", "uirevision": "field1d",
+        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else ""),
+                  "font": {"size": 13}, "x": 0.02},
+        "xaxis": {"range": list(snap["bounds"])},
+        "yaxis": {"title": {"text": "density"}, "range": [-0.02 * ymax, ymax]},
+        "yaxis2": y2, "legend": {"orientation": "h", "y": -0.1, "x": 0},
+    }
+    return {"data": traces, "layout": layout}
+
+
+def loss_figure(snap: dict[str, Any], height: int = 230) -> dict:
+    steps, dl, gl = downsample(snap["loss_steps"], snap["d_loss"], snap["g_loss"])
+    traces = [
+        {"type": "scatter", "mode": "lines", "x": steps.tolist(), "y": _r(dl, 4), "name": "D loss",
+         "line": {"color": D_LINE, "width": 1.5}},
+        {"type": "scatter", "mode": "lines", "x": steps.tolist(), "y": _r(gl, 4), "name": "G loss",
+         "line": {"color": FAKE, "width": 1.5}},
+    ]
+    layout = {"height": height, "margin": {"l": 45, "r": 10, "t": 28, "b": 30}, "font": FONT,
+              "template": "plotly_white", "uirevision": "loss", "title": {"text": "losses", "font": {"size": 13},
+                                                                          "x": 0.02},
+              "xaxis": {"title": {"text": "step"}}, "legend": {"orientation": "h", "y": 1.15, "x": 0.4}}
+    return {"data": traces, "layout": layout}
+
+
+METRIC_LABELS = {"modes_covered": "modes covered", "high_quality_frac": "high-quality fraction",
+                 "mode_kl": "mode KL", "kl": "KL(p‖q)", "rkl": "KL(q‖p)", "js": "JS"}
+
+
+def metrics_figure(snap: dict[str, Any], height: int = 300) -> dict:
+    """Metric histories: divergences on the left axis; coverage fraction and HQ fraction on the right."""
+    hist = snap["metrics"]
+    steps = [m["step"] for m in hist]
+    traces = []
+    for key, color in (("kl", "#c0392b"), ("rkl", "#2980b9"), ("js", "#27ae60"), ("mode_kl", "#7f8c8d")):
+        if hist and key in hist[-1]:
+            ys = [m.get(key) for m in hist]
+            traces.append({"type": "scatter", "mode": "lines", "x": steps, "y": [None if v is None else round(v, 4)
+                                                                                for v in ys],
+                           "name": METRIC_LABELS[key], "line": {"color": color, "width": 1.5}})
+    if hist and "modes_covered" in hist[-1]:
+        n = hist[-1]["n_modes"]
+        traces.append({"type": "scatter", "mode": "lines", "x": steps, "yaxis": "y2",
+                       "y": [round(m["modes_covered"] / n, 4) for m in hist], "name": "modes covered (fraction)",
+                       "line": {"color": "#16a085", "width": 2, "dash": "dot"}})
+        traces.append({"type": "scatter", "mode": "lines", "x": steps, "yaxis": "y2",
+                       "y": [round(m["high_quality_frac"], 4) for m in hist], "name": "high-quality fraction",
+                       "line": {"color": "#8e44ad", "width": 2, "dash": "dot"}})
+    layout = {"height": height, "margin": {"l": 45, "r": 40, "t": 28, "b": 30}, "font": FONT,
+              "template": "plotly_white", "uirevision": "metrics",
+              "title": {"text": "metrics (fresh samples)", "font": {"size": 13}, "x": 0.02},
+              "xaxis": {"title": {"text": "step"}},
+              # divergences span 1e-3 .. 1e3 nats (reverse KL is huge while q sits where p has no mass)
+              "yaxis": {"title": {"text": "nats (log)"}, "type": "log", "exponentformat": "power"},
+              "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
+                         "title": {"text": "fraction"}},
+              "legend": {"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 10}}}
+    return {"data": traces, "layout": layout}
+
+
+def lab_figures(snap: dict[str, Any], show: dict[str, bool] | None = None) -> dict[str, dict]:
+    main = field_figure_2d(snap, show) if snap["dim"] == 2 else field_figure_1d(snap, show)
+    return {"field": main, "losses": loss_figure(snap), "metrics": metrics_figure(snap)}

@@ -1,0 +1,113 @@
+"""The step loop: determinism, live changes, resets, single steps and the update arrows."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from playground.toy.config import ToyConfig
+from playground.toy.lab import LabSession
+from playground.toy.trainer import ToyGAN
+
+SMALL = ToyConfig(g_width=32, d_width=32, g_layers=2, d_layers=2, batch_size=64)
+
+
+def params(m):
+    return torch.cat([p.detach().flatten() for p in m.parameters()])
+
+
+def test_same_config_same_run_and_looking_does_not_change_it():
+    a, b = LabSession(SMALL), LabSession(SMALL)
+    for _ in range(5):
+        a.gan.train(20)
+        a.snapshot()          # displays and metrics draw from their own generators
+        a.evaluate_now()
+    b.gan.train(100)
+    assert torch.equal(params(a.gan.G), params(b.gan.G))
+    assert torch.equal(params(a.gan.D), params(b.gan.D))
+    c = ToyGAN(dataclasses.replace(SMALL, seed=1))
+    c.train(100)
+    assert not torch.equal(params(a.gan.G), params(c.G))
+
+
+def test_spectral_norm_run_is_deterministic_despite_snapshots():
+    cfg = dataclasses.replace(SMALL, spectral_norm=True, loss="hinge")
+    a, b = LabSession(cfg), LabSession(cfg)
+    a.gan.train(10)
+    a.snapshot()
+    a.gan.train(10)
+    b.gan.train(20)
+    assert torch.equal(params(a.gan.D), params(b.gan.D))
+
+
+def test_live_changes_apply_without_reset():
+    gan = ToyGAN(SMALL)
+    gan.train(5)
+    new = dataclasses.replace(gan.cfg, d_lr=1e-3, g_opt="rmsprop", loss="hinge", d_steps=3, batch_size=32)
+    assert gan.needs_reset(new) == set()
+    g_before = params(gan.G)
+    gan.apply(new)
+    assert torch.equal(params(gan.G), g_before)     # weights kept
+    assert gan.d_opt.param_groups[0]["lr"] == 1e-3
+    assert isinstance(gan.g_opt, torch.optim.RMSprop)
+    before = gan.d_updates
+    gan.train(2)
+    assert gan.d_updates - before == 6 and gan.step == 7
+
+
+@pytest.mark.parametrize("change", [{"dist": "grid25"}, {"g_width": 16}, {"noise_dim": 3}, {"seed": 9},
+                                    {"spectral_norm": True}, {"std": 0.1}])
+def test_data_architecture_noise_changes_need_reset(change):
+    gan = ToyGAN(SMALL)
+    new = dataclasses.replace(gan.cfg, **change)
+    assert gan.needs_reset(new) == set(change)
+    with pytest.raises(ValueError):
+        gan.apply(new)
+
+
+def test_single_steps_update_only_one_network():
+    gan = ToyGAN(SMALL)
+    g0, d0 = params(gan.G), params(gan.D)
+    gan.single_step("d")
+    assert torch.equal(params(gan.G), g0) and not torch.equal(params(gan.D), d0)
+    d1 = params(gan.D)
+    gan.single_step("g")
+    assert torch.equal(params(gan.D), d1) and not torch.equal(params(gan.G), g0)
+    steps, dl, gl = gan.losses()
+    assert list(steps) == [1, 2] and len(dl) == 2
+
+
+def test_wgan_clips_discriminator_weights():
+    gan = ToyGAN(dataclasses.replace(SMALL, loss="wgan", clip=0.01, d_lr=0.05))
+    gan.train(3)
+    assert max(p.abs().max().item() for p in gan.D.parameters()) <= 0.01 + 1e-9
+
+
+@pytest.mark.parametrize("loss", ["minimax", "nonsaturating", "least_squares", "hinge", "wgan", "wgan_gp"])
+def test_every_objective_trains_and_stays_finite(loss):
+    gan = ToyGAN(dataclasses.replace(SMALL, loss=loss, r1=1.0 if loss == "nonsaturating" else 0.0))
+    gan.train(20)
+    _, dl, gl = gan.losses()
+    assert np.isfinite(dl).all() and np.isfinite(gl).all()
+
+
+def test_arrows_are_minus_the_per_sample_loss_gradient():
+    gan = ToyGAN(dataclasses.replace(SMALL, loss="minimax"))
+    # Replace D by a linear map l(x) = w.x + b: the minimax loss log(1 - sigmoid(l)) has
+    # -d/dx = sigmoid(l) * w.
+    lin = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[0.5, -1.5]]))
+        lin.bias.fill_(0.2)
+    gan.D = torch.nn.Sequential(lin)
+    x = np.array([[0.0, 0.0], [1.0, 2.0], [-3.0, 1.0]])
+    logit = x @ np.array([0.5, -1.5]) + 0.2
+    expected = (1 / (1 + np.exp(-logit)))[:, None] * np.array([0.5, -1.5])
+    np.testing.assert_allclose(gan.sample_gradients(x), expected, rtol=1e-5)
+
+
+def test_bad_start_offset_moves_initial_samples():
+    far = ToyGAN(dataclasses.replace(SMALL, init_offset=4.0))
+    near = ToyGAN(SMALL)
+    np.testing.assert_allclose(far.sample(100) - near.sample(100), 4.0, atol=1e-5)
