@@ -17,6 +17,8 @@ VIEWS = Path(__file__).parent / "views"
 pages = [
     st.Page(str(VIEWS / "home.py"), title="Home", icon=":material/home:", default=True),
     st.Page(str(VIEWS / "gan_lab.py"), title="GAN lab", icon=":material/scatter_plot:", url_path="gan_lab"),
+    st.Page(str(VIEWS / "divergences.py"), title="Divergence lab", icon=":material/area_chart:",
+            url_path="divergences"),
 ]
 nav = st.navigation(pages)
 nav.run()

@@ -16,6 +16,7 @@ from playground.errors import PlaygroundError
 # Modules exposing `register(subparsers)`; each adds its own top-level commands.
 AREAS = [
     "playground.toy.cli",
+    "playground.divergences.cli",
 ]
 
 

@@ -1,6 +1,7 @@
 """GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
 
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,9 @@ from components.live_figure import live_figure  # noqa: E402
 from playground.configs import from_json, to_json  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
-from playground.toy.lab import LabSession  # noqa: E402
 from playground.toy.plots import lab_figures  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
-from playground.toy.runner import BackgroundTrainer  # noqa: E402
+from playground.toy.worker import LabWorker  # noqa: E402
 from playground.toy.userdata import load_points_csv, points_to_csv  # noqa: E402
 
 P = "toy_"          # widget-key prefix of ToyConfig fields
@@ -29,6 +29,12 @@ seed_state(ToyConfig, ToyConfig().resolved(), P)
 SS.setdefault("toy_points", None)
 SS.setdefault("toy_draw_epoch", 0)
 SS.setdefault("toy_frame", 0)
+if "toy_pending_dist" in SS:          # set by an upload or a drawing during the previous run
+    SS[P + "dist"] = SS.pop("toy_pending_dist")
+if "toy_pending_cfg" in SS:           # a config file loaded during the previous run
+    seed_state(ToyConfig, SS.pop("toy_pending_cfg").resolved(), P, force=True)
+if SS.pop("toy_pending_draw_off", False):
+    SS["toy_draw"] = False
 
 
 def _apply_config(cfg: ToyConfig) -> None:
@@ -51,12 +57,15 @@ def _on_preset() -> None:
 
 
 def _new_session(cfg: ToyConfig) -> None:
-    old = SS.get("toy_runner")
-    if old is not None:
-        old.stop()
-    lab = LabSession(cfg, SS["toy_points"] if cfg.dist == "custom" else None)
-    SS["toy_lab"] = lab
-    SS["toy_runner"] = BackgroundTrainer(lab)
+    """Fresh networks from the seed, in the session's training process (started on first use)."""
+    points = SS["toy_points"] if cfg.dist == "custom" else None
+    worker = SS.get("toy_lab")
+    if worker is not None and worker.alive:
+        worker.reset(cfg, points)
+    else:
+        SS["toy_lab"] = LabWorker(cfg, points)
+    SS["toy_playing"] = False
+    SS["toy_rate"] = "max"
 
 
 # ---------------------------------------------------------------- sidebar: settings
@@ -80,25 +89,13 @@ with st.sidebar:
             SS["toy_upload_id"] = up.file_id
             try:
                 SS["toy_points"] = load_points_csv(up.getvalue())
-                SS[P + "dist"] = "custom"
+                SS["toy_pending_dist"] = "custom"   # applied before the widget is drawn on the rerun
                 SS["toy_notice"] = f"Loaded {len(SS['toy_points'])} points from {up.name}."
                 st.rerun()
             except PlaygroundError as e:
                 st.error(f"{up.name}: {e}")
         st.toggle("Draw points on the plot", key="toy_draw",
                   help="Click on the plot to add points; shift-click adds a small cloud")
-        if SS.get("toy_draw"):
-            drawn = SS.get("toy_drawn") or []
-            st.caption(f"{len(drawn)} points drawn")
-            b1, b2 = st.columns(2)
-            if b1.button("Train on drawing", disabled=len(drawn) < 2):
-                SS["toy_points"] = np.asarray(drawn, dtype=np.float64)
-                SS[P + "dist"] = "custom"
-                SS["toy_draw"] = False
-                st.rerun()
-            if b2.button("Clear drawing"):
-                SS["toy_drawn"] = []
-                SS["toy_draw_epoch"] += 1
         if SS["toy_points"] is not None:
             st.caption(f"Current custom data: {len(SS['toy_points'])} points.")
     st.subheader("Objective")
@@ -150,27 +147,27 @@ try:
     if "toy_lab" not in SS:
         _new_session(cfg)
     else:
-        lab: LabSession = SS["toy_lab"]
-        reset_fields = lab.gan.needs_reset(cfg)
+        lab: LabWorker = SS["toy_lab"]
+        reset_fields = lab.needs_reset(cfg)
         if cfg.dist == "custom" and SS.get("toy_points_used") is not SS["toy_points"]:
             reset_fields = reset_fields | {"data"}
         if reset_fields:
-            was_playing = SS["toy_runner"].playing
+            was_playing = SS.get("toy_playing", False)
             _new_session(cfg)
             st.toast(f"Training reset: changed {', '.join(sorted(reset_fields))}.")
             if was_playing:
-                SS["toy_runner"].play()
+                SS["toy_lab"].play()
+                SS["toy_playing"] = True
         elif lab.cfg != cfg.resolved():
-            with lab.lock:
-                lab.gan.apply(cfg)
+            lab.apply(cfg)
     SS["toy_points_used"] = SS["toy_points"] if cfg.dist == "custom" else None
 except PlaygroundError as e:
     st.error(f"Cannot use these settings: {e}")
     if "toy_lab" not in SS:
         _new_session(ToyConfig())
 
-lab = SS["toy_lab"]
-runner: BackgroundTrainer = SS["toy_runner"]
+lab: LabWorker = SS["toy_lab"]
+playing = SS.get("toy_playing", False)
 sync_url(lab.cfg.compact())
 if "toy_notice" in SS:
     st.toast(SS.pop("toy_notice"))
@@ -178,28 +175,31 @@ if "toy_notice" in SS:
 # ---------------------------------------------------------------- controls
 st.title("GAN lab")
 cols = st.columns([1.1, 1, 1, 1, 1, 1.6, 2.4])
-if runner.playing:
+if playing:
     if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", use_container_width=True):
-        runner.pause()
+        lab.pause()
+        SS["toy_playing"] = False
         st.rerun()
 else:
     if cols[0].button("Play", key="toy_play", type="primary", icon=":material/play_arrow:",
                       use_container_width=True):
-        runner.play()
+        lab.play()
+        SS["toy_playing"] = True
         st.rerun()
 for col, which, text in ((cols[1], "d", "Step D"), (cols[2], "g", "Step G"), (cols[3], "both", "Step")):
     if col.button(text, key=f"toy_step_{which}", use_container_width=True,
                   help={"d": "one discriminator update", "g": "one generator update",
                         "both": "one full iteration"}[which]):
-        runner.pause()
-        with lab.lock:
-            lab.gan.single_step(which)
-        lab.evaluate_now()
+        lab.step(which)
+        SS["toy_playing"] = playing = False
 if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", use_container_width=True, help="new networks from the seed"):
     _new_session(lab.cfg)
     st.rerun()
-speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed", label_visibility="collapsed")
-runner.max_rate = SPEEDS[speed]
+speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed", label_visibility="collapsed",
+                              help="training speed cap (slow speeds let you follow single updates)")
+if SS.get("toy_rate") != speed:
+    lab.set_rate(SPEEDS[speed])
+    SS["toy_rate"] = speed
 show_opts = cols[6].pills("show", ["heatmap", "arrows", "manifold", "real", "generated"],
                           selection_mode="multi", default=["heatmap", "arrows", "real", "generated"],
                           key="toy_show", label_visibility="collapsed")
@@ -208,26 +208,56 @@ show = {"heatmap": "heatmap" in show_opts, "arrows": "arrows" in show_opts, "man
 
 
 # ---------------------------------------------------------------- the live view
-@st.fragment(run_every=0.1 if runner.playing else None)
+def draw_controls() -> None:
+    """Under the plot while drawing (inside the fragment, so the count follows every click)."""
+    drawn = SS.get("toy_drawn") or []
+    c0, c1, c2 = st.columns([2, 1, 1])
+    c0.caption(f"{len(drawn)} points drawn. Click the plot to add points; shift-click adds a small cloud.")
+    if c1.button("Train on drawing", disabled=len(drawn) < 2, key="toy_draw_use"):
+        SS["toy_points"] = np.asarray(drawn, dtype=np.float64)
+        SS["toy_pending_dist"] = "custom"
+        SS["toy_pending_draw_off"] = True
+        st.rerun(scope="app")
+    if c2.button("Clear drawing", key="toy_draw_clear"):
+        SS["toy_drawn"] = []
+        SS["toy_draw_epoch"] += 1
+        st.rerun(scope="fragment")
+
+
+@st.fragment(run_every=0.1 if playing else None)
 def live_view() -> None:
-    runner.touch()
-    if runner.error:
-        st.error(runner.error)
-    if lab.metrics[-1]["step"] + 100 <= lab.gan.step or (not runner.playing and lab.metrics[-1]["step"] != lab.gan.step):
-        lab.evaluate_now()
-    snap = lab.snapshot(show_arrows=show["arrows"], show_manifold=show["manifold"])
+    try:
+        snap = lab.snapshot(show_arrows=show["arrows"], show_manifold=show["manifold"])
+    except PlaygroundError as e:
+        st.error(str(e))
+        return
+    stats = snap["stats"]
+    if stats["error"]:
+        st.error(stats["error"])
+    if playing and not stats["playing"]:
+        SS["toy_playing"] = False        # the worker paused itself (error, or the tab was idle)
+        st.rerun()
     SS["toy_frame"] += 1
-    figs = lab_figures(snap, show)
+    # The slow-moving curves are redrawn every third frame while playing (each redraw costs the browser).
+    figs = lab_figures(snap, show, curves=not playing or SS["toy_frame"] % 3 == 0)
+
     value = live_figure(figs, [["field"], ["losses", "metrics"]], widths=[3, 2], key="toy_live", height=560,
                         frame=SS["toy_frame"], draw=bool(SS.get("toy_draw")),
                         draw_points=SS.get("toy_drawn") or [], draw_epoch=SS["toy_draw_epoch"])
     if isinstance(value, dict) and value.get("epoch") == SS["toy_draw_epoch"]:
         SS["toy_drawn"] = value.get("points") or []
-    m = lab.metrics[-1]
+    if SS.get("toy_draw"):
+        draw_controls()
+    m = snap["metrics"][-1]
     mc = st.columns(6)
     mc[0].metric("step", f"{snap['step']:,}")
-    rate = runner.iterations / runner.train_seconds if runner.train_seconds > 0 else 0.0
-    mc[1].metric("steps / s", f"{rate:,.0f}" if runner.playing else "paused")
+    now = time.perf_counter()
+    last = SS.get("toy_rate_mark")
+    if last and now > last[0] and stats["playing"]:
+        rate = (snap["step"] - last[1]) / (now - last[0])
+        SS["toy_rate_ema"] = 0.8 * SS.get("toy_rate_ema", rate) + 0.2 * rate
+    SS["toy_rate_mark"] = (now, snap["step"])
+    mc[1].metric("steps / s", f"{SS.get('toy_rate_ema', 0):,.0f}" if stats["playing"] else "paused")
     if "modes_covered" in m:
         mc[2].metric("modes covered", f"{m['modes_covered']} / {m['n_modes']}")
         mc[3].metric("high quality", f"{m['high_quality_frac']:.1%}")
@@ -246,7 +276,7 @@ with st.expander("Share, save and load"):
     c1, c2, c3 = st.columns(3)
     c1.download_button("Config (JSON)", to_json(lab.cfg), file_name="gan_lab_config.json",
                        mime="application/json")
-    samples = lab.gan.sample(lab.cfg.eval_samples, seed=0)
+    samples = lab.sample(lab.cfg.eval_samples, seed=0)
     c2.download_button("Current samples (CSV)", points_to_csv(samples), file_name="gan_lab_samples.csv",
                        mime="text/csv")
     cfg_file = c3.file_uploader("Load a config (JSON)", type=["json"], key="toy_cfg_upload")
@@ -255,7 +285,7 @@ with st.expander("Share, save and load"):
         try:
             if cfg_file.size > 100_000:
                 raise PlaygroundError(f"{cfg_file.size} bytes is too large for a config (limit 100 kB)")
-            _apply_config(from_json(ToyConfig, cfg_file.getvalue()))
+            SS["toy_pending_cfg"] = from_json(ToyConfig, cfg_file.getvalue())
             st.rerun()
         except PlaygroundError as e:
             st.error(f"{cfg_file.name}: {e}")

@@ -7,7 +7,11 @@ st.markdown(
     "Watch generative models learn, and see *correct* numbers while they do.\n\n"
     "- **GAN lab**: train a GAN on a toy 2D or 1D distribution live: the discriminator's view of the plane, "
     "the samples moving along their gradients, both losses, and honest metrics (modes covered, "
-    "high-quality fraction, KL / reverse KL / JS on a grid). Change the loss or a learning rate while it runs."
+    "high-quality fraction, KL / reverse KL / JS on a grid). Change the loss or a learning rate while it runs.\n"
+    "- **Divergence lab**: fit a Gaussian (or a mixture) to a target by minimising KL, reverse KL, JS or any "
+    "f- or α-divergence, computed exactly by quadrature: see mode covering versus mode seeking, the loss "
+    "landscape, and the link to the GAN's optimal discriminator."
 )
 st.page_link("views/gan_lab.py", label="Open the GAN lab", icon=":material/scatter_plot:")
+st.page_link("views/divergences.py", label="Open the divergence lab", icon=":material/area_chart:")
 st.caption("Everything here is also scriptable: `python -m playground --help`.")

@@ -42,6 +42,15 @@ class Density1D:
     locs: np.ndarray      # mean, or lower end
     scales: np.ndarray    # std, or width
 
+    def __post_init__(self):
+        # Constants of every evaluation, computed once (the fit evaluates thousands of times).
+        gauss = self.kinds == GAUSS
+        object.__setattr__(self, "_all_gauss", bool(gauss.all()))
+        with np.errstate(divide="ignore"):
+            object.__setattr__(self, "_log_norm", np.log(self.weights) - np.log(self.scales)
+                               - np.where(gauss, _LOG_SQRT_2PI, 0.0))
+        object.__setattr__(self, "_breakpoints", {})
+
     # --- construction
     @staticmethod
     def gaussian(mu: float, sigma: float) -> "Density1D":
@@ -95,16 +104,18 @@ class Density1D:
         """log(w_j * density_j(x)), shape x.shape + (parts,)."""
         x = np.asarray(x, dtype=np.float64)[..., None]
         z = (x - self.locs) / self.scales
-        gauss = -0.5 * z**2 - np.log(self.scales) - _LOG_SQRT_2PI
-        with np.errstate(divide="ignore"):
-            inside = (z >= 0) & (z <= 1)
-            unif = np.where(inside, -np.log(self.scales), -np.inf)
-        return np.log(self.weights) + np.where(self.is_gaussian, gauss, unif)
+        if self._all_gauss:
+            return self._log_norm - 0.5 * z * z
+        inside = (z >= 0) & (z <= 1)
+        return self._log_norm + np.where(self.is_gaussian, -0.5 * z * z, np.where(inside, 0.0, -np.inf))
 
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         comp = self.component_log_probs(x)
-        if comp.shape[-1] == 1:
+        k = comp.shape[-1]
+        if k == 1:
             return comp[..., 0]
+        if k == 2:
+            return np.logaddexp(comp[..., 0], comp[..., 1])
         return logsumexp(comp, axis=-1)
 
     def prob(self, x: np.ndarray) -> np.ndarray:
@@ -113,8 +124,10 @@ class Density1D:
     def cdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)[..., None]
         z = (x - self.locs) / self.scales
+        if self._all_gauss:
+            return ndtr(z) @ self.weights
         parts = np.where(self.is_gaussian, ndtr(z), np.clip(z, 0.0, 1.0))
-        return np.sum(self.weights * parts, axis=-1)
+        return parts @ self.weights
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         j = rng.choice(len(self.weights), size=n, p=self.weights)
@@ -125,14 +138,20 @@ class Density1D:
     def breakpoints(self, k: float = 12.0) -> np.ndarray:
         """Points that split the line into panels on which this density is smooth and varies on the panel's scale:
         every std from -k to k around each Gaussian part; the ends and eighths of each uniform part."""
-        pts = []
-        t = np.arange(-k, k + 0.5)
-        for kind, loc, scale in zip(self.kinds, self.locs, self.scales):
-            if kind == GAUSS:
-                pts.append(loc + scale * t)
-            else:
-                pts.append(loc + scale * np.linspace(0, 1, 9))
-        return np.concatenate(pts)
+        if k not in self._breakpoints:
+            pts = []
+            t = np.arange(-k, k + 0.5)
+            for kind, loc, scale in zip(self.kinds, self.locs, self.scales):
+                if kind == GAUSS:
+                    pts.append(loc + scale * t)
+                else:
+                    pts.append(loc + scale * np.linspace(0, 1, 9))
+            self._breakpoints[k] = np.concatenate(pts)
+        return self._breakpoints[k]
+
+    def panel_scale(self) -> float:
+        """The widest panel `breakpoints` makes: the largest std, or an eighth of the widest uniform part."""
+        return float(np.max(np.where(self.is_gaussian, self.scales, self.scales / 8)))
 
     def formula(self) -> str:
         return format_density(self)

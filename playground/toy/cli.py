@@ -7,15 +7,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from playground.configs import add_arguments, from_args, from_json, to_dict
 from playground.errors import PlaygroundError
 from playground.toy.config import DISTS_1D, ToyConfig
-from playground.toy.metrics import evaluate
 from playground.toy.presets import PRESETS
-from playground.toy.targets import make_target
 from playground.toy.userdata import load_points_csv, points_to_csv
+
+# torch and the targets are imported inside the commands: `python -m playground divergence` stays fast.
 
 MAX_FILE = 5_000_000
 
@@ -47,7 +46,10 @@ def _points(args: argparse.Namespace, cfg: ToyConfig) -> np.ndarray | None:
 
 
 def train_command(args: argparse.Namespace) -> int:
+    import torch
+
     from playground.cli import emit
+    from playground.toy.metrics import evaluate
     from playground.toy.trainer import ToyGAN
 
     cfg = from_args(ToyConfig, args, _base_config(args))
@@ -95,6 +97,8 @@ def train_command(args: argparse.Namespace) -> int:
 
 def eval_command(args: argparse.Namespace) -> int:
     from playground.cli import emit
+    from playground.toy.metrics import evaluate
+    from playground.toy.targets import make_target
 
     cfg = from_args(ToyConfig, args, _base_config(args))
     target = make_target(cfg.resolved(), _points(args, cfg))

@@ -13,6 +13,7 @@ from playground.toy.config import ToyConfig
 from playground.toy.fields import d_curve, d_grid, kde_1d, manifold, optimal_discriminator
 from playground.toy.metrics import evaluate
 from playground.toy.nets import sample_noise
+from playground.toy.plots import downsample
 from playground.toy.trainer import ToyGAN
 
 DISPLAY_SEED = 2024   # noise and real points shown on screen are fixed, so samples visibly move
@@ -56,17 +57,21 @@ class LabSession:
     def bounds(self) -> tuple:
         return tuple(float(b) for b in self.gan.target.bounds)
 
-    def snapshot(self, show_arrows: bool = True, show_manifold: bool = True, grid: int = 60) -> dict[str, Any]:
+    def snapshot(self, show_arrows: bool = True, show_manifold: bool = True, grid: int = 48,
+                 max_points: int = 400) -> dict[str, Any]:
         """Everything a frame needs, as numpy arrays and floats."""
         gan = self.gan
         with self.lock:
             fake = gan.generate(self.z_show)
-            steps, dl, gl = gan.losses()
+            # Curves are thinned here so a frame stays small however long the run is.
+            steps, dl, gl = downsample(*gan.losses(), n=max_points)
+            hist = self.metrics if len(self.metrics) <= max_points else \
+                [self.metrics[i] for i in np.linspace(0, len(self.metrics) - 1, max_points).astype(int)]
             snap: dict[str, Any] = {
                 "dim": gan.dim, "step": gan.step, "loss": gan.cfg.loss, "bounds": self.bounds(),
                 "real": self.real_show, "fake": fake,
                 "loss_steps": steps, "d_loss": dl, "g_loss": gl,
-                "metrics": list(self.metrics),
+                "metrics": list(hist),
             }
             snap["arrows"] = gan.sample_gradients(fake) if show_arrows else None
             if gan.dim == 2:

@@ -56,7 +56,8 @@ def mode_metrics(samples, means: np.ndarray, covs: np.ndarray, weights: np.ndarr
     # xw[n, i * k + m] = sum_j whiten[m, i, j] x[n, j] as one matrix product; then sum over i in place.
     finite = np.isfinite(x).all(axis=1)
     all_finite = bool(finite.all())
-    xw = (x if all_finite else np.where(finite[:, None], x, 0.0)) @ whiten.transpose(2, 1, 0).reshape(d, d * k)
+    x_ok = x if all_finite else np.where(finite[:, None], x, 0.0)
+    xw = x_ok @ whiten.transpose(2, 1, 0).reshape(d, d * k)
     d2 = None
     for i in range(d):
         diff = xw[:, i * k:(i + 1) * k] - mw[:, i]
@@ -107,7 +108,8 @@ def target_grid_masses(target, bins: int | tuple | None = None) -> tuple[list[np
 def grid_histogram(samples, edges: list[np.ndarray]) -> np.ndarray:
     """Counts per cell (flattened, x-major) plus a last entry counting samples outside the grid.
 
-    Samples outside the grid, or not finite, go to the outside cell: none is dropped or clipped into an edge cell.
+    Samples outside the grid, or not finite, go to the outside cell: none is dropped or clipped into an edge
+    cell.
     Cells are half-open [e_j, e_{j+1}).
     """
     x = _as_numpy(samples)
@@ -124,25 +126,30 @@ def grid_histogram(samples, edges: list[np.ndarray]) -> np.ndarray:
     return np.bincount(flat, minlength=total + 1).astype(np.float64)
 
 
-def grid_divergences(target, samples, bins: int | tuple | None = None, prior_count: float = PRIOR_COUNT) -> dict:
+def grid_divergences(target, samples, bins: int | tuple | None = None,
+                     prior_count: float = PRIOR_COUNT) -> dict:
     """Estimates, in nats, of KL(p||q), KL(q||p) and JS(p, q) between the target p and the generator q.
 
     Both are discretised on a grid over `target.bounds` (default 40 x 40 in 2D, 200 bins in 1D) plus one
     "outside" cell: p's masses are the target's exact cell masses, q's are the sample histogram with samples
-    outside the grid counted in the outside cell. What is estimated is the divergence between these discretised
-    distributions (a lower bound on the continuous one), and with few samples the plug-in estimate is biased
-    upward (roughly by the number of occupied cells / (2 n)).
+    outside the grid counted in the outside cell. What is estimated is the divergence between these
+    discretised distributions (a lower bound on the continuous one), and with few samples the plug-in
+    estimate is biased upward: 2,500 exact samples score about kl 0.006 / rkl 0.006 / js 0.001 on ring8,
+    0.02 / 0.02 / 0.005 on grid25, 0.1-0.2 / 0.05-0.07 / 0.015-0.02 on two_gaussians and the curves; the
+    bias shrinks like 1/n. Compare generators at the same n.
 
     - kl = KL(p||q) needs q > 0 wherever p > 0, so q is smoothed with `prior_count` pseudo-samples distributed
-      like p: q_s = (counts + a p) / (n + a). This shrinks any finite KL by at most a factor n / (n + a) and
-      caps the estimate at log(1 + n / a) (7.8 nats for n = 2,500, a = 1) when q misses mass of p.
+      like p: q_s = (counts + a p) / (n + a). By convexity this never raises the estimate
+      (KL(p||q_s) <= n / (n + a) KL(p||raw q)), it changes finite values little for n >> a, and it caps the
+      estimate at log(1 + n / a) (7.8 nats for n = 2,500, a = 1) when q misses mass of p.
     - rkl = KL(q||p) uses the raw histogram (empty cells contribute 0); p is floored at 1e-300 so a sample
       where the target has no mass adds about (690 + log q_j) / n instead of infinity.
     - js = JS(p, q) uses the raw histogram; it needs no smoothing and is at most log 2.
     """
     x = _as_numpy(samples)
     if x.shape[1] != target.dim:
-        raise PlaygroundError(f"samples have {x.shape[1]} columns but target {target.name!r} is {target.dim}D")
+        raise PlaygroundError(
+            f"samples have {x.shape[1]} columns but target {target.name!r} is {target.dim}D")
     if len(x) == 0:
         raise PlaygroundError("no samples to evaluate")
     edges, p = target_grid_masses(target, bins)
@@ -159,12 +166,14 @@ def grid_divergences(target, samples, bins: int | tuple | None = None, prior_cou
     p_floor = np.maximum(p, P_FLOOR)
     rkl = float(np.sum(q[occ] * np.log(q[occ] / p_floor[occ])))
     m = 0.5 * (p + q)
-    js = 0.5 * float(np.sum(p[nz] * np.log(p[nz] / m[nz]))) + 0.5 * float(np.sum(q[occ] * np.log(q[occ] / m[occ])))
+    js = 0.5 * float(np.sum(p[nz] * np.log(p[nz] / m[nz])))
+    js += 0.5 * float(np.sum(q[occ] * np.log(q[occ] / m[occ])))
     return {"kl": max(kl, 0.0), "rkl": max(rkl, 0.0), "js": min(max(js, 0.0), math.log(2))}
 
 
 def evaluate(target, samples) -> dict:
-    """Mode metrics (Gaussian-mixture targets) and grid divergences (targets with a density), as plain numbers."""
+    """Mode metrics (Gaussian-mixture targets) and grid divergences (targets with a density) as plain
+    Python numbers; {} for a custom target."""
     x = _as_numpy(samples)
     out: dict = {}
     if target.means is not None:

@@ -227,6 +227,10 @@ def metrics_figure(snap: dict[str, Any], height: int = 300) -> dict:
     return {"data": traces, "layout": layout}
 
 
-def lab_figures(snap: dict[str, Any], show: dict[str, bool] | None = None) -> dict[str, dict]:
+def lab_figures(snap: dict[str, Any], show: dict[str, bool] | None = None, curves: bool = True
+                ) -> dict[str, dict]:
+    """All three figures; with `curves=False` only the field (the browser keeps the previous curves)."""
     main = field_figure_2d(snap, show) if snap["dim"] == 2 else field_figure_1d(snap, show)
+    if not curves:
+        return {"field": main}
     return {"field": main, "losses": loss_figure(snap), "metrics": metrics_figure(snap)}

@@ -31,6 +31,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _CHUNK_ELEMENTS = 1_000_000          # points x nodes per chunk of the quadrature (about 8 MB per temporary)
 _NODE_SPACING = 0.5                  # largest quadrature node spacing along a curve, in units of std
 _MAX_NODES = 20_000                  # cap on quadrature nodes (spacing grows beyond it for very small std)
+_NO_DENSITY = "target {!r} has no known density (it is made of your data points): use a built-in target"
 
 
 class Target:
@@ -64,7 +65,7 @@ class Target:
     def log_prob(self, x: np.ndarray) -> np.ndarray:
         """Exact log density at the rows of `x` ((n, dim) -> (n,), float64)."""
         if not self.has_density:
-            raise PlaygroundError(f"target {self.name!r} has no known density (it is made of your data points)")
+            raise PlaygroundError(_NO_DENSITY.format(self.name))
         x = np.asarray(x, dtype=np.float64)
         if x.ndim == 1 and self.dim == 1:
             x = x[:, None]
@@ -86,7 +87,7 @@ class Target:
 
     def _check_edges(self, edges: list[np.ndarray]) -> list[np.ndarray]:
         if not self.has_density:
-            raise PlaygroundError(f"target {self.name!r} has no known density (it is made of your data points)")
+            raise PlaygroundError(_NO_DENSITY.format(self.name))
         if len(edges) != self.dim:
             raise ValueError(f"need {self.dim} edge arrays, got {len(edges)}")
         out = [np.asarray(e, dtype=np.float64) for e in edges]
@@ -248,8 +249,9 @@ class CurveTarget(Target):
     The density is the quadrature mixture sum_i w_i N(x; c_i, std^2 I) over arc-length nodes c_i (see the
     module docstring): exact up to quadrature. Subclasses with closed forms override `_log_prob`.
     For speed the sampler draws t from a precomputed table of the curve at the midpoints of a fine t grid
-    (at least 65,536 points, on average at most std/10 apart along the curve), then adds the noise: two random draws per
-    call. Against the noise std this discretisation is invisible (its effect on the density is below 1e-6).
+    (at least 65,536 points, on average at most std/100 apart along the curve, up to 2M points), then adds
+    the noise: two random draws per call. This changes the sampled density by a relative 1e-4 at most, and
+    only near the curve's two ends (elsewhere the midpoint rule in t is spectrally accurate).
     """
 
     def __init__(self, name: str, pieces: list[Curve], std: float):
@@ -313,13 +315,13 @@ def curve_nodes(pieces: list[Curve], std: float, spacing: float = _NODE_SPACING,
 
 
 def curve_table(pieces: list[Curve], std: float) -> np.ndarray:
-    """c(t) at the midpoints of a uniform t grid, for every piece (equal counts: pieces are equally likely)."""
+    """c(t) at the midpoints of a uniform t grid for every piece (equal counts: pieces are equally likely)."""
     t = np.linspace(0.0, 1.0, 20_001)
     length = 0.0
     for fn in pieces:
         x, y = fn(t, np)
         length += float(np.hypot(np.diff(x), np.diff(y)).sum())
-    total = int(min(2**22, max(2**16, math.ceil(length / (0.1 * std)))))
+    total = int(min(2**21, max(2**16, math.ceil(length / (0.01 * std)))))
     m = max(1, total // len(pieces))
     tm = (np.arange(m) + 0.5) / m
     return np.concatenate([np.stack(fn(tm, np), axis=1) for fn in pieces])
@@ -394,7 +396,8 @@ class CircleTarget(CurveTarget):
     def _log_prob(self, x: np.ndarray) -> np.ndarray:
         s, r = self.std, self.radius
         rho = np.hypot(x[:, 0], x[:, 1])
-        return -((rho - r) ** 2) / (2 * s * s) + np.log(i0e(r * rho / (s * s))) - math.log(2 * math.pi * s * s)
+        log_i0 = np.log(i0e(r * rho / (s * s)))             # log I0(z) - z, no overflow
+        return -((rho - r) ** 2) / (2 * s * s) + log_i0 - math.log(2 * math.pi * s * s)
 
 
 class CustomTarget(Target):
@@ -423,7 +426,7 @@ class CustomTarget(Target):
         return self._points_t[idx]
 
     def cell_masses(self, edges: list[np.ndarray]) -> tuple[np.ndarray, float]:
-        raise PlaygroundError(f"target {self.name!r} has no known density (it is made of your data points)")
+        raise PlaygroundError(_NO_DENSITY.format(self.name))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -442,7 +445,8 @@ def _two_moons(radius: float) -> list[Curve]:
 
 def _spiral(radius: float) -> list[Curve]:
     """Archimedean spiral r = radius * theta / (3 pi) out to 1.5 turns; theta = 3 pi sqrt(0.02 + 0.98 t)
-    spreads the points roughly evenly along the arc (the offset keeps the speed |c'(t)| finite at the start)."""
+    spreads the points roughly evenly along the arc (the offset keeps the speed |c'(t)| finite at the
+    start)."""
     def spiral(t, xp):
         theta = 3 * math.pi * xp.sqrt(0.02 + 0.98 * t)
         r = radius * theta / (3 * math.pi)

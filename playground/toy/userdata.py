@@ -50,7 +50,8 @@ def _show(cell: str) -> str:
 
 def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = MAX_BYTES,
                     max_rows: int = MAX_ROWS) -> np.ndarray:
-    """Parse points from CSV text: an (n, 1) or (n, 2) float64 array; `dim` (1 or 2) demands that many columns.
+    """Parse points from CSV text: an (n, 1) or (n, 2) float64 array; `dim` (1 or 2) demands that many
+    columns.
 
     Row numbers in messages are line numbers of the file (1 = first line).
     """
@@ -73,7 +74,8 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
     else:
         text = data[1:] if data.startswith("\ufeff") else data
     if "\x00" in text:
-        raise PlaygroundError("the file contains NUL bytes, so it is not a text CSV: save it as a CSV of x,y numbers")
+        raise PlaygroundError("the file contains NUL bytes, so it is not a text CSV: "
+                              "save it as a CSV of x,y numbers")
 
     rows: list[tuple[int, list[str]]] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
@@ -98,11 +100,13 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
         if not rows:
             raise PlaygroundError("no numeric rows after the header: add one point per row, e.g. 0.5,1.2")
     if len(rows) > max_rows:
-        raise PlaygroundError(f"too many rows: {len(rows):,}; the limit is {max_rows:,} points, upload a subsample")
+        raise PlaygroundError(f"too many rows: {len(rows):,}; the limit is {max_rows:,} points, "
+                              "upload a subsample")
 
     ncols = len(header) if header is not None else len(rows[0][1])
     if ncols not in (1, 2):
-        raise PlaygroundError(f"row {rows[0][0]} has {ncols} columns: expected 1 (x) or 2 (x,y) numbers per row")
+        raise PlaygroundError(f"row {rows[0][0]} has {ncols} columns: "
+                              "expected 1 (x) or 2 (x,y) numbers per row")
     if dim is not None and ncols != dim:
         want = "2 columns (x,y)" if dim == 2 else "1 column (x)"
         raise PlaygroundError(f"the file has {ncols}-column points but this target is {dim}D: "
@@ -116,7 +120,8 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
                                   "every row needs the same number of values")
         for j, cell in enumerate(cells):
             if cell == "":
-                raise PlaygroundError(f"row {lineno} has an empty cell (column {j + 1}): fill it in or delete the row")
+                raise PlaygroundError(f"row {lineno} has an empty cell (column {j + 1}): "
+                                      "fill it in or delete the row")
             v = _number(cell)
             if v is None:
                 hint = " (use '.' for decimals)" if re.fullmatch(r"[-+]?\d+,\d+", cell) else ""

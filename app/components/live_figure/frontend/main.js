@@ -77,6 +77,7 @@
       nonce = 0;
     }
     hint.textContent = drawMode ? "Draw mode: click the plot to add points (shift-click adds a cloud)." : "";
+    const t0 = performance.now();
     const jobs = [];
     const first = columns.length && columns[0].length ? columns[0][0] : null;
     for (const name in figures) {
@@ -99,6 +100,7 @@
       lf.frames += 1;
       lf.lastFrame = args.frame;
       lf.times.push(performance.now());
+      lf.renderMs = performance.now() - t0;
       if (lf.times.length > 2000) lf.times.splice(0, 1000);
       document.body.dataset.frames = String(lf.frames);
       document.body.dataset.lastFrame = String(args.frame);

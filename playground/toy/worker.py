@@ -1,0 +1,228 @@
+"""A GAN-lab session trained in its own process, so training and the web server each get a core.
+
+In one process, a training thread and the server fight over the GIL (tiny networks are all Python
+overhead): the page managed about one frame a second. Here the child owns the LabSession, trains in short
+chunks while playing, and answers commands from the page between chunks. The pipe only ever carries our
+own objects between our own processes (configs, numpy arrays); nothing user-supplied is unpickled.
+The child pauses when nobody has asked for anything for `idle_timeout` seconds (a closed tab) and exits
+when its parent goes away or after `exit_timeout` seconds of silence.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+import threading
+import time
+import types
+from typing import Any
+
+import numpy as np
+
+from playground.configs import changed_fields
+from playground.errors import PlaygroundError
+from playground.toy.config import LIVE_FIELDS, ToyConfig
+
+_CTX = None
+
+
+def _context():
+    """forkserver: a clean server process (torch preloaded) forks each worker in milliseconds."""
+    global _CTX
+    if _CTX is None:
+        try:
+            _CTX = mp.get_context("forkserver")
+            _CTX.set_forkserver_preload(["playground.toy.lab"])
+        except ValueError:  # platforms without forkserver
+            _CTX = mp.get_context("spawn")
+    return _CTX
+
+
+class LabWorker:
+    """Parent-side handle on a training process. All calls are thread-safe and return plain data."""
+
+    def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None, *, idle_timeout: float = 10.0,
+                 exit_timeout: float = 1800.0):
+        ctx = _context()
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, idle_timeout, exit_timeout), daemon=True,
+                                 name="gan-lab-worker")
+        # Under Streamlit, __main__ is the page script; a child process must not re-run it on start-up.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            self._proc.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
+        child.close()
+        self._lock = threading.Lock()
+        self.cfg: ToyConfig = cfg.resolved()
+        self.reset(cfg, points)
+
+    # ---- plumbing -------------------------------------------------------------------------------------
+
+    def _call(self, cmd: str, *args: Any, timeout: float = 60.0) -> Any:
+        with self._lock:
+            if not self._proc.is_alive():
+                raise PlaygroundError("the training process has stopped; press Reset to start a new one")
+            self._conn.send((cmd, args))
+            if not self._conn.poll(timeout):
+                raise PlaygroundError(f"the training process did not answer '{cmd}' within {timeout:.0f} s")
+            status, value = self._conn.recv()
+        if status == "user_error":
+            raise PlaygroundError(value)
+        if status == "error":
+            raise RuntimeError(value)
+        return value
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def close(self) -> None:
+        try:
+            if self._proc.is_alive():
+                with self._lock:
+                    self._conn.send(("exit", ()))
+            self._proc.join(timeout=2)
+        except (OSError, BrokenPipeError):
+            pass
+        if self._proc.is_alive():
+            self._proc.terminate()
+
+    # ---- the session ----------------------------------------------------------------------------------
+
+    def needs_reset(self, new: ToyConfig) -> set[str]:
+        return changed_fields(self.cfg, new.resolved()) - LIVE_FIELDS
+
+    def reset(self, cfg: ToyConfig, points: np.ndarray | None = None) -> None:
+        self.cfg = self._call("reset", cfg, points)
+
+    def apply(self, cfg: ToyConfig) -> None:
+        self.cfg = self._call("apply", cfg)
+
+    def play(self) -> None:
+        self._call("play")
+
+    def pause(self) -> None:
+        self._call("pause")
+
+    def set_rate(self, rate: float | None) -> None:
+        self._call("rate", rate)
+
+    def step(self, which: str) -> None:
+        self._call("step", which)
+
+    def snapshot(self, show_arrows: bool = True, show_manifold: bool = False) -> dict[str, Any]:
+        """The current picture plus `stats` (step, playing, iterations/s, error)."""
+        return self._call("snapshot", show_arrows, show_manifold)
+
+    def stats(self) -> dict[str, Any]:
+        return self._call("stats")
+
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        return self._call("sample", n, seed)
+
+
+def _serve(conn, idle_timeout: float, exit_timeout: float) -> None:
+    import torch
+
+    from playground.toy.lab import LabSession
+
+    torch.set_num_threads(1)
+    lab: LabSession | None = None
+    playing = False
+    rate: float | None = None
+    budget = 0.0
+    last_tick = time.perf_counter()
+    last_msg = time.monotonic()
+    last_eval = 0.0
+    st = {"iterations": 0, "train_seconds": 0.0, "error": None}
+
+    def stats() -> dict[str, Any]:
+        return {"step": lab.gan.step if lab else 0, "playing": playing, "iterations": st["iterations"],
+                "train_seconds": st["train_seconds"], "error": st["error"],
+                "steps_per_sec": st["iterations"] / st["train_seconds"] if st["train_seconds"] > 0 else 0.0}
+
+    while True:
+        try:
+            has_msg = conn.poll(0 if playing else 0.5)
+        except (EOFError, OSError):
+            return
+        if has_msg:
+            try:
+                cmd, args = conn.recv()
+            except (EOFError, OSError):
+                return
+            last_msg = time.monotonic()
+            try:
+                if cmd == "exit":
+                    return
+                if cmd == "reset":
+                    lab = LabSession(*args)
+                    st.update(iterations=0, train_seconds=0.0, error=None)
+                    result: Any = lab.cfg
+                elif cmd == "apply":
+                    lab.gan.apply(args[0])
+                    result = lab.cfg
+                elif cmd == "play":
+                    playing, st["error"] = True, None
+                    last_tick = time.perf_counter()
+                    result = None
+                elif cmd == "pause":
+                    playing, result = False, None
+                elif cmd == "rate":
+                    rate, budget, result = args[0], 0.0, None
+                elif cmd == "step":
+                    playing = False
+                    lab.gan.single_step(args[0])
+                    lab.evaluate_now()
+                    result = None
+                elif cmd == "snapshot":
+                    now = time.perf_counter()
+                    stale = lab.metrics[-1]["step"] != lab.gan.step
+                    if stale and (not playing or now - last_eval > 0.5):
+                        lab.evaluate_now()
+                        last_eval = now
+                    result = lab.snapshot(*args)
+                    result["stats"] = stats()
+                elif cmd == "stats":
+                    result = stats()
+                elif cmd == "sample":
+                    result = lab.gan.sample(*args)
+                else:
+                    raise ValueError(f"unknown command {cmd}")
+                conn.send(("ok", result))
+            except PlaygroundError as e:
+                conn.send(("user_error", str(e)))
+            except Exception as e:  # report, keep serving
+                conn.send(("error", f"{type(e).__name__}: {e}"))
+            continue
+        now_m = time.monotonic()
+        if playing and lab is not None:
+            if now_m - last_msg > idle_timeout:
+                playing = False        # nobody is watching any more
+                continue
+            try:
+                t0 = time.perf_counter()
+                if rate is None:
+                    n = lab.gan.train_for(0.01)
+                else:
+                    budget = min(budget + (t0 - last_tick) * rate, max(1.0, rate * 0.2))
+                    last_tick = t0
+                    n = int(budget)
+                    budget -= n
+                    if n:
+                        lab.gan.train(n)
+                    else:
+                        time.sleep(min(0.02, (1 - budget) / rate))
+                st["iterations"] += n
+                st["train_seconds"] += time.perf_counter() - t0 if n else 0.0
+                if not np.isfinite(lab.gan._last_d.item()) or not np.isfinite(lab.gan._last_g.item()):
+                    raise FloatingPointError("a loss became NaN or infinite; lower the learning rates and reset")
+            except Exception as e:
+                st["error"] = f"training stopped: {e}"
+                playing = False
+        elif now_m - last_msg > exit_timeout:
+            return

@@ -1,0 +1,115 @@
+"""The divergence lab page through AppTest: every view renders, widgets drive the config, URL and errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from playground.divergences.densities import PRESETS_1D
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "app/views/divergences.py")
+
+
+def new_app(**query):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def spec(at, i=0):
+    return json.loads(at.get("plotly_chart")[i].proto.spec)
+
+
+def trace_names(fig):
+    return [t.get("name") for t in fig["data"]]
+
+
+def test_default_page_fits_three_divergences():
+    at = new_app()
+    assert not at.error
+    fig = spec(at)
+    assert trace_names(fig) == ["target p", "KL(p‖q) (forward)", "KL(q‖p) (reverse)", "Jensen-Shannon"]
+    assert fig["frames"]                                        # the optimisation animates
+    assert len(at.dataframe) >= 1
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Curves (CSV)" in labels and "Config (JSON)" in labels
+    assert any("camera" in c.value for c in at.caption)
+
+
+def test_preset_divergences_and_url():
+    at = new_app()
+    at.selectbox(key="dv_preset_pick").set_value("symmetric").run()
+    assert at.text_input(key="dv_target").value == PRESETS_1D["symmetric"][0]
+    at.multiselect(key="dv_div_pick").set_value(["kl", "tv", "alpha:0.3"]).run()
+    assert not at.exception
+    assert trace_names(spec(at))[1:] == ["KL(p‖q) (forward)", "total variation", "α-divergence, α = 0.3"]
+    assert at.query_params["target"] == PRESETS_1D["symmetric"][0]
+    assert at.query_params["divergences"] == "kl,tv,alpha:0.3"
+
+
+def test_bad_formula_shows_an_error_and_keeps_the_last_fit():
+    at = new_app()
+    at.text_input(key="dv_target").set_value("0.5*N(0,-1)").run()
+    assert not at.exception
+    assert any("standard deviation must be positive" in e.value for e in at.error)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_sliders_edit_the_target():
+    at = new_app()
+    at.slider(key="dv_a1").set_value(3.0).run()
+    assert not at.exception
+    assert "N(3," in at.text_input(key="dv_target").value
+    next(b for b in at.button if b.proto.label == "add a part").click().run()
+    assert not at.exception
+    assert at.text_input(key="dv_target").value.count("N(") == 3
+
+
+def test_url_seeds_the_landscape_view():
+    at = new_app(view="landscape", landscape="js", target="symmetric")
+    assert not at.error
+    fig = spec(at)
+    assert fig["data"][0]["type"] == "contour" and "Jensen-Shannon" in fig["layout"]["title"]["text"]
+    assert "global best" in trace_names(fig)
+
+
+def test_alpha_view_and_slider():
+    at = new_app(view="alpha", alpha="-0.5")
+    assert not at.error
+    assert len(at.get("plotly_chart")) == 2
+    at.slider(key="dv_alpha").set_value(1.0).run()
+    assert not at.exception
+    assert "fit at α = 1" in trace_names(spec(at))
+
+
+def test_2d_and_gan_views():
+    at = new_app(view="2d")
+    assert not at.error and spec(at)["data"][0]["type"] == "contour"
+    assert any("1/Λᵢᵢ" in m.value for m in at.markdown)          # the factorised case is explained
+    at = new_app(view="gan")
+    assert not at.error
+    vals = [m.value for m in at.metric]
+    assert vals[0] == vals[1]                                     # V(D*, q) = −log 4 + 2·JS
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_fit_button_when_live_is_off():
+    at = new_app()
+    at.toggle(key="dv_live").set_value(False).run()
+    at.multiselect(key="dv_div_pick").set_value(["pearson"]).run()
+    assert any("press **Fit**" in i.value for i in at.info)
+    assert len(spec(at)["data"]) == 4                             # still the old fits
+    next(b for b in at.button if b.proto.label == "Fit").click().run()
+    assert trace_names(spec(at))[1:] == ["Pearson χ²"]
+
+
+def test_infinite_for_every_gaussian_is_a_warning_not_a_crash():
+    at = new_app(target="uniform", divergences="kl,rkl")
+    assert not at.exception
+    assert any("infinite for every Gaussian" in w.value for w in at.warning)
+    assert trace_names(spec(at))[1:] == ["KL(p‖q) (forward)"]

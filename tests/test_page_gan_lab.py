@@ -1,0 +1,158 @@
+"""The GAN lab page driven through AppTest: layout, live settings, resets, URL, steps and play."""
+
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "app/views/gan_lab.py")
+
+
+def figure_args(at):
+    """The arguments sent to the live figure component (figures, frame, ...)."""
+    comp = at.get("component_instance")
+    assert len(comp) == 1
+    return json.loads(comp[0].proto.json_args)
+
+
+@pytest.fixture
+def at():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    yield app
+    if "toy_lab" in app.session_state:
+        app.session_state["toy_lab"].close()
+
+
+def test_page_draws_field_losses_and_metrics(at):
+    args = figure_args(at)
+    assert set(args["figures"]) == {"field", "losses", "metrics"}
+    field = args["figures"]["field"]
+    kinds = [t["type"] for t in field["data"]]
+    assert kinds[0] == "heatmap"
+    names = [t.get("name") for t in field["data"]]
+    assert "real" in names and "generated" in names
+    heat = field["data"][0]
+    assert len(heat["z"]) == 48 and 0.0 <= min(min(r) for r in heat["z"]) <= max(max(r) for r in heat["z"]) <= 1.0
+    assert field["layout"]["uirevision"] == "field"     # zoom survives updates
+    labels = [m.label for m in at.metric]
+    assert "modes covered" in labels and "high quality" in labels
+    assert not at.error
+
+
+def test_single_steps_advance_and_redraw(at):
+    frame0 = figure_args(at)["frame"]
+    at.button(key="toy_step_d").click().run()
+    assert at.session_state["toy_lab"].stats()["step"] == 1
+    at.button(key="toy_step_both").click().run()
+    assert at.session_state["toy_lab"].stats()["step"] == 2
+    assert figure_args(at)["frame"] > frame0
+    assert figure_args(at)["figures"]["field"]["layout"]["title"]["text"].startswith("step 2")
+
+
+def test_live_change_keeps_training_and_reset_change_restarts(at):
+    at.button(key="toy_step_both").click().run()
+    lab = at.session_state["toy_lab"]
+    at.selectbox(key="toy_loss").set_value("hinge").run()
+    assert at.session_state["toy_lab"] is lab          # same model, new objective
+    assert lab.cfg.loss == "hinge" and lab.stats()["step"] == 1
+    assert at.query_params["loss"] in ("hinge", ["hinge"])
+    at.selectbox(key="toy_dist").set_value("grid25").run()
+    new = at.session_state["toy_lab"]
+    assert new.stats()["step"] == 0 and new.cfg.dist == "grid25"
+    assert new.cfg.n_modes == 5 and new.cfg.std == 0.05   # the target's own defaults
+    assert any("reset" in t.value.lower() for t in at.toast)
+    assert not at.exception
+
+
+def test_url_reproduces_a_setup():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["dist"] = "two_moons"
+    at.query_params["loss"] = "least_squares"
+    at.query_params["g_lr"] = "0.001"
+    at.query_params["batch_size"] = "not-a-number"
+    at.run()
+    cfg = at.session_state["toy_lab"].cfg
+    assert (cfg.dist, cfg.loss, cfg.g_lr, cfg.batch_size) == ("two_moons", "least_squares", 0.001, 256)
+    assert any("batch_size" in w.value for w in at.warning)   # the bad value is reported, not fatal
+    assert not at.exception
+    at.session_state["toy_lab"].close()
+
+
+def test_one_dimensional_target_shows_d_star(at):
+    at.selectbox(key="toy_dist").set_value("bimodal1d").run()
+    fig = figure_args(at)["figures"]["field"]
+    names = [t["name"] for t in fig["data"]]
+    assert "optimal D*(x) = p/(p+q)" in names and "target p(x)" in names
+    assert at.session_state["toy_lab"].cfg.noise_dim == 1
+    assert not at.exception
+
+
+def test_invalid_formula_is_reported_and_state_kept(at):
+    at.selectbox(key="toy_dist").set_value("mixture1d").run()
+    lab = at.session_state["toy_lab"]
+    at.text_input(key="toy_formula").set_value("0.5*N(0,-1)").run()
+    assert any("standard deviation" in e.value for e in at.error)
+    assert at.session_state["toy_lab"] is lab and not at.exception
+
+
+def test_preset_loads_a_lesson(at):
+    at.selectbox(key="toy_preset").set_value("wgan_gp_grid25").run()
+    cfg = at.session_state["toy_lab"].cfg
+    assert (cfg.dist, cfg.loss, cfg.d_steps) == ("grid25", "wgan_gp", 5)
+    heat = figure_args(at)["figures"]["field"]["data"][0]
+    assert heat.get("zmid") == 0.0              # a critic score, not a probability
+
+
+def test_play_trains_in_the_background(at):
+    at.button(key="toy_play").click().run()
+    assert at.session_state["toy_lab"].stats()["playing"]
+    deadline = time.time() + 20
+    while at.session_state["toy_lab"].stats()["step"] < 5 and time.time() < deadline:
+        time.sleep(0.1)
+    at.run()
+    assert at.session_state["toy_lab"].stats()["step"] >= 5
+    at.button(key="toy_pause").click().run()
+    assert not at.session_state["toy_lab"].stats()["playing"]
+    assert not at.exception
+
+
+def test_app_navigation_has_home_and_lab():
+    at = AppTest.from_file(str(ROOT / "app/streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert "playground" in at.title[0].value.lower()
+    at.switch_page("views/gan_lab.py").run()
+    assert not at.exception and at.title[0].value == "GAN lab"
+    at.session_state["toy_lab"].close()
+
+
+def test_uploaded_csv_becomes_the_target_and_bad_files_are_explained(at):
+    lab = at.session_state["toy_lab"]
+    at.file_uploader(key="toy_upload").set_value(("mine.csv", b"x,y\n0,0\n1,1\n2,0.5\n-1,2\n", "text/csv")).run()
+    assert not at.exception
+    at.run()
+    cfg = at.session_state["toy_lab"].cfg
+    assert cfg.dist == "custom"
+    real = figure_args(at)["figures"]["field"]["data"]
+    xs = next(t for t in real if t.get("name") == "real")["x"]
+    assert set(xs) <= {0.0, 1.0, 2.0, -1.0}            # the real samples are the uploaded points
+    at.file_uploader(key="toy_upload").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
+    assert any("abc" in e.value for e in at.error)
+    assert at.session_state["toy_lab"].cfg.dist == "custom" and not at.exception
+    assert at.session_state["toy_lab"] is lab
+
+
+def test_bad_config_json_is_refused_with_a_message(at):
+    at.file_uploader(key="toy_cfg_upload").set_value(("c.json", b'{"loss": "nope"}', "application/json")).run()
+    assert any("loss" in e.value and "nope" in e.value for e in at.error)
+    assert at.session_state["toy_lab"].cfg.loss == "nonsaturating" and not at.exception
+    at.file_uploader(key="toy_cfg_upload").set_value(
+        ("c.json", b'{"loss": "hinge", "dist": "spiral"}', "application/json")).run()
+    at.run()
+    assert (at.session_state["toy_lab"].cfg.loss, at.session_state["toy_lab"].cfg.dist) == ("hinge", "spiral")
