@@ -174,7 +174,7 @@ if "toy_notice" in SS:
 
 # ---------------------------------------------------------------- controls
 st.title("GAN lab")
-cols = st.columns([1.1, 1, 1, 1, 1, 1.6, 2.4])
+cols = st.columns([1.1, 1, 1, 1, 1, 2.2])
 if playing:
     if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", use_container_width=True):
         lab.pause()
@@ -200,7 +200,7 @@ speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed
 if SS.get("toy_rate") != speed:
     lab.set_rate(SPEEDS[speed])
     SS["toy_rate"] = speed
-show_opts = cols[6].pills("show", ["heatmap", "arrows", "manifold", "real", "generated"],
+show_opts = st.pills("show", ["heatmap", "arrows", "manifold", "real", "generated"],
                           selection_mode="multi", default=["heatmap", "arrows", "real", "generated"],
                           key="toy_show", label_visibility="collapsed")
 show = {"heatmap": "heatmap" in show_opts, "arrows": "arrows" in show_opts, "manifold": "manifold" in show_opts,

@@ -19,6 +19,8 @@ ARROW = "#555555"
 D_LINE = "#e67e22"
 DSTAR = "#2c3e50"
 FONT = {"family": "system-ui, sans-serif", "size": 12}
+ARROW_EVERY = 4
+LOG_TICKS = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
 
 
 def _r(a: np.ndarray, digits: int = 3) -> list:
@@ -70,10 +72,10 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tup
 
 
 def arrow_scale(bounds: tuple, vectors: np.ndarray) -> float:
-    """Longest arrow = 12% of the view's width; the factor is shown so sizes stay comparable."""
+    """Longest arrow = 8% of the view's width; the factor is shown so sizes stay comparable."""
     width = bounds[1] - bounds[0]
     vmax = float(np.max(np.linalg.norm(vectors, axis=1))) if len(vectors) else 0.0
-    return 0.12 * width / vmax if vmax > 0 else 0.0
+    return 0.08 * width / vmax if vmax > 0 else 0.0
 
 
 def d_colorbar_title(loss: str) -> str:
@@ -115,8 +117,10 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
                        "marker": {"color": FAKE, "size": 4, "opacity": 0.9}})
     scale = 0.0
     if show["arrows"] and snap.get("arrows") is not None:
-        scale = arrow_scale(snap["bounds"], snap["arrows"])
-        ax, ay = arrow_segments(snap["fake"], snap["arrows"], scale)
+        # Every ARROW_EVERY-th sample gets an arrow: a forest of 500 arrows hides the samples.
+        pts, vec = snap["fake"][::ARROW_EVERY], snap["arrows"][::ARROW_EVERY]
+        scale = arrow_scale(snap["bounds"], vec)
+        ax, ay = arrow_segments(pts, vec, scale)
         traces.append({"type": "scattergl", "mode": "lines", "x": ax, "y": ay, "name": "G update (−∇ₓ loss)",
                        "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip"})
     layout = {
@@ -210,20 +214,21 @@ def metrics_figure(snap: dict[str, Any], height: int = 300) -> dict:
     if hist and "modes_covered" in hist[-1]:
         n = hist[-1]["n_modes"]
         traces.append({"type": "scatter", "mode": "lines", "x": steps, "yaxis": "y2",
-                       "y": [round(m["modes_covered"] / n, 4) for m in hist], "name": "modes covered (fraction)",
+                       "y": [round(m["modes_covered"] / n, 4) for m in hist], "name": "modes covered",
                        "line": {"color": "#16a085", "width": 2, "dash": "dot"}})
         traces.append({"type": "scatter", "mode": "lines", "x": steps, "yaxis": "y2",
-                       "y": [round(m["high_quality_frac"], 4) for m in hist], "name": "high-quality fraction",
+                       "y": [round(m["high_quality_frac"], 4) for m in hist], "name": "high quality",
                        "line": {"color": "#8e44ad", "width": 2, "dash": "dot"}})
     layout = {"height": height, "margin": {"l": 45, "r": 40, "t": 28, "b": 30}, "font": FONT,
               "template": "plotly_white", "uirevision": "metrics",
               "title": {"text": "metrics (fresh samples)", "font": {"size": 13}, "x": 0.02},
               "xaxis": {"title": {"text": "step"}},
               # divergences span 1e-3 .. 1e3 nats (reverse KL is huge while q sits where p has no mass)
-              "yaxis": {"title": {"text": "nats (log)"}, "type": "log", "exponentformat": "power"},
+              "yaxis": {"title": {"text": "nats (log)"}, "type": "log", "tickvals": LOG_TICKS,
+                        "ticktext": [f"{v:g}" for v in LOG_TICKS]},
               "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
-                         "title": {"text": "fraction"}},
-              "legend": {"orientation": "h", "y": -0.3, "x": 0, "font": {"size": 10}}}
+                         "tickvals": [0, 0.5, 1], "title": {"text": "fraction"}},
+              "legend": {"orientation": "h", "y": -0.28, "x": 0, "font": {"size": 10}}}
     return {"data": traces, "layout": layout}
 
 

@@ -1,0 +1,1 @@
+"""Image GANs (DCGAN, WGAN-GP, SNGAN) and a convolutional VAE: models, trainer, run directories, scores."""

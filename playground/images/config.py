@@ -1,0 +1,138 @@
+"""ImageRunConfig: every setting of an image-model run (CLI flags, the Train page's widgets, config.json).
+
+A run is fully determined by its config (and the dataset files): the seed drives every random draw.
+`batch` is per process; under torchrun each of N processes draws its own batch (global batch N * batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from playground.configs import from_dict, spec, to_dict
+from playground.errors import PlaygroundError
+
+Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
+Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+Features = Literal["auto", "classifier", "random", "inception"]
+
+RESOLUTIONS = (8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class ImageRunConfig:
+    """An image GAN or VAE trained on one dataset; written to the run directory as config.json."""
+
+    # --- data
+    dataset: Dataset = spec("digits", "image dataset (digits and sprites need no download)")
+    data_root: str = spec("data", "data folder (torchvision sets), image folder (folder) or .npz file (npz)")
+    resolution: int | None = spec(None, "image size in pixels (8, 16, 32 or 64); default: the dataset's own, "
+                                  "capped at 64", lo=8, hi=64)
+    # --- model
+    model: Model = spec("dcgan", "dcgan (BN, BCE), wgan_gp (critic without BN, gradient penalty), "
+                        "sngan (spectral norm, hinge) or vae (convolutional VAE)")
+    g_width: int = spec(64, "generator / decoder base width (channels of its last hidden layer)", lo=4, hi=512)
+    d_width: int = spec(64, "discriminator / encoder base width (channels of its first layer)", lo=4, hi=512)
+    z_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
+    # --- optimisation
+    batch: int = spec(64, "images per step and process", lo=2, hi=4096)
+    steps: int = spec(2000, "generator (or VAE) updates to train for", lo=1, hi=10_000_000)
+    g_lr: float = spec(2e-4, "generator (VAE: model) learning rate", lo=1e-6, hi=1.0, log=True)
+    d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, log=True)
+    beta1: float = spec(0.5, "Adam beta1", lo=0.0, hi=0.999)
+    beta2: float = spec(0.999, "Adam beta2", lo=0.0, hi=0.9999)
+    d_steps: int = spec(1, "discriminator steps per generator step (WGAN-GP: 5)", lo=1, hi=20)
+    gp_weight: float = spec(10.0, "gradient-penalty weight lambda (wgan_gp)", lo=0.0, hi=1000.0)
+    kl_weight: float = spec(1.0, "weight of the KL term (vae; 1 = the ELBO)", lo=0.0, hi=100.0)
+    ema_decay: float = spec(0.999, "EMA decay of the generator's weights used for sampling (0 = off)",
+                            lo=0.0, hi=0.99999)
+    # --- hardware
+    device: Device = spec("auto", "training device: auto picks CUDA, then Apple MPS, then CPU")
+    amp: bool = spec(True, "mixed precision (bfloat16, or float16 with loss scaling) on CUDA")
+    channels_last: bool = spec(True, "channels-last memory format on CUDA")
+    threads: int = spec(0, "CPU threads for torch (0 = torch's default)", lo=0, hi=256)
+    seed: int = spec(0, "random seed: the run is determined by the config and this", lo=0, hi=2**31 - 1)
+    # --- logging and evaluation
+    log_every: int = spec(10, "write a metrics line every N steps", lo=1, hi=100_000)
+    sample_every: int = spec(200, "save a sample grid (fixed noise) every N steps", lo=1, hi=1_000_000)
+    checkpoint_every: int = spec(500, "write the latest checkpoint every N steps", lo=1, hi=1_000_000)
+    eval_every: int = spec(500, "compute FID/KID/precision/recall every N steps (0 = only at the end)",
+                           lo=0, hi=1_000_000)
+    eval_samples: int = spec(500, "generated images per evaluation", lo=16, hi=100_000)
+    features: Features = spec("auto", "feature extractor of the scores: the project's classifier for the "
+                              "dataset (auto), a fixed random CNN, or Inception-v3 if its weights are local")
+    runs_dir: str = spec("runs", "folder holding run directories")
+
+    def validate(self) -> None:
+        if self.resolution is not None and self.resolution not in RESOLUTIONS:
+            raise PlaygroundError(f"resolution {self.resolution} is not possible: choose one of "
+                                  f"{', '.join(map(str, RESOLUTIONS))}")
+        if self.eval_samples < 16:
+            raise PlaygroundError("eval_samples must be at least 16")
+
+    @property
+    def is_gan(self) -> bool:
+        return self.model != "vae"
+
+
+def resolve_resolution(requested: int | None, native: int) -> int:
+    """The training resolution: the requested one, or the dataset's own rounded to 8..64 (powers of two)."""
+    if requested is not None:
+        if requested not in RESOLUTIONS:
+            raise PlaygroundError(f"resolution {requested} is not possible: choose one of "
+                                  f"{', '.join(map(str, RESOLUTIONS))}")
+        return requested
+    for r in RESOLUTIONS:
+        if native <= r:
+            return r
+    return RESOLUTIONS[-1]
+
+
+@dataclass(frozen=True)
+class Preset:
+    title: str
+    note: str
+    overrides: dict
+
+
+# Known-good starting points. Each reads as the published recipe scaled to small images.
+PRESETS: dict[str, Preset] = {
+    "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE; "
+                           "a minute or two on a CPU", {"dataset": "digits", "model": "dcgan", "g_width": 128,
+                                                        "d_width": 64, "z_dim": 32, "batch": 64,
+                                                        "steps": 3000}),
+    "wgan_gp_digits": Preset("WGAN-GP on digits (8x8)", "Gulrajani et al.: critic without BN, lambda 10, "
+                             "5 critic steps, Adam 1e-4 (0, 0.9)",
+                             {"dataset": "digits", "model": "wgan_gp", "g_width": 128, "d_width": 64,
+                              "z_dim": 32, "batch": 64, "steps": 2000, "g_lr": 1e-4, "d_lr": 1e-4,
+                              "beta1": 0.0, "beta2": 0.9, "d_steps": 5}),
+    "sngan_digits": Preset("SNGAN on digits (8x8)", "Miyato et al.: spectral norm in D, hinge loss",
+                           {"dataset": "digits", "model": "sngan", "g_width": 128, "d_width": 64, "z_dim": 32,
+                            "batch": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
+    "vae_digits": Preset("Convolutional VAE on digits (8x8)", "ELBO with a Bernoulli decoder",
+                         {"dataset": "digits", "model": "vae", "z_dim": 16, "batch": 64, "steps": 3000,
+                          "g_lr": 1e-3, "ema_decay": 0.0}),
+    "dcgan_sprites": Preset("DCGAN on sprites (16x16)", "procedural sprites; no download",
+                            {"dataset": "sprites", "model": "dcgan", "resolution": 16, "z_dim": 64,
+                             "steps": 5000}),
+    "dcgan_mnist": Preset("DCGAN on MNIST (32x32)", "needs MNIST under data/ (or a network connection)",
+                          {"dataset": "mnist", "model": "dcgan", "resolution": 32, "steps": 10000,
+                           "batch": 128}),
+    "sngan_cifar10": Preset("SNGAN on CIFAR-10 (32x32)", "needs CIFAR-10 under data/; a GPU job",
+                            {"dataset": "cifar10", "model": "sngan", "resolution": 32, "g_width": 128,
+                             "d_width": 128, "z_dim": 128, "batch": 64, "steps": 50000, "beta1": 0.5}),
+    "dcgan_celeba": Preset("DCGAN on CelebA (64x64)", "the published DCGAN setting; needs CelebA under data/",
+                           {"dataset": "celeba", "model": "dcgan", "resolution": 64, "batch": 128,
+                            "steps": 20000}),
+}
+
+
+def preset_config(name: str, **overrides) -> ImageRunConfig:
+    if name not in PRESETS:
+        raise PlaygroundError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return from_dict(ImageRunConfig, {**PRESETS[name].overrides, **overrides})
+
+
+def with_updates(cfg: ImageRunConfig, **changes) -> ImageRunConfig:
+    return from_dict(ImageRunConfig, {**to_dict(replace(cfg)), **changes})

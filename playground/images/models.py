@@ -1,0 +1,247 @@
+"""Image generators, discriminators and a convolutional VAE for 8..64 pixel images; their losses; noise.
+
+Every network starts at 4x4 and doubles its size `stages = log2(resolution) - 2` times, so the 64x64
+DCGAN is exactly the published one (ngf = ndf = 64: 512-256-128-64 channels) and smaller images drop
+the widest stages. Generators output in [-1, 1] (tanh); `to_unit` maps a model's output to [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+from playground.errors import PlaygroundError
+
+
+def stages_for(resolution: int) -> int:
+    k = int(round(math.log2(resolution))) - 2
+    if resolution not in (8, 16, 32, 64) or k < 1:
+        raise PlaygroundError(f"resolution {resolution} is not possible: choose 8, 16, 32 or 64")
+    return k
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """Radford et al.: conv weights ~ N(0, 0.02); batch-norm scale ~ N(1, 0.02), shift 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+class DCGANGenerator(nn.Module):
+    """z -> 4x4 (transposed conv) -> doubling transposed convs with BN + ReLU -> tanh image."""
+
+    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+        super().__init__()
+        k = stages_for(resolution)
+        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
+        c = width * 2 ** (k - 1)
+        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, c, 4, 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+        for _ in range(k - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z.view(z.shape[0], -1, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """Strided convs with LeakyReLU 0.2; batch norm except at the input (`batch_norm=False`: WGAN-GP critic)."""
+
+    def __init__(self, width: int, channels: int, resolution: int, batch_norm: bool = True):
+        super().__init__()
+        k = stages_for(resolution)
+        c = width
+        layers: list[nn.Module] = [nn.Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        for _ in range(k - 1):
+            layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=not batch_norm)]
+            if batch_norm:
+                layers += [nn.BatchNorm2d(c * 2)]
+            layers += [nn.LeakyReLU(0.2, True)]
+            c *= 2
+        layers += [nn.Conv2d(c, 1, 4, 1, 0, bias=False)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten()      # logits (or critic values), one per image
+
+
+class SNDiscriminator(nn.Module):
+    """Miyato et al.'s standard CNN: 3x3 and 4x4/2 convs, LeakyReLU 0.1, spectral norm on every layer."""
+
+    def __init__(self, width: int, channels: int, resolution: int):
+        super().__init__()
+        k = stages_for(resolution)
+        c_in, c = channels, width
+        layers: list[nn.Module] = []
+        for _ in range(k):
+            layers += [spectral_norm(nn.Conv2d(c_in, c, 3, 1, 1)), nn.LeakyReLU(0.1, True),
+                       spectral_norm(nn.Conv2d(c, c, 4, 2, 1)), nn.LeakyReLU(0.1, True)]
+            c_in, c = c, c * 2
+        layers += [spectral_norm(nn.Conv2d(c_in, c, 3, 1, 1)), nn.LeakyReLU(0.1, True)]
+        self.features = nn.Sequential(*layers)
+        self.linear = spectral_norm(nn.Linear(c * 16, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.features(x).flatten(1)).flatten()
+
+
+class ConvVAE(nn.Module):
+    """Convolutional VAE: strided-conv encoder to a Gaussian q(z|x), transposed-conv Bernoulli decoder."""
+
+    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+        super().__init__()
+        k = stages_for(resolution)
+        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
+        enc: list[nn.Module] = []
+        c_in, c = channels, width
+        for _ in range(k):
+            enc += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2, True)]
+            c_in, c = c, c * 2
+        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(c_in * 16, 2 * z_dim))
+        self.decoder = VAEDecoder(z_dim, width, channels, resolution)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(decoder logits, mu, logvar) with the reparameterised z = mu + sigma * eps."""
+        mu, logvar = self.encode(x)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        return self.decoder(z), mu, logvar
+
+
+class VAEDecoder(nn.Module):
+    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+        super().__init__()
+        k = stages_for(resolution)
+        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
+        self.c0 = width * 2 ** (k - 1)
+        self.fc = nn.Linear(z_dim, self.c0 * 16)
+        c = self.c0
+        layers: list[nn.Module] = [nn.ReLU(True)]
+        for _ in range(k - 1):
+            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.ReLU(True)]
+            c //= 2
+        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(self.fc(z.flatten(1)).view(z.shape[0], self.c0, 4, 4))   # logits
+
+
+def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int
+          ) -> dict[str, nn.Module]:
+    """The networks of a run by name: {'G', 'D'} for GANs, {'vae'} for the VAE."""
+    if model == "vae":
+        return {"vae": ConvVAE(z_dim, d_width, channels, resolution)}
+    G = DCGANGenerator(z_dim, g_width, channels, resolution)
+    dcgan_init(G)
+    if model == "dcgan":
+        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=True)
+        dcgan_init(D)
+    elif model == "wgan_gp":
+        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=False)
+        dcgan_init(D)
+    elif model == "sngan":
+        D = SNDiscriminator(d_width, channels, resolution)
+    else:
+        raise PlaygroundError(f"unknown model {model!r}")
+    return {"G": G, "D": D}
+
+
+def generator_of(model: str, nets: dict[str, nn.Module]) -> nn.Module:
+    return nets["vae"].decoder if model == "vae" else nets["G"]
+
+
+def to_unit(model: str, out: torch.Tensor) -> torch.Tensor:
+    """A generator's raw output as images in [0, 1]."""
+    if model == "vae":
+        return torch.sigmoid(out.float())
+    return (out.float().clamp(-1, 1) + 1) * 0.5
+
+
+# ------------------------------------------------------------------ objectives, side by side
+def bce_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """DCGAN's discriminator: -log D(x) - log(1 - D(G(z))), in the with-logits (fp16-safe) form."""
+    return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+
+def bce_g_loss(fake: torch.Tensor) -> torch.Tensor:
+    """The non-saturating generator loss -log D(G(z))."""
+    return F.softplus(-fake).mean()
+
+
+def wgan_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return fake.mean() - real.mean()
+
+
+def wgan_g_loss(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+def hinge_g_loss(fake: torch.Tensor) -> torch.Tensor:
+    return -fake.mean()
+
+
+LOSSES = {"dcgan": (bce_d_loss, bce_g_loss), "wgan_gp": (wgan_d_loss, wgan_g_loss),
+          "sngan": (hinge_d_loss, hinge_g_loss)}
+
+
+def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
+             kl_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(loss, reconstruction, KL) per image in nats: Bernoulli likelihood of x in [0, 1], N(0, I) prior."""
+    rec = F.binary_cross_entropy_with_logits(logits.float(), x.float(), reduction="sum") / x.shape[0]
+    kl = 0.5 * (mu.float().pow(2) + logvar.float().exp() - 1.0 - logvar.float()).sum() / x.shape[0]
+    return rec + kl_weight * kl, rec, kl
+
+
+# ------------------------------------------------------------------ noise and latent paths
+def noise(n: int, z_dim: int, generator: torch.Generator, device: torch.device | str = "cpu",
+          truncation: float | None = None) -> torch.Tensor:
+    """N(0, I) noise; with `truncation` t, each coordinate is redrawn until |z| <= t (the truncation trick)."""
+    z = torch.randn(n, z_dim, generator=generator, device=device)
+    if truncation is not None and truncation > 0:
+        for _ in range(100):
+            bad = z.abs() > truncation
+            if not bad.any():
+                break
+            z = torch.where(bad, torch.randn(n, z_dim, generator=generator, device=device), z)
+        z = z.clamp(-truncation, truncation)
+    return z
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return a + (b - a) * t.view(-1, 1)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (White 2016): keeps the norm typical of Gaussian noise along the path."""
+    a, b, t = a.double(), b.double(), t.double().view(-1, 1)
+    cos = (a * b).sum(-1, keepdim=True) / (a.norm(dim=-1, keepdim=True) * b.norm(dim=-1, keepdim=True))
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    so = torch.sin(omega)
+    if float(so.abs().min()) < 1e-6:            # (anti)parallel: fall back to linear
+        return lerp(a, b, t.flatten()).float()
+    return ((torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b).float()
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, n: int, mode: str = "spherical") -> torch.Tensor:
+    t = torch.linspace(0.0, 1.0, n)
+    a, b = a.view(1, -1).expand(n, -1), b.view(1, -1).expand(n, -1)
+    return slerp(a, b, t) if mode == "spherical" else lerp(a, b, t)

@@ -1,0 +1,147 @@
+"""Latent-space operations on a trained VAE: decode, encode, traversals, 2D grids, interpolation, class swaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy.stats import norm
+
+from playground.vae.model import VAE
+
+
+def _z(z, latent: int) -> torch.Tensor:
+    z = torch.as_tensor(np.asarray(z, dtype=np.float32))
+    return z.reshape(-1, latent)
+
+
+@torch.no_grad()
+def decode(model: VAE, z, y=None) -> torch.Tensor:
+    """Mean images (N, C, H, W) in [0, 1] for codes z (N, D) or (D,)."""
+    z = _z(z, model.latent)
+    return model.decode(z, _labels(model, y, len(z))).clamp(0, 1)
+
+
+def _labels(model: VAE, y, n: int) -> torch.Tensor | None:
+    if not model.num_classes:
+        return None
+    if y is None:
+        y = 0
+    y = torch.as_tensor(y, dtype=torch.long).reshape(-1)
+    return y.expand(n) if y.numel() == 1 else y
+
+
+@torch.no_grad()
+def encode(model: VAE, x: torch.Tensor, y=None) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and standard deviation, each (N, D)."""
+    mu, logvar = model.encode(x, _labels(model, y, len(x)))
+    return mu.numpy(), torch.exp(0.5 * logvar).numpy()
+
+
+@torch.no_grad()
+def reconstruct(model: VAE, x: torch.Tensor, y=None) -> torch.Tensor:
+    mu, _ = encode(model, x, y)
+    return decode(model, mu, y if y is not None else None)
+
+
+def traversal_values(steps: int = 11, span: float = 3.0) -> np.ndarray:
+    return np.linspace(-span, span, steps).astype(np.float32)
+
+
+@torch.no_grad()
+def traverse(model: VAE, z0, dim: int, values=None, y=None) -> torch.Tensor:
+    """Decoded images as dimension `dim` of z0 sweeps `values` (default -3..3 in 11 steps), others fixed."""
+    if not 0 <= dim < model.latent:
+        from playground.errors import PlaygroundError
+
+        raise PlaygroundError(f"dim {dim} is outside 0..{model.latent - 1}")
+    values = traversal_values() if values is None else np.asarray(values, dtype=np.float32)
+    z = np.repeat(np.asarray(z0, dtype=np.float32).reshape(1, -1), len(values), 0)
+    z[:, dim] = values
+    return decode(model, z, y)
+
+
+def quantile_grid(n: int, lo: float = 0.05, hi: float = 0.95) -> np.ndarray:
+    """n values evenly spaced in probability through the standard normal's quantiles."""
+    return norm.ppf(np.linspace(lo, hi, n)).astype(np.float32)
+
+
+@torch.no_grad()
+def grid_2d(model: VAE, dims: tuple[int, int] = (0, 1), n: int = 15, z0=None, y=None) -> tuple[torch.Tensor, np.ndarray]:
+    """The n x n manifold over two dimensions through the prior's quantiles; other dims from z0 (default 0).
+
+    Returns (images (n*n, C, H, W) row-major with dims[1] decreasing down the rows, the quantile values).
+    """
+    i, j = dims
+    q = quantile_grid(n)
+    base = np.zeros(model.latent, dtype=np.float32) if z0 is None else np.asarray(z0, dtype=np.float32)
+    z = np.repeat(base.reshape(1, -1), n * n, 0)
+    rows, cols = np.meshgrid(q[::-1], q, indexing="ij")   # top row = largest value of dims[1]
+    z[:, i] = cols.reshape(-1)
+    z[:, j] = rows.reshape(-1)
+    return decode(model, z, y), q
+
+
+def lerp(z0, z1, t) -> np.ndarray:
+    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64).reshape(-1, 1)
+    return ((1 - t) * z0 + t * z1).astype(np.float32)
+
+
+def slerp(z0, z1, t) -> np.ndarray:
+    """Spherical interpolation: along the great circle between the directions, endpoints exact; when the
+    norms are equal every point has that norm (a Gaussian's typical shell). Falls back to lerp for
+    (anti)parallel codes."""
+    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64).reshape(-1, 1)
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if n0 < 1e-12 or n1 < 1e-12:
+        return lerp(z0, z1, t)
+    cos = np.clip(np.dot(z0, z1) / (n0 * n1), -1.0, 1.0)
+    omega = np.arccos(cos)
+    if np.sin(omega) < 1e-6:
+        return lerp(z0, z1, t)
+    out = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    return out.astype(np.float32)
+
+
+@torch.no_grad()
+def interpolate(model: VAE, z0, z1, steps: int = 9, method: str = "linear", y0=None, y1=None) -> torch.Tensor:
+    t = np.linspace(0, 1, steps)
+    z = slerp(z0, z1, t) if method == "spherical" else lerp(z0, z1, t)
+    y = None
+    if model.num_classes:
+        y = torch.tensor([y0 if ti < 0.5 else y1 for ti in t] if y1 is not None else [y0 or 0] * steps)
+    return decode(model, z, y)
+
+
+@torch.no_grad()
+def class_swap(model: VAE, x: torch.Tensor, y, classes=None) -> torch.Tensor:
+    """Encode x (N images with labels y), then decode each code under every class in `classes`.
+
+    Returns (N * len(classes), C, H, W): row i is image i's style rendered as each class."""
+    if not model.num_classes:
+        from playground.errors import PlaygroundError
+
+        raise PlaygroundError("class swaps need a conditional VAE")
+    classes = list(range(model.num_classes)) if classes is None else list(classes)
+    mu, _ = encode(model, x, y)
+    z = np.repeat(mu, len(classes), 0)
+    ys = torch.tensor(classes * len(mu))
+    return decode(model, z, ys)
+
+
+@torch.no_grad()
+def sample_prior(model: VAE, n: int, seed: int = 0, y=None) -> tuple[np.ndarray, torch.Tensor]:
+    g = np.random.default_rng(seed)
+    z = g.standard_normal((n, model.latent)).astype(np.float32)
+    return z, decode(model, z, y)
+
+
+def to_grid(images: torch.Tensor, nrow: int, padding: int = 1, upscale: int = 1, pad_value: float = 0.3) -> np.ndarray:
+    """A uint8 (H, W, 3) picture of the images (torchvision's make_grid), nearest-upscaled for crisp pixels."""
+    from torchvision.utils import make_grid
+
+    g = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=padding, pad_value=pad_value)
+    if upscale > 1:
+        g = g.repeat_interleave(upscale, 1).repeat_interleave(upscale, 2)
+    return (g.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)

@@ -1,0 +1,178 @@
+"""The image trainer: one-step runs of every model, exact resume, graceful stop, abrupt kill, torchrun."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from playground.data import ImageDataset
+from playground.errors import PlaygroundError
+from playground.images.config import ImageRunConfig
+from playground.images.rundir import RunDir, load_checkpoint
+from playground.images.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny_data(n=64, res=8, channels=1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(n, channels, res, res, generator=g)
+    return ImageDataset(name="tiny", images=images, labels=torch.arange(n) % 4, num_classes=4)
+
+
+def tiny_cfg(tmp_path, **kw):
+    base = dict(model="dcgan", steps=4, batch=8, g_width=8, d_width=8, z_dim=4, log_every=1, sample_every=2,
+                checkpoint_every=2, eval_every=0, eval_samples=16, features="random", runs_dir=str(tmp_path),
+                device="cpu")
+    base.update(kw)
+    return ImageRunConfig(**base)
+
+
+@pytest.mark.parametrize("model,res,channels", [("dcgan", 8, 1), ("wgan_gp", 16, 3), ("sngan", 8, 3),
+                                                ("vae", 16, 1)])
+def test_every_model_trains_and_writes_a_complete_run(tmp_path, model, res, channels):
+    cfg = tiny_cfg(tmp_path, model=model, d_steps=2 if model == "wgan_gp" else 1)
+    out = tmp_path / model
+    result = train(cfg, out, dataset=tiny_data(res=res, channels=channels))
+    assert result["state"] == "completed" and result["steps"] == 4 and result["resolution"] == res
+    assert result["fid"] is not None and result["fid"] >= 0 and result["fid_features"].startswith("random-cnn")
+    run = RunDir.open(out)
+    assert run.read_status()["state"] == "completed"
+    rows = run.read_metrics()
+    assert [r["step"] for r in rows if "fid" not in r] == [1, 2, 3, 4]
+    assert all(torch.isfinite(torch.tensor([v for k, v in r.items() if isinstance(v, float)])).all()
+               for r in rows)
+    assert [s for s, _ in run.samples()] == [2, 4]
+    ck = load_checkpoint(run.latest_path)
+    assert ck["step"] == 4 and ck["resolution"] == res and ck["channels"] == channels
+    assert set(ck["nets"]) == ({"vae"} if model == "vae" else {"G", "D"})
+
+
+def _weights(path):
+    ck = load_checkpoint(path)
+    flat = {}
+    for name, sd in list(ck["nets"].items()) + [("ema", ck["ema"] or {})]:
+        for k, v in sd.items():
+            flat[f"{name}.{k}"] = v
+    for name, sd in ck["opts"].items():
+        for pid, st in sd["state"].items():
+            for k, v in st.items():
+                flat[f"opt.{name}.{pid}.{k}"] = v
+    return flat
+
+
+LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "loss", "rec", "kl", "fid", "kid", "precision", "recall")
+
+
+def _losses(run_dir):
+    return [{k: r[k] for k in LOSS_KEYS if k in r} | {"step": r["step"]} for r in RunDir(run_dir).read_metrics()]
+
+
+@pytest.mark.parametrize("model", ["dcgan", "wgan_gp"])
+def test_stop_then_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, model):
+    kw = dict(model=model, steps=12, checkpoint_every=5, eval_every=6, log_every=1, sample_every=3,
+              d_steps=2 if model == "wgan_gp" else 1)
+    data = tiny_data()
+    full = train(tiny_cfg(tmp_path, **kw), tmp_path / "full", dataset=data)
+
+    def stop_at_7(tr):
+        if tr.step == 7:
+            tr.run.request_stop()
+
+    part = train(tiny_cfg(tmp_path, **kw), tmp_path / "part", dataset=data, on_step=stop_at_7)
+    assert part["state"] == "stopped" and part["steps"] == 7
+    assert RunDir(tmp_path / "part").read_status()["state"] == "stopped"
+    assert load_checkpoint(RunDir(tmp_path / "part").latest_path)["step"] == 7
+    resumed = train(tiny_cfg(tmp_path, **kw), resume=tmp_path / "part", dataset=data)
+    assert resumed["state"] == "completed" and resumed["resumed_from"] == 7
+    a, b = _weights(RunDir(tmp_path / "full").latest_path), _weights(RunDir(tmp_path / "part").latest_path)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
+    assert full["fid"] == resumed["fid"]
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path):
+    with pytest.raises(PlaygroundError, match="not a run directory"):
+        (tmp_path / "x").mkdir()
+        train(tiny_cfg(tmp_path), resume=tmp_path / "x")
+    with pytest.raises(PlaygroundError, match="resolution 12 is not possible"):
+        ImageRunConfig(resolution=12).validate()
+    with pytest.raises(PlaygroundError, match="unknown dataset"):
+        train(tiny_cfg(tmp_path, dataset="digits").__class__(dataset="digits"), tmp_path / "y",
+              dataset=None) if False else __import__("playground.data", fromlist=["x"]).load_dataset("nope")
+    out = tmp_path / "z"
+    train(tiny_cfg(tmp_path, steps=1), out, dataset=tiny_data())
+    with pytest.raises(PlaygroundError, match="already exists"):
+        train(tiny_cfg(tmp_path, steps=1), out, dataset=tiny_data())
+
+
+def _cli(*args, **kw):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "playground", "images", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "digits", "--model", "dcgan", "--steps", "400", "--batch", "16",
+            "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "25", "--log-every", "5",
+            "--sample-every", "50", "--eval-every", "0", "--features", "random", "--threads", "1",
+            "--out", str(out), "--json"]
+    p = _cli(*args)
+    run = RunDir(out)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        st = run.read_status() if run.status_path.exists() else {}
+        if (st.get("checkpoint_step") or 0) >= 50:
+            break
+        time.sleep(0.05)
+    else:
+        p.kill()
+        pytest.fail(f"no checkpoint in time: {p.communicate()}")
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    seen = max(r["step"] for r in run.read_metrics())
+    st = RunDir.open(out).effective_status()
+    assert st["state"] == "failed" and st.get("process_gone")       # found dead, not "running" forever
+    ck_step = load_checkpoint(run.latest_path)["step"]
+    assert 0 < seen - ck_step <= 25 + 5 or seen <= ck_step
+    q = _cli("train", "--resume", str(out), "--json")
+    stdout, stderr = q.communicate(timeout=120)
+    assert q.returncode == 0, stderr
+    result = json.loads(stdout)
+    assert result["state"] == "completed" and result["steps"] == 400 and result["resumed_from"] == ck_step
+    steps = [r["step"] for r in run.read_metrics() if "fid" not in r]
+    assert steps == list(range(5, 401, 5))          # no duplicated or missing lines after the resume
+
+
+@pytest.mark.slow
+def test_torchrun_two_cpu_processes_write_one_run(tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    torchrun = Path(sys.executable).parent / "torchrun"
+    cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "playground.images.train",
+           "--dataset", "digits", "--model", "wgan_gp", "--d-steps", "2", "--steps", "30", "--batch", "16",
+           "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "10", "--log-every", "5",
+           "--sample-every", "10", "--eval-every", "0", "--eval-samples", "100", "--features", "random",
+           "--threads", "1", "--out", str(out), "--json"]
+    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-3000:]
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    assert len(lines) == 1                          # only rank 0 reports
+    result = json.loads(lines[0])
+    assert result["world_size"] == 2 and result["state"] == "completed" and result["steps"] == 30
+    run = RunDir.open(out)
+    st = run.read_status()
+    assert st["state"] == "completed" and st["world_size"] == 2
+    assert [r["step"] for r in run.read_metrics() if "fid" not in r] == [5, 10, 15, 20, 25, 30]
+    assert [s for s, _ in run.samples()] == [10, 20, 30]
+    assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
