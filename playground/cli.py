@@ -17,6 +17,7 @@ from playground.errors import PlaygroundError
 AREAS = [
     "playground.toy.cli",
     "playground.divergences.cli",
+    "playground.images.cli",
 ]
 
 

@@ -40,3 +40,7 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         page.wait_for_timeout(1500)
         assert page.get_by_text("3 points drawn").count() == 1
         assert page.locator("[data-testid='stException']").count() == 0
+        page.get_by_role("button", name="Train on drawing").click()
+        page.wait_for_timeout(4000)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.get_by_text("Current custom data: 3 points.").count() == 1

@@ -125,7 +125,7 @@ def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint
     out = tmp_path / "run"
     args = ["train", "--dataset", "digits", "--model", "dcgan", "--steps", "400", "--batch", "16",
             "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "25", "--log-every", "5",
-            "--sample-every", "50", "--eval-every", "0", "--features", "random", "--threads", "1",
+            "--sample-every", "50", "--eval-every", "0", "--final-eval", "0", "--features", "random", "--threads", "1",
             "--out", str(out), "--json"]
     p = _cli(*args)
     run = RunDir(out)
@@ -162,7 +162,7 @@ def test_torchrun_two_cpu_processes_write_one_run(tmp_path):
     cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "playground.images.train",
            "--dataset", "digits", "--model", "wgan_gp", "--d-steps", "2", "--steps", "30", "--batch", "16",
            "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "10", "--log-every", "5",
-           "--sample-every", "10", "--eval-every", "0", "--eval-samples", "100", "--features", "random",
+           "--sample-every", "10", "--eval-every", "0", "--final-eval", "0", "--features", "random",
            "--threads", "1", "--out", str(out), "--json"]
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-3000:]

@@ -60,6 +60,7 @@ class ImageRunConfig:
     eval_every: int = spec(500, "compute FID/KID/precision/recall every N steps (0 = only at the end)",
                            lo=0, hi=1_000_000)
     eval_samples: int = spec(500, "generated images per evaluation", lo=16, hi=100_000)
+    final_eval: bool = spec(True, "score the finished run (FID/KID/precision/recall on eval_samples images)")
     features: Features = spec("auto", "feature extractor of the scores: the project's classifier for the "
                               "dataset (auto), a fixed random CNN, or Inception-v3 if its weights are local")
     runs_dir: str = spec("runs", "folder holding run directories")

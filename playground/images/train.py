@@ -489,7 +489,7 @@ class Trainer:
                                      steps_per_sec=round(rate, 3) if rate else None,
                                      images_per_sec=round(rate * imgs_per_step, 1) if rate else None)
                     t_last_status = now
-            if state == "completed" and self.main:
+            if state == "completed" and self.main and cfg.final_eval:
                 self._evaluate_and_record(final=True)
         except BaseException as e:
             if self.main:

@@ -42,7 +42,7 @@ def downsample(x: np.ndarray, *ys: np.ndarray, n: int = 400) -> tuple[np.ndarray
         return (x, *ys)
     k = int(np.ceil(len(x) / n))
     m = len(x) // k * k
-    out = [x[:m].reshape(-1, k)[:, -1]]
+    out = [x[:m].reshape(-1, k).mean(axis=1)]
     for y in ys:
         out.append(y[:m].reshape(-1, k).mean(axis=1))
     return tuple(out)
@@ -150,7 +150,10 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
          "name": "D(x)" if sig else "D score", "line": {"color": D_LINE, "width": 2}},
     ]
     if sig:
-        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["d_star"], 4), "yaxis": "y2",
+        # D* = p/(p+q) is noise where neither density has mass: leave a gap there instead of a wiggle.
+        mass = snap["p"] + snap["q"]
+        d_star = np.where(mass > 1e-3 * mass.max(), snap["d_star"], np.nan)
+        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(d_star, 4), "yaxis": "y2",
                        "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
     fake = snap["fake"][:, 0]
     traces.append({"type": "scatter", "mode": "markers", "x": _r(fake), "y": [0.0] * len(fake),
@@ -168,13 +171,13 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     y2 = {"overlaying": "y", "side": "right", "title": {"text": "D(x)" if sig else "D score"},
           "showgrid": False}
     if sig:
-        y2["range"] = [0, 1.05]
+        y2.update(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1])
     layout = {
         "height": height, "margin": {"l": 50, "r": 50, "t": 30, "b": 30}, "font": FONT,
         "template": "plotly_white", "uirevision": "field1d",
         "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else ""),
                   "font": {"size": 13}, "x": 0.02},
-        "xaxis": {"range": list(snap["bounds"])},
+        "xaxis": {"range": list(snap["bounds"]), "zeroline": False},
         "yaxis": {"title": {"text": "density"}, "range": [-0.02 * ymax, ymax]},
         "yaxis2": y2, "legend": {"orientation": "h", "y": -0.1, "x": 0},
     }

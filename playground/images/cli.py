@@ -1,0 +1,250 @@
+"""`python -m playground images train|sample|list|status|stop|resume|delete|eval|features|presets`.
+
+    python -m playground images train --dataset digits --model dcgan --steps 2000 --out runs/demo --seed 0 --json
+    python -m playground images sample --run runs/demo --n 64 --seed 0 --out grid.png
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from playground.errors import PlaygroundError
+
+# torch is imported inside the commands: `python -m playground --help` stays fast.
+
+
+def _emit(result: dict, args: argparse.Namespace) -> None:
+    from playground.cli import emit
+
+    emit(result, getattr(args, "json", False))
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from playground.images.train import run_from_args
+
+    result = run_from_args(args)
+    _emit(result, args)
+    return 0 if result["state"] in ("completed", "stopped") else 1
+
+
+def sample_command(args: argparse.Namespace) -> int:
+    import torch
+
+    from playground.images import sampling
+
+    torch.set_num_threads(max(1, args.threads))
+    gen = sampling.load_generator(args.run, args.checkpoint, use_ema=not args.no_ema)
+    if args.interpolate:
+        images = sampling.interpolation(gen, args.seed, args.seed_b if args.seed_b is not None else args.seed + 1,
+                                        args.n, args.interpolate, args.truncation)
+        nrow = args.n
+    else:
+        images = sampling.grid(gen, args.n, args.seed, args.truncation)
+        nrow = None
+    scale = args.scale or sampling.auto_scale(gen.net.resolution)
+    data = sampling.grid_png(images, nrow=nrow, scale=scale)
+    out = Path(args.out)
+    if out.parent and not out.parent.exists():
+        raise PlaygroundError(f"folder {out.parent} does not exist")
+    out.write_bytes(data)
+    _emit({"out": str(out), "n": int(len(images)), "run": args.run, "checkpoint": args.checkpoint,
+           "step": gen.step, "ema": gen.ema, "seed": args.seed, "truncation": args.truncation,
+           "interpolation": args.interpolate, "image_size": int(gen.net.resolution), "png_bytes": len(data)}, args)
+    return 0
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from playground.images.rundir import list_runs
+
+    runs = list_runs(args.runs_dir)
+    if args.json:
+        _emit({"runs_dir": args.runs_dir, "runs": runs}, args)
+    else:
+        if not runs:
+            print(f"no runs in {args.runs_dir}")
+        for r in runs:
+            fid = f"  FID {r['fid']:.2f}" if r.get("fid") is not None else ""
+            print(f"{r['name']:<40} {r['state']:<10} {r['step']}/{r['total_steps']}  {r['model']} on "
+                  f"{r['dataset']}{fid}")
+    return 0
+
+
+def status_command(args: argparse.Namespace) -> int:
+    from playground.images.rundir import RunDir
+
+    run = RunDir.open(args.run)
+    st = run.effective_status()
+    _emit({"run": str(run.path), **st, "checkpoints": run.checkpoints(),
+           "samples": len(run.samples()), "metrics_lines": len(run.read_metrics())}, args)
+    return 0
+
+
+def stop_command(args: argparse.Namespace) -> int:
+    from playground.images import launcher
+
+    launcher.stop(args.run)
+    _emit({"run": args.run, "stop_requested": True}, args)
+    return 0
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    if args.background:
+        from playground.images import launcher
+
+        launcher.resume(args.run, steps=args.steps)
+        _emit({"run": args.run, "state": "queued", "background": True}, args)
+        return 0
+    from playground.images.train import config_for_resume, train
+
+    cfg = config_for_resume(args.run, {"steps": args.steps} if args.steps else None)
+    result = train(cfg, resume=args.run, quiet=args.json)
+    _emit(result, args)
+    return 0 if result["state"] in ("completed", "stopped") else 1
+
+
+def delete_command(args: argparse.Namespace) -> int:
+    from playground.images import launcher
+
+    launcher.delete(args.run)
+    _emit({"run": args.run, "deleted": True}, args)
+    return 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    import torch
+
+    from playground.images import models as M
+    from playground.images import sampling
+    from playground.images.metrics import Scorer, make_extractor
+    from playground.images.train import load_training_data
+
+    torch.set_num_threads(max(1, args.threads))
+    gen = sampling.load_generator(args.run, args.checkpoint)
+    cfg = gen.cfg
+    res = int(gen.net.resolution)
+    ref = load_training_data(cfg, args.split, res)
+
+    def load(split: str):
+        return load_training_data(cfg, split, res)
+
+    ex = make_extractor(args.features or cfg.features, cfg.dataset, res, int(ref.images.shape[1]),
+                        data_root=cfg.data_root, load=load)
+    z = M.noise(args.n, cfg.z_dim, torch.Generator().manual_seed(args.seed))
+    scores = Scorer(ex, ref.images).score(gen.images(z))
+    _emit({"run": args.run, "checkpoint": args.checkpoint, "step": gen.step, "reference": f"{cfg.dataset}:{args.split}",
+           **scores}, args)
+    return 0
+
+
+def features_command(args: argparse.Namespace) -> int:
+    """Train (or retrain) a dataset's feature classifier and write it with a card (make pretrained)."""
+    import hashlib
+    import json
+    import time
+
+    import torch
+
+    from playground.data import load_dataset
+    from playground.images.metrics import _key, save_extractor, train_classifier
+
+    torch.set_num_threads(max(1, args.threads))
+    train = load_dataset(args.dataset, "train", resolution=args.resolution, data_root=args.data_root)
+    test = load_dataset(args.dataset, "test", resolution=args.resolution, data_root=args.data_root)
+    if train.labels is None or not train.num_classes:
+        raise PlaygroundError(f"dataset {args.dataset} has no labels to train a classifier on")
+    t0 = time.perf_counter()
+    net, acc = train_classifier(train.images, train.labels, test.images, test.labels, int(train.num_classes),
+                                steps=args.steps, seed=args.seed)
+    key = _key(args.dataset, train.resolution, train.channels)
+    out = Path(args.out) / f"{key}.pt"
+    sha = save_extractor(out, net, acc, key)
+    card = {"name": key, "kind": "feature classifier for FID/KID/precision/recall", "file": out.name,
+            "sha256": sha, "test_accuracy": acc, "train_images": len(train), "test_images": len(test),
+            "command": f"python -m playground images features --dataset {args.dataset} --out {args.out}"
+                       + (f" --resolution {args.resolution}" if args.resolution else ""),
+            "seconds": round(time.perf_counter() - t0, 2), "torch": str(torch.__version__),
+            "date": time.strftime("%Y-%m-%d")}
+    (Path(args.out) / f"{key}.json").write_text(json.dumps(card, indent=1) + "\n")
+    _emit(card, args)
+    return 0
+
+
+def presets_command(args: argparse.Namespace) -> int:
+    from playground.images.config import PRESETS
+
+    _emit({k: {"title": p.title, "note": p.note, "overrides": p.overrides} for k, p in PRESETS.items()}, args)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from playground.images.train import add_train_arguments
+
+    images = sub.add_parser("images", help="image GANs and VAEs: train runs, sample, score")
+    cmds = images.add_subparsers(dest="command", required=True,
+                                 metavar="<train|sample|list|status|stop|resume|delete|eval|features|presets>")
+
+    tr = cmds.add_parser("train", help="train in the foreground; prints a final summary")
+    add_train_arguments(tr)
+    tr.set_defaults(func=train_command)
+
+    sa = cmds.add_parser("sample", help="write a PNG grid (or an interpolation strip) from a run")
+    sa.add_argument("--run", required=True, help="run directory")
+    sa.add_argument("--checkpoint", default="latest", help="latest, best or a checkpoint file (default: latest)")
+    sa.add_argument("--n", type=int, default=64, help="images in the grid / steps of the interpolation")
+    sa.add_argument("--seed", type=int, default=0)
+    sa.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0); off by default")
+    sa.add_argument("--interpolate", choices=["linear", "spherical"], help="interpolate from --seed to --seed-b")
+    sa.add_argument("--seed-b", type=int, default=None)
+    sa.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA")
+    sa.add_argument("--scale", type=int, default=0, help="pixel upscaling of the PNG (default: automatic)")
+    sa.add_argument("--threads", type=int, default=1)
+    sa.add_argument("--out", required=True, help="PNG file to write")
+    sa.add_argument("--json", action="store_true")
+    sa.set_defaults(func=sample_command)
+
+    ls = cmds.add_parser("list", help="list the runs under a folder")
+    ls.add_argument("--runs-dir", default="runs")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=list_command)
+
+    for name, fn, text in (("status", status_command, "show a run's status"),
+                           ("stop", stop_command, "ask a running run to stop gracefully"),
+                           ("delete", delete_command, "delete a run directory (not while it runs)")):
+        c = cmds.add_parser(name, help=text)
+        c.add_argument("--run", required=True)
+        c.add_argument("--json", action="store_true")
+        c.set_defaults(func=fn)
+
+    rs = cmds.add_parser("resume", help="continue a run from its latest checkpoint")
+    rs.add_argument("--run", required=True)
+    rs.add_argument("--steps", type=int, default=None, help="new total number of steps (train longer)")
+    rs.add_argument("--background", action="store_true", help="start it as a background process and return")
+    rs.add_argument("--json", action="store_true")
+    rs.set_defaults(func=resume_command)
+
+    ev = cmds.add_parser("eval", help="score a run's checkpoint: FID, KID, precision, recall")
+    ev.add_argument("--run", required=True)
+    ev.add_argument("--checkpoint", default="latest")
+    ev.add_argument("--n", type=int, default=1000, help="generated images")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--split", default="train", choices=["train", "test"], help="reference images")
+    ev.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default=None)
+    ev.add_argument("--threads", type=int, default=1)
+    ev.add_argument("--json", action="store_true")
+    ev.set_defaults(func=eval_command)
+
+    fe = cmds.add_parser("features", help="train a dataset's feature classifier and write it with a card")
+    fe.add_argument("--dataset", required=True)
+    fe.add_argument("--resolution", type=int, default=None)
+    fe.add_argument("--data-root", default="data")
+    fe.add_argument("--steps", type=int, default=None)
+    fe.add_argument("--seed", type=int, default=0)
+    fe.add_argument("--threads", type=int, default=1)
+    fe.add_argument("--out", default="pretrained/features")
+    fe.add_argument("--json", action="store_true")
+    fe.set_defaults(func=features_command)
+
+    pr = cmds.add_parser("presets", help="list the known-good presets")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=presets_command)
