@@ -24,8 +24,10 @@ test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: $(VENV)/.installed
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/divergence_fits.py
 	$(BIN)/python bench/toy_speed.py
 	$(BIN)/python bench/toy_quality.py
+	$(BIN)/python bench/live_page.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,4 +1,4 @@
-"""Speed of the divergence lab's engine: `python -m playground.divergences.bench [--json]`.
+"""Speed of the divergence lab's engine: `.venv/bin/python bench/divergence_fits.py [--json]`.
 
 The issue's target: a full multi-start fit of one divergence to a 1D target in under one second on one CPU
 core, so that dragging a slider refits live. Times are CPU seconds of this process (BLAS limited to one
