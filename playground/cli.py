@@ -18,6 +18,7 @@ AREAS = [
     "playground.toy.cli",
     "playground.divergences.cli",
     "playground.images.cli",
+    "playground.vae.cli",
 ]
 
 

@@ -10,7 +10,11 @@ st.markdown(
     "high-quality fraction, KL / reverse KL / JS on a grid). Change the loss or a learning rate while it runs.\n"
     "- **Divergence lab**: fit a Gaussian (or a mixture) to a target by minimising KL, reverse KL, JS or any "
     "f- or α-divergence, computed exactly by quadrature: see mode covering versus mode seeking, the loss "
-    "landscape, and the link to the GAN's optimal discriminator."
+    "landscape, and the link to the GAN's optimal discriminator.\n"
+    "- **Image runs**: train DCGAN, WGAN-GP, SNGAN or a convolutional VAE on image datasets (digits and "
+    "procedural sprites built in; MNIST, CIFAR-10, CelebA, image folders and .npz from disk) as background "
+    "runs you can stop, resume and compare, with FID/KID and precision/recall labelled by their feature "
+    "extractor; then sample grids, interpolations and the truncation trick."
 )
 st.page_link("views/gan_lab.py", label="Open the GAN lab", icon=":material/scatter_plot:")
 st.page_link("views/divergences.py", label="Open the divergence lab", icon=":material/area_chart:")

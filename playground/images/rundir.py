@@ -38,6 +38,7 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)                       # mkstemp makes 0600; runs and weights are for sharing
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

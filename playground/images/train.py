@@ -418,12 +418,21 @@ class Trainer:
         """Train to cfg.steps (or until a stop request); returns the final summary."""
         cfg, run = self.cfg, self.run
         self._signal_stop = False
-        if self.main and threading_is_main():
+        previous = {}
+        if self.main and threading_is_main():       # SIGTERM / Ctrl-C: finish the step, checkpoint, `stopped`
             for s in (signal.SIGTERM, signal.SIGINT):
                 try:
-                    signal.signal(s, self._on_signal)
+                    previous[s] = signal.signal(s, self._on_signal)
                 except (ValueError, OSError):
                     pass
+        try:
+            return self._fit(on_step)
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+
+    def _fit(self, on_step: Callable[["Trainer"], None] | None) -> dict:
+        cfg, run = self.cfg, self.run
         start_step = self.step
         resumed = start_step > 0
         if self.main:

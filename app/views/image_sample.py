@@ -1,0 +1,87 @@
+"""Image models — Sample: grids from a run's checkpoint, the truncation trick, latent interpolation, PNG download."""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
+
+from playground.errors import PlaygroundError  # noqa: E402
+from playground.images import sampling  # noqa: E402
+from playground.images.rundir import RunDir, list_runs  # noqa: E402
+
+SS = st.session_state
+ROOT = Path(__file__).resolve().parents[2]
+PRETRAINED_RUNS = ROOT / "pretrained" / "image_runs"
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _generator(path: str, checkpoint: str, ema: bool, mtime: float):  # noqa: ARG001 - mtime invalidates
+    return sampling.load_generator(path, checkpoint, use_ema=ema)
+
+
+st.title("Image models: sample")
+with st.sidebar:
+    runs_dir = st.text_input("runs folder", value="runs", key="smp_runs_dir")
+choices: dict[str, str] = {}
+for r in list_runs(runs_dir):
+    if r["state"] != "queued":
+        choices[f"{r['name']} ({r['model']} on {r['dataset']}, step {r['step']})"] = r["path"]
+for r in list_runs(PRETRAINED_RUNS):
+    choices[f"pretrained: {r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
+if not choices:
+    st.info(f"No trained runs in `{runs_dir}` yet: train one on the **Train** page (or with "
+            "`python -m playground images train ...`).")
+    st.stop()
+
+c1, c2, c3 = st.columns([3, 1, 1])
+label = c1.selectbox("Run", list(choices), key="smp_run")
+run_path = choices[label]
+available = RunDir(run_path).checkpoints()
+if not available:
+    st.warning("This run has no checkpoint yet.")
+    st.stop()
+ckpt = c2.selectbox("Checkpoint", available, key="smp_ckpt")
+use_ema = c3.toggle("EMA weights", value=True, key="smp_ema", help="sample with the moving average of G")
+try:
+    mtime = (Path(run_path) / "checkpoints" / f"{ckpt}.pt").stat().st_mtime
+    gen = _generator(run_path, ckpt, use_ema, mtime)
+except (PlaygroundError, OSError) as e:
+    st.error(str(e))
+    st.stop()
+st.caption(f"{gen.cfg.model} on {gen.cfg.dataset}, {gen.net.resolution}px, step {gen.step}"
+           + (", EMA generator" if gen.ema else ", raw generator"))
+scale = sampling.auto_scale(gen.net.resolution, target=40)
+
+tab_grid, tab_interp = st.tabs(["Grid", "Interpolation"])
+with tab_grid:
+    c1, c2, c3 = st.columns(3)
+    n = c1.select_slider("images", [16, 36, 64, 100], value=64, key="smp_n")
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_seed")
+    trunc_on = c3.toggle("truncation trick", key="smp_trunc_on",
+                         help="redraw noise coordinates beyond ±t: less variety, higher fidelity")
+    trunc = st.slider("truncation t", 0.1, 3.0, 1.0, 0.1, key="smp_trunc", disabled=not trunc_on)
+    try:
+        images = sampling.grid(gen, int(n), int(seed), trunc if trunc_on else None)
+        png = sampling.grid_png(images, scale=scale)
+        st.image(png, caption=f"seed {seed}" + (f", truncation {trunc:g}" if trunc_on else ""))
+        st.download_button("Download PNG", png, file_name=f"{Path(run_path).name}-seed{seed}.png",
+                           mime="image/png", key="smp_download", icon=":material/download:")
+    except PlaygroundError as e:
+        st.error(str(e))
+
+with tab_interp:
+    c1, c2, c3, c4 = st.columns(4)
+    seed_a = c1.number_input("from seed", 0, 2**31 - 1, 0, key="smp_seed_a")
+    seed_b = c2.number_input("to seed", 0, 2**31 - 1, 1, key="smp_seed_b")
+    steps = c3.slider("steps", 3, 16, 10, key="smp_steps")
+    mode = c4.radio("path", ["spherical", "linear", "both"], key="smp_mode", horizontal=True,
+                    help="spherical (slerp) keeps the noise norm typical of a Gaussian; linear cuts through the "
+                         "low-norm middle")
+    for m in (["spherical", "linear"] if mode == "both" else [mode]):
+        strip = sampling.interpolation(gen, int(seed_a), int(seed_b), int(steps), m)
+        png = sampling.grid_png(strip, nrow=int(steps), scale=scale)
+        st.image(png, caption=f"{m} interpolation, seed {seed_a} → {seed_b}")
+        st.download_button(f"Download {m} PNG", png, file_name=f"{Path(run_path).name}-{m}-{seed_a}-{seed_b}.png",
+                           mime="image/png", key=f"smp_download_{m}")

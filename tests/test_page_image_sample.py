@@ -1,0 +1,37 @@
+"""The image Sample page through AppTest: grid, truncation, interpolation, download, bad checkpoints."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from test_page_image_train import SAMPLE, make_run, page
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    make_run(root, "alpha")
+    make_run(root, "beta", model="vae")
+    return root
+
+
+def test_sample_page_grid_truncation_interpolation_and_download(runs):
+    at = page(SAMPLE, runs, "smp_runs_dir")
+    assert not at.error
+    assert len(at.get("image")) >= 2                          # grid + interpolation strip
+    dl = [b for b in at.get("download_button")]
+    assert dl
+    at.toggle(key="smp_trunc_on").set_value(True).run()
+    at.slider(key="smp_trunc").set_value(0.5).run()
+    assert not at.exception and not at.error
+    at.radio(key="smp_mode").set_value("both").run()
+    assert not at.exception
+    at.selectbox(key="smp_ckpt").set_value("best").run()
+    assert not at.exception and not at.error
+
+
+def test_sample_page_reports_a_corrupt_checkpoint_in_place(tmp_path):
+    path = make_run(tmp_path, "broken", steps=2)
+    (path / "checkpoints" / "latest.pt").write_bytes(b"garbage")
+    (path / "checkpoints" / "best.pt").unlink(missing_ok=True)
+    at = page(SAMPLE, tmp_path, "smp_runs_dir")
+    assert any("not a trusted checkpoint" in e.value for e in at.error)

@@ -1,0 +1,113 @@
+"""The image Train page driven through AppTest, on run directories made by the real trainer."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from playground.data import ImageDataset
+from playground.images import launcher
+from playground.images.config import ImageRunConfig
+from playground.images.rundir import RunDir
+from playground.images.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = str(ROOT / "app/views/image_train.py")
+SAMPLE = str(ROOT / "app/views/image_sample.py")
+
+
+def make_run(runs: Path, name: str, steps: int = 6, **kw) -> Path:
+    g = torch.Generator().manual_seed(0)
+    data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=g))
+    cfg = ImageRunConfig(**{**dict(steps=steps, batch=8, g_width=8, d_width=8, z_dim=4, log_every=1, sample_every=2,
+                                   checkpoint_every=3, eval_every=3, eval_samples=32, features="random",
+                                   runs_dir=str(runs), device="cpu"), **kw})
+    train(cfg, runs / name, dataset=data)
+    return runs / name
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    make_run(root, "alpha")
+    make_run(root, "beta", model="vae")
+    (root / "not-a-run").mkdir()
+    return root
+
+
+def page(path, runs_dir, key):
+    at = AppTest.from_file(path, default_timeout=60)
+    at.session_state[key] = str(runs_dir)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_train_page_with_no_runs_explains_what_to_do(tmp_path):
+    at = page(TRAIN, tmp_path / "empty", "img_runs_dir")
+    assert any("No runs" in i.value for i in at.info)
+    assert at.button(key="img_launch") is not None
+
+
+def test_train_page_shows_a_finished_run(runs):
+    at = page(TRAIN, runs, "img_runs_dir")
+    assert at.selectbox(key="img_selected").options == ["beta", "alpha"] or \
+        set(at.selectbox(key="img_selected").options) == {"alpha", "beta"}
+    at.selectbox(key="img_selected").set_value("alpha").run()
+    assert not at.exception and not at.error
+    assert any("completed" in c.value for c in at.caption)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2                                  # losses + FID
+    labels = [m.label for m in at.metric]
+    assert labels == ["FID", "KID", "precision", "recall"]
+    assert any("random-cnn" in c.value for c in at.caption)  # every score says which features it used
+    assert at.select_slider(key="img_sample_idx_alpha").value == 6
+    assert len(at.get("image")) == 1
+    at.select_slider(key="img_sample_idx_alpha").set_value(2).run()
+    assert at.select_slider(key="img_sample_idx_alpha").value == 2
+    assert at.button(key="img_stop").disabled and not at.button(key="img_resume").disabled
+    at.multiselect(key="img_compare").set_value(["beta"]).run()
+    assert not at.exception
+
+
+def test_stop_button_requests_a_graceful_stop(tmp_path):
+    path = make_run(tmp_path, "live", steps=2)
+    RunDir(path).write_status(state="running", pid=os.getpid())      # alive: this process
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    assert not at.button(key="img_stop").disabled and at.button(key="img_delete").disabled
+    at.button(key="img_stop").click().run()
+    assert RunDir(path).stop_requested()
+
+
+def test_delete_button_removes_the_run(tmp_path):
+    path = make_run(tmp_path, "gone", steps=2)
+    make_run(tmp_path, "kept", steps=2)
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    at.selectbox(key="img_selected").set_value("gone").run()
+    at.button(key="img_delete").click().run()
+    assert not path.exists() and (tmp_path / "kept").exists()
+    assert not at.exception
+
+
+@pytest.mark.slow
+def test_launch_from_the_page_runs_a_real_training_process(tmp_path):
+    at = AppTest.from_file(TRAIN, default_timeout=60)
+    at.session_state["img_runs_dir"] = str(tmp_path)
+    for k, v in dict(steps=20, batch=16, g_width=16, d_width=16, z_dim=8, sample_every=10, checkpoint_every=10,
+                     eval_every=0, final_eval=False, features="random", threads=1, log_every=5).items():
+        at.session_state["img_" + k] = v
+    at.session_state["img_name"] = "from-page"
+    at.run()
+    at.button(key="img_launch").click().run()
+    assert not at.exception and not at.error
+    path = tmp_path / "from-page"
+    assert RunDir.open(path).read_status()["state"] in ("queued", "running", "completed")
+    assert at.selectbox(key="img_selected").value == "from-page"
+    st = launcher.wait(path, timeout=120)
+    assert st["state"] == "completed", (st, (path / "process.out").read_text()[-2000:])
+    at.run()
+    assert any("completed" in c.value for c in at.caption)
+    assert [s for s, _ in RunDir(path).samples()] == [10, 20]
