@@ -111,3 +111,12 @@ def test_bad_start_offset_moves_initial_samples():
     far = ToyGAN(dataclasses.replace(SMALL, init_offset=4.0))
     near = ToyGAN(SMALL)
     np.testing.assert_allclose(far.sample(100) - near.sample(100), 4.0, atol=1e-5)
+
+
+def test_learning_rates_halve_every_half_life_and_change_live():
+    gan = ToyGAN(dataclasses.replace(SMALL, lr_half_life=4, d_lr=1e-3, g_lr=4e-4))
+    gan.train(8)
+    assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(1e-3 / 4)
+    assert gan.g_opt.param_groups[0]["lr"] == pytest.approx(4e-4 / 4)
+    gan.apply(dataclasses.replace(gan.cfg, lr_half_life=0))     # back to constant, at once
+    assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(1e-3)

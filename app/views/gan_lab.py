@@ -118,6 +118,7 @@ with st.sidebar:
     widget(ToyConfig, "g_steps", P, c2, label="G steps")
     widget(ToyConfig, "batch_size", P, c3, label="batch")
     widget(ToyConfig, "beta1", P, label="Adam β1 / momentum", step=0.05)
+    widget(ToyConfig, "lr_half_life", P, label="learning-rate half-life (steps, 0 = constant)", step=500)
     with st.expander("Networks and noise (changes reset training)"):
         c1, c2 = st.columns(2)
         widget(ToyConfig, "g_layers", P, c1, label="G layers")

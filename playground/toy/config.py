@@ -68,6 +68,8 @@ class ToyConfig:
     d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
     g_lr: float = spec(2e-4, "generator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
     beta1: float = spec(0.5, "Adam beta1 / RMSprop-SGD momentum", lo=0.0, hi=0.999, live=True)
+    lr_half_life: int = spec(0, "learning rates halve every this many steps (0 = constant): sharpens the modes "
+                                "late in training", lo=0, hi=1_000_000, live=True)
     d_steps: int = spec(1, "discriminator steps per iteration", lo=1, hi=20, live=True)
     g_steps: int = spec(1, "generator steps per iteration", lo=1, hi=20, live=True)
     batch_size: int = spec(256, "samples per step", lo=8, hi=4096, live=True)

@@ -82,15 +82,15 @@ class ToyGAN:
             self.d_opt = make_optimizer(new.d_opt, self.D.parameters(), new.d_lr, new.beta1)
         if new.g_opt != old.g_opt:
             self.g_opt = make_optimizer(new.g_opt, self.G.parameters(), new.g_lr, new.beta1)
-        for opt, lr in ((self.d_opt, new.d_lr), (self.g_opt, new.g_lr)):
+        for opt in (self.d_opt, self.g_opt):
             for group in opt.param_groups:
-                group["lr"] = lr
                 if "betas" in group:
                     group["betas"] = (new.beta1, group["betas"][1])
                 elif "momentum" in group:
                     group["momentum"] = new.beta1 if not isinstance(opt, torch.optim.RMSprop) or new.beta1 < 0.99 \
                         else 0.0
         self._set_objective()
+        self._set_lrs()
 
     # ---- the step loop --------------------------------------------------------------------------------
 
@@ -142,6 +142,14 @@ class ToyGAN:
                 self.step_g()
             self.step += 1
             self._record()
+            if self.cfg.lr_half_life:
+                self._set_lrs()
+
+    def _set_lrs(self) -> None:
+        """Learning rates at the current step: base * 0.5 ** (step / half_life)."""
+        f = 0.5 ** (self.step / self.cfg.lr_half_life) if self.cfg.lr_half_life else 1.0
+        self.d_opt.param_groups[0]["lr"] = self.cfg.d_lr * f
+        self.g_opt.param_groups[0]["lr"] = self.cfg.g_lr * f
 
     def train_for(self, seconds: float, max_iterations: int = 1_000_000) -> int:
         """Train whole iterations until `seconds` have passed; returns how many ran."""
