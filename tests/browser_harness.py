@@ -34,12 +34,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(timeout: float = 90.0):
-    """`streamlit run app/streamlit_app.py` on a free loopback port; yields its base URL."""
+def app_server(timeout: float = 90.0, script: str = "app/streamlit_app.py"):
+    """`streamlit run <script>` (the whole app by default, or one page alone) on a free loopback port;
+    yields its base URL."""
     port = free_port()
     env = {**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app/streamlit_app.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
