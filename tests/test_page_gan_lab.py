@@ -78,7 +78,7 @@ def test_url_reproduces_a_setup():
     at.query_params["batch_size"] = "not-a-number"
     at.run()
     cfg = at.session_state["toy_lab"].cfg
-    assert (cfg.dist, cfg.loss, cfg.g_lr, cfg.batch_size) == ("two_moons", "least_squares", 0.001, 256)
+    assert (cfg.dist, cfg.loss, cfg.g_lr, cfg.batch_size) == ("two_moons", "least_squares", 0.001, 128)
     assert any("batch_size" in w.value for w in at.warning)   # the bad value is reported, not fatal
     assert not at.exception
     at.session_state["toy_lab"].close()

@@ -49,9 +49,9 @@ class ToyConfig:
     noise_dim: int = spec(2, "dimension of the generator's noise", lo=1, hi=8)
     noise: Noise = spec("gaussian", "noise distribution")
     g_layers: int = spec(3, "generator hidden layers", lo=1, hi=8)
-    g_width: int = spec(128, "generator hidden width", lo=4, hi=512)
+    g_width: int = spec(64, "generator hidden width", lo=4, hi=512)
     d_layers: int = spec(3, "discriminator hidden layers", lo=1, hi=8)
-    d_width: int = spec(128, "discriminator hidden width", lo=4, hi=512)
+    d_width: int = spec(64, "discriminator hidden width", lo=4, hi=512)
     activation: Activation = spec("relu", "hidden activation of both networks")
     init_offset: float = spec(0.0, "shift of the generator's initial output (a 'bad start' far from the data)",
                               lo=-10.0, hi=10.0)
@@ -59,7 +59,7 @@ class ToyConfig:
     seed: int = spec(0, "random seed: the run is fully determined by the config and this", lo=0, hi=2**31 - 1)
     # --- training (live)
     loss: Loss = spec("nonsaturating", "adversarial objective", live=True)
-    r1: float = spec(0.0, "R1 penalty weight gamma (0 = off): gamma/2 * E|grad D(real)|^2", lo=0.0, hi=100.0,
+    r1: float = spec(0.1, "R1 penalty weight gamma (0 = off): gamma/2 * E|grad D(real)|^2", lo=0.0, hi=100.0,
                      live=True)
     gp_weight: float = spec(10.0, "gradient-penalty weight lambda for wgan_gp", lo=0.0, hi=100.0, live=True)
     clip: float = spec(0.01, "weight-clipping bound for wgan", lo=1e-4, hi=1.0, live=True)
@@ -72,7 +72,7 @@ class ToyConfig:
                                 "late in training", lo=0, hi=1_000_000, live=True)
     d_steps: int = spec(1, "discriminator steps per iteration", lo=1, hi=20, live=True)
     g_steps: int = spec(1, "generator steps per iteration", lo=1, hi=20, live=True)
-    batch_size: int = spec(256, "samples per step", lo=8, hi=4096, live=True)
+    batch_size: int = spec(128, "samples per step", lo=8, hi=4096, live=True)
     # --- evaluation
     eval_samples: int = spec(2500, "fresh samples used for each metric evaluation", lo=100, hi=100_000, live=True)
 
