@@ -29,5 +29,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/toy_quality.py
 	$(BIN)/python bench/live_page.py
 
+pretrained: $(VENV)/.installed
+	$(BIN)/python -m playground.vae.pretrained
+	$(BIN)/python -m playground images features --dataset digits --out pretrained/features
+	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 16
+	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 32
+
 clean-venv:
 	rm -rf $(VENV)

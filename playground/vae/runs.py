@@ -74,11 +74,11 @@ def request_stop(run: str | Path) -> None:
 
 
 def list_runs(root: str | Path) -> list[Path]:
-    """Run directories under root (those with a config.json), newest first."""
+    """Run directories under root (those with a config.json or status.json), newest first."""
     root = Path(root)
     if not root.is_dir():
         return []
-    runs = [p for p in root.iterdir() if (p / CONFIG).is_file()]
+    runs = [p for p in root.iterdir() if (p / CONFIG).is_file() or (p / STATUS).is_file()]
     return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
 
 

@@ -1,0 +1,155 @@
+"""`python -m playground vae train|eval|traverse`: the VAE lab without a browser, same config and metrics."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from playground.configs import add_arguments, from_args, from_json
+from playground.errors import PlaygroundError
+from playground.vae.config import VAEConfig
+
+MAX_CONFIG = 100_000
+
+
+def _threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, int(n)))
+
+
+def _public(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "model"}
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.vae.train import train
+
+    base = None
+    if args.config:
+        p = Path(args.config)
+        if not p.is_file() or p.stat().st_size > MAX_CONFIG:
+            raise PlaygroundError(f"--config {args.config}: no such file (or larger than {MAX_CONFIG} bytes)")
+        base = from_json(VAEConfig, p.read_text())
+    cfg = from_args(VAEConfig, args, base)
+    _threads(args.threads)
+    if not args.json and not args.quiet:
+        def progress(info: dict) -> None:
+            print(f"epoch {info['epoch']}/{info['epochs']}  loss {info['train_loss']:.3f}  "
+                  f"test elbo {info['test_elbo']:.3f} (recon {info['test_recon']:.3f}, kl {info['test_kl']:.3f})",
+                  flush=True)
+    else:
+        progress = None
+    result = train(cfg, out=args.out, progress=progress, resume=not args.no_resume)
+    emit(_public(result), args.json)
+    return 0
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.metrics import evaluate
+    from playground.vae.train import load_data
+
+    _threads(args.threads)
+    t0 = time.perf_counter()
+    model, ckpt = load_checkpoint(args.checkpoint, sha256=args.sha256)
+    cfg = model.cfg
+    if args.data_path:
+        cfg.data_path = args.data_path
+    _, test = load_data(cfg)
+    if test.shape != model.shape:
+        raise PlaygroundError(f"the test images are {test.shape} but the model expects {model.shape}")
+    k = args.iwae_k or cfg.iwae_k
+    result = evaluate(model, test.images, test.labels, k=k, seed=args.seed, factors=test.factors)
+    result["seconds"] = round(time.perf_counter() - t0, 3)
+    result["epochs"] = int(ckpt.get("epoch", 0))
+    result["checkpoint"] = str(args.checkpoint)
+    result["config"] = ckpt["config"]
+    emit(result, args.json)
+    return 0
+
+
+def traverse_command(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+    from torchvision.utils import save_image
+
+    from playground.cli import emit
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.latent import encode, traversal_values, traverse
+
+    _threads(args.threads)
+    model, _ = load_checkpoint(args.checkpoint, sha256=args.sha256)
+    if args.steps < 2 or args.steps > 64:
+        raise PlaygroundError("--steps must be between 2 and 64")
+    if not 0 < args.span <= 10:
+        raise PlaygroundError("--span must be in (0, 10]")
+    z0 = np.zeros(model.latent, dtype=np.float32)
+    y = args.label
+    if args.index is not None:
+        from playground.vae.train import load_data
+
+        _, test = load_data(model.cfg)
+        if not 0 <= args.index < len(test):
+            raise PlaygroundError(f"--index {args.index} is outside 0..{len(test) - 1}")
+        x = test.images[args.index:args.index + 1]
+        if y is None and test.labels is not None and model.num_classes:
+            y = int(test.labels[args.index])
+        z0 = encode(model, x, y)[0][0]
+    if model.num_classes and y is not None and not 0 <= y < model.num_classes:
+        raise PlaygroundError(f"--label must be in 0..{model.num_classes - 1}")
+    dims = list(range(model.latent)) if args.dim == -1 else [args.dim]
+    values = traversal_values(args.steps, args.span)
+    rows = torch.cat([traverse(model, z0, d, values, y) for d in dims])
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise PlaygroundError("--out must end in .png or .jpg")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.scale > 1:
+        rows = rows.repeat_interleave(args.scale, 2).repeat_interleave(args.scale, 3)
+    save_image(rows, out, nrow=args.steps, padding=1, pad_value=0.3)
+    emit({"out": str(out), "dims": dims, "steps": args.steps, "values": [round(float(v), 4) for v in values],
+          "z0": [round(float(v), 4) for v in z0]}, args.json)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
+    cmds = vae.add_subparsers(dest="command", required=True, metavar="<train|eval|traverse>")
+
+    t = cmds.add_parser("train", help="train a VAE and print its test metrics")
+    add_arguments(t, VAEConfig)
+    t.add_argument("--config", help="JSON file with VAEConfig fields (flags override it)")
+    t.add_argument("--out", help="run directory: config.json, status.json, metrics.jsonl, checkpoint.pt")
+    t.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
+    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    t.add_argument("--json", action="store_true", help="print one JSON object")
+    t.set_defaults(func=train_command)
+
+    e = cmds.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
+    e.add_argument("--checkpoint", required=True, help="a checkpoint.pt (or a pretrained/*.pt)")
+    e.add_argument("--sha256", help="refuse the file unless it has this sha256 (default: its card's, if any)")
+    e.add_argument("--iwae-k", type=int, default=None, help="importance samples (default: the model's config)")
+    e.add_argument("--data-path", default=None, help="override where the dataset is read from")
+    e.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
+    e.add_argument("--threads", type=int, default=1)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=eval_command)
+
+    r = cmds.add_parser("traverse", help="write a strip of decoded images as one latent dimension moves")
+    r.add_argument("--checkpoint", required=True)
+    r.add_argument("--sha256")
+    r.add_argument("--dim", type=int, default=0, help="latent dimension to move (-1: all, one row each)")
+    r.add_argument("--steps", type=int, default=11, help="images in the strip")
+    r.add_argument("--span", type=float, default=3.0, help="move from -span to +span prior std devs")
+    r.add_argument("--index", type=int, default=None, help="start from this test image's code (default: z = 0)")
+    r.add_argument("--label", type=int, default=None, help="class for a conditional model")
+    r.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscaling of the pixels")
+    r.add_argument("--out", required=True, help="output .png")
+    r.add_argument("--threads", type=int, default=1)
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=traverse_command)

@@ -1,0 +1,116 @@
+"""The shipped VAE models: how each is trained (the project's own CLI), its card, and loading by name.
+
+    python -m playground.vae.pretrained            # retrain all (about 5 minutes on one CPU thread)
+    python -m playground.vae.pretrained digits-2d  # retrain one
+
+Each model is `pretrained/vae/NAME.pt` (weights + config, no optimizer state) with `NAME.json`, its card:
+dataset, config, the exact command, metrics and the sha256 of the .pt, which loading checks.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playground.errors import PlaygroundError
+
+ROOT = Path(__file__).resolve().parents[2] / "pretrained" / "vae"
+
+MODELS: dict[str, dict] = {
+    "digits-2d": {"title": "Digits VAE, 2 latents (manifold)",
+                  "args": "--dataset digits --latent 2 --hidden 128 --epochs 50 --beta 1 --seed 0"},
+    "digits-16d": {"title": "Digits VAE, 16 latents",
+                   "args": "--dataset digits --latent 16 --hidden 128 --epochs 50 --beta 1 --seed 0"},
+    "digits-cvae": {"title": "Digits conditional VAE, 4 latents (class swaps)",
+                    "args": "--dataset digits --latent 4 --hidden 128 --epochs 50 --beta 1 --conditional 1 --seed 0"},
+    "sprites-vae": {"title": "Sprites VAE (beta = 1), 8 latents",
+                    "args": "--dataset sprites --resolution 16 --latent 8 --hidden 128 --epochs 60 --beta 1 --iwae-k 16 --seed 0"},
+    "sprites-bvae": {"title": "Sprites beta-VAE (beta = 4), 8 latents",
+                     "args": "--dataset sprites --resolution 16 --latent 8 --hidden 128 --epochs 60 --beta 4 --iwae-k 16 --seed 0"},
+}
+KEEP_METRICS = ("test_elbo", "test_recon", "test_kl", "test_iwae", "iwae_k", "active_units", "kl_per_dim", "mig",
+                "mig_per_factor", "train_seconds", "params", "epochs")
+
+
+def command(name: str, out: str = "RUN_DIR") -> str:
+    return f"python -m playground vae train {MODELS[name]['args']} --threads 1 --out {out} --json"
+
+
+def train_one(name: str, root: Path = ROOT) -> dict:
+    import torch
+
+    from playground.vae.checkpoint import read_checkpoint, sha256_file
+
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = [sys.executable, *shlex.split(command(name, str(Path(tmp) / "run")))[1:]]
+        proc = subprocess.run(argv, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise PlaygroundError(f"training {name} failed: {proc.stderr.strip()[-300:]}")
+        result = json.loads(proc.stdout)
+        ckpt = read_checkpoint(Path(tmp) / "run" / "checkpoint.pt", sha256="")  # no card yet
+        from playground.vae.runs import read_metrics
+
+        history = [{k: r[k] for k in ("epoch", "train_loss", "test_elbo", "test_recon", "test_kl")}
+                   for r in read_metrics(Path(tmp) / "run")]
+    ckpt.pop("optimizer", None)
+    weights = root / f"{name}.pt"
+    torch.save(ckpt, weights)
+    card = {
+        "name": name, "kind": "vae", "title": MODELS[name]["title"], "weights": weights.name,
+        "sha256": sha256_file(weights), "bytes": weights.stat().st_size,
+        "dataset": result["config"]["dataset"], "config": result["config"],
+        "command": command(name), "metrics": {k: result[k] for k in KEEP_METRICS if k in result},
+        "trained": time.strftime("%Y-%m-%d"), "versions": ckpt.get("versions", {}), "history": history,
+    }
+    (root / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    return card
+
+
+def cards(root: Path = ROOT) -> dict[str, dict]:
+    """name -> card of every shipped VAE whose card parses (weights are checked when loaded)."""
+    out = {}
+    for p in sorted(root.glob("*.json")):
+        try:
+            card = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(card, dict) and card.get("kind") == "vae" and (root / str(card.get("weights"))).is_file():
+            out[card["name"]] = card
+    order = {n: i for i, n in enumerate(MODELS)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def load_pretrained(name: str, root: Path = ROOT):
+    """(model, checkpoint dict, card) after the hash check against the card."""
+    from playground.vae.checkpoint import load_checkpoint
+
+    c = cards(root).get(name)
+    if c is None:
+        raise PlaygroundError(f"no pretrained VAE named {name!r} in {root} (have: {', '.join(cards(root)) or 'none'})")
+    model, ckpt = load_checkpoint(root / c["weights"], sha256=c["sha256"])
+    return model, ckpt, c
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = (argv if argv is not None else sys.argv[1:]) or list(MODELS)
+    for name in names:
+        if name not in MODELS:
+            print(f"error: unknown model {name!r}; choose from {', '.join(MODELS)}", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        card = train_one(name)
+        m = card["metrics"]
+        print(f"{name}: test ELBO {m['test_elbo']:.2f}, IWAE {m['test_iwae']:.2f}, active {m['active_units']}"
+              + (f", MIG {m['mig']:.3f}" if "mig" in m else "") + f" ({time.perf_counter() - t0:.0f} s, "
+              f"{card['bytes'] // 1024} KiB)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

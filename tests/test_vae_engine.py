@@ -1,0 +1,144 @@
+"""VAE engine: KL and log-densities vs closed forms, IWAE ordering, latent operations, MIG on known cases."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+
+from playground.vae import VAEConfig, build_model, evaluate, mig
+from playground.vae.latent import class_swap, grid_2d, interpolate, lerp, quantile_grid, slerp, traverse
+from playground.vae.metrics import entropy, mutual_information
+from playground.vae.model import gaussian_kl, normal_log_prob
+
+
+def test_kl_of_diagonal_gaussian_matches_closed_form_and_monte_carlo():
+    mu = torch.tensor([[0.5, -1.0, 0.0]])
+    logvar = torch.tensor([[0.0, math.log(0.25), math.log(4.0)]])
+    var = logvar.exp()
+    closed = 0.5 * (var + mu**2 - 1 - torch.log(var))
+    assert torch.allclose(gaussian_kl(mu, logvar), closed)
+    # KL of N(mu, s^2) from N(0,1) in 1D by direct formula: log(1/s) + (s^2 + mu^2)/2 - 1/2
+    s = var.sqrt()
+    assert torch.allclose(gaussian_kl(mu, logvar), torch.log(1 / s) + (var + mu**2) / 2 - 0.5)
+    g = torch.Generator().manual_seed(0)
+    z = mu + s * torch.randn((200_000, 3), generator=g)
+    mc = (normal_log_prob(z, mu, logvar) - normal_log_prob(z, torch.zeros(1), torch.zeros(1))).mean(0)
+    assert torch.allclose(mc, gaussian_kl(mu, logvar)[0], atol=0.02)
+    x = torch.tensor([0.3])
+    assert float(normal_log_prob(x, torch.tensor([0.1]), torch.tensor([math.log(0.04)]))) == pytest.approx(
+        norm.logpdf(0.3, 0.1, 0.2))
+
+
+@pytest.fixture(scope="module")
+def digits_model():
+    from playground.vae.train import train
+
+    cfg = VAEConfig(latent=4, epochs=3, hidden=64, iwae_k=8)
+    result = train(cfg, final_eval=False)
+    from playground.data import load_dataset
+
+    return result["model"], load_dataset("digits", "test").subset(slice(0, 64))
+
+
+def test_iwae_bound_ordering_and_k1_equals_elbo(digits_model):
+    model, test = digits_model
+    x = test.images
+    logw, _ = model.log_weights(x, 2000, generator=torch.Generator().manual_seed(1))
+    # K = 1: the mean of single log-weights is the ELBO (analytic-KL version) up to Monte Carlo error
+    ev = evaluate(model, x, k=1000, seed=2)
+    assert float(logw.mean()) == pytest.approx(ev["test_elbo"], abs=0.05)
+    # IWAE_K estimated by averaging over disjoint groups of K samples: increases with K
+    bounds = []
+    for k in (1, 5, 50, 400):
+        groups = logw[:, : (2000 // k) * k].reshape(len(x), -1, k)
+        bounds.append(float((torch.logsumexp(groups, 2) - math.log(k)).mean()))
+    assert all(b2 > b1 for b1, b2 in zip(bounds, bounds[1:])), bounds
+    # convergence: the last increments shrink
+    assert bounds[3] - bounds[2] < bounds[2] - bounds[1] + 0.05
+    for k in (8, 64):
+        ev = evaluate(model, x, k=k, seed=0)
+        assert ev["test_iwae"] >= ev["test_elbo"]
+        assert ev["test_elbo"] == pytest.approx(ev["test_recon"] - ev["test_kl"], abs=2e-4)
+        assert sum(ev["kl_per_dim"]) == pytest.approx(ev["test_kl"], abs=1e-3)
+
+
+def test_latent_operations_shapes(digits_model):
+    model, test = digits_model
+    strip = traverse(model, np.zeros(4), dim=2, values=np.linspace(-3, 3, 7))
+    assert strip.shape == (7, 1, 8, 8) and float(strip.min()) >= 0 and float(strip.max()) <= 1
+    grid, q = grid_2d(model, (0, 3), n=5)
+    assert grid.shape == (25, 1, 8, 8)
+    assert np.allclose(q, norm.ppf(np.linspace(0.05, 0.95, 5)))
+    assert np.allclose(quantile_grid(3), [norm.ppf(0.05), 0.0, norm.ppf(0.95)], atol=1e-6)
+    for method in ("linear", "spherical"):
+        assert interpolate(model, np.ones(4), -np.ones(4) * 0.5, steps=6, method=method).shape == (6, 1, 8, 8)
+
+
+def test_lerp_and_slerp():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    b = b / np.linalg.norm(b) * np.linalg.norm(a)  # equal norms
+    t = np.linspace(0, 1, 9)
+    s = slerp(a, b, t)
+    assert np.allclose(s[0], a, atol=1e-5) and np.allclose(s[-1], b, atol=1e-5)
+    assert np.allclose(np.linalg.norm(s, axis=1), np.linalg.norm(a), atol=1e-4)  # stays on the sphere
+    mid = lerp(a, b, [0.5])[0]
+    assert np.allclose(mid, (a + b) / 2, atol=1e-6)
+    assert np.linalg.norm(mid) < np.linalg.norm(a)  # linear cuts through the inside
+    # angles grow uniformly along a slerp
+    ang = [np.arccos(np.clip(np.dot(a, v) / np.linalg.norm(a) / np.linalg.norm(v), -1, 1)) for v in s]
+    assert np.allclose(np.diff(ang), ang[-1] / 8, atol=1e-4)
+    assert np.allclose(slerp(a, a, t), np.repeat(a[None], 9, 0), atol=1e-5)  # parallel: no NaN
+
+
+def test_mig_known_cases():
+    rng = np.random.default_rng(0)
+    n = 20_000
+    f = np.stack([rng.integers(0, 4, n), rng.integers(0, 8, n), rng.integers(0, 2, n)], 1)
+    perfect = f + 0.01 * rng.standard_normal(f.shape)
+    perfect = np.concatenate([perfect, rng.standard_normal((n, 2))], 1)  # plus two noise dims
+    assert mig(perfect, f)["mig"] > 0.98
+    random = rng.standard_normal((n, 5))
+    assert mig(random, f)["mig"] < 0.02
+    duplicated = np.concatenate([perfect[:, :1], perfect[:, :1], perfect[:, 1:3]], 1)  # factor 0 in two dims
+    res = mig(duplicated, f)
+    assert res["per_factor"]["factor0"] < 0.02 and res["per_factor"]["factor1"] > 0.98
+    # a binary factor seen through a code that flips it with probability p: MI = ln2 - H_b(p)
+    p = 0.1
+    flip = rng.random(n) < p
+    noisy = (f[:, 2] ^ flip).astype(float)[:, None]
+    hb = -(p * np.log(p) + (1 - p) * np.log(1 - p))
+    assert mutual_information(noisy[:, 0].astype(int), f[:, 2]) == pytest.approx(math.log(2) - hb, abs=0.01)
+    assert entropy(f[:, 1]) == pytest.approx(math.log(8), abs=0.01)
+    gap = mig(noisy, f[:, 2:3])["mig"]  # one latent: gap = MI / H
+    assert gap == pytest.approx((math.log(2) - hb) / math.log(2), abs=0.02)
+
+
+def test_conditional_model_and_class_swap():
+    cfg = VAEConfig(latent=2, hidden=32, conditional=True)
+    model = build_model(cfg, (1, 8, 8), 10).eval()
+    x = torch.rand(3, 1, 8, 8)
+    out = class_swap(model, x, torch.tensor([1, 2, 3]), classes=[0, 5, 9])
+    assert out.shape == (9, 1, 8, 8)
+    from playground.errors import PlaygroundError
+
+    with pytest.raises(PlaygroundError):
+        class_swap(build_model(VAEConfig(latent=2, hidden=32), (1, 8, 8)), x, None)
+    with pytest.raises(PlaygroundError, match="labels"):
+        build_model(cfg, (1, 8, 8), None)
+
+
+@pytest.mark.parametrize("arch,decoder,shape", [("mlp", "gaussian", (3, 12, 12)), ("conv", "bernoulli", (1, 32, 32)),
+                                                 ("conv", "gaussian", (1, 8, 8))])
+def test_architectures_forward_and_backward(arch, decoder, shape):
+    cfg = VAEConfig(arch=arch, decoder=decoder, latent=3, hidden=32)
+    model = build_model(cfg, shape)
+    x = torch.rand(5, *shape)
+    loss, terms = model.loss(x)
+    loss.backward()
+    assert math.isfinite(float(loss.detach())) and terms["kl"] >= 0
+    assert model.decode(torch.zeros(2, 3)).shape == (2, *shape)
+    assert build_model(cfg, shape).state_dict()["decoder.out.weight" if arch == "conv" else "decoder.net.4.weight"].equal(
+        model.state_dict()["decoder.out.weight" if arch == "conv" else "decoder.net.4.weight"])  # seeded init

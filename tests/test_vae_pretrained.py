@@ -1,0 +1,57 @@
+"""The shipped VAEs: every card's hash matches its weights, they load safely, and their metrics hold up."""
+
+import json
+
+import pytest
+import torch
+
+from playground.errors import PlaygroundError
+from playground.vae.checkpoint import sha256_file
+from playground.vae.pretrained import MODELS, ROOT, cards, command, load_pretrained
+
+pytestmark = pytest.mark.skipif(not (ROOT / "digits-2d.json").is_file(), reason="run make pretrained")
+
+
+def test_every_model_has_a_card_matching_its_weights():
+    have = cards()
+    assert set(MODELS) <= set(have)
+    for name, card in have.items():
+        assert sha256_file(ROOT / card["weights"]) == card["sha256"], name
+        assert card["command"] == command(name)
+        assert card["config"]["dataset"] == card["dataset"]
+        m = card["metrics"]
+        assert m["test_iwae"] >= m["test_elbo"], name  # the importance-weighted bound is never below the ELBO
+        assert card["bytes"] < 600_000, name
+        model, ckpt, _ = load_pretrained(name)
+        assert model.latent == card["config"]["latent"] and "optimizer" not in ckpt
+
+
+def test_beta4_disentangles_sprites_better_than_beta1():
+    c = cards()
+    assert c["sprites-bvae"]["config"]["beta"] == 4 and c["sprites-vae"]["config"]["beta"] == 1
+    assert c["sprites-bvae"]["metrics"]["mig"] > c["sprites-vae"]["metrics"]["mig"]
+    assert c["digits-2d"]["config"]["latent"] == 2 and c["digits-cvae"]["config"]["conditional"]
+
+
+def test_a_tampered_shipped_file_is_refused(tmp_path):
+    card = cards()["digits-2d"]
+    data = bytearray((ROOT / card["weights"]).read_bytes())
+    data[-100] ^= 1
+    (tmp_path / card["weights"]).write_bytes(bytes(data))
+    (tmp_path / "digits-2d.json").write_text(json.dumps(card))
+    with pytest.raises(PlaygroundError, match="hash"):
+        load_pretrained("digits-2d", root=tmp_path)
+    with pytest.raises(PlaygroundError, match="no pretrained"):
+        load_pretrained("nope")
+
+
+def test_shipped_digits_model_metrics_reproduce_in_eval():
+    from playground.data import load_dataset
+    from playground.vae.metrics import evaluate
+
+    model, _, card = load_pretrained("digits-2d")
+    test = load_dataset("digits", "test")
+    res = evaluate(model, test.images, k=card["metrics"]["iwae_k"], seed=card["config"]["seed"])
+    assert res["test_elbo"] == pytest.approx(card["metrics"]["test_elbo"], abs=1e-3)
+    assert res["test_iwae"] == pytest.approx(card["metrics"]["test_iwae"], abs=1e-3)
+    assert torch.get_num_threads() >= 1
