@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from browser_harness import app_server, browser_page, require_chromium
+from browser_harness import ROOT, app_server, browser_page, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -41,8 +41,7 @@ def slider_latencies(page, presses: int = 8) -> list[float]:
 
 def test_slider_moves_decoded_image():
     require_chromium()
-    if not (ROOT / "pretrained/vae/digits-2d.pt").is_file():
-        pytest.skip("pretrained VAEs missing: run make pretrained")
+    assert (ROOT / "pretrained/vae/digits-2d.pt").is_file(), "the shipped VAEs are missing: run make pretrained"
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
         page.goto(url)
         page.get_by_role("slider").first.wait_for(timeout=60000)
