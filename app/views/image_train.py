@@ -83,8 +83,14 @@ with st.sidebar:
     widget(ImageRunConfig, "dataset", P)
     if SS[P + "dataset"] in ("folder", "npz", "mnist", "fashion_mnist", "cifar10", "celeba"):
         widget(ImageRunConfig, "data_root", P, label="data folder / file")
-    st.selectbox("resolution", [None, *RESOLUTIONS], key=P + "resolution",
-                 format_func=lambda r: "dataset's own" if r is None else f"{r}x{r}")
+    # A selectbox shows None as "no choice", so "the dataset's own" is 0 here and None in the config.
+    SS["img_res_choice"] = SS.get(P + "resolution") or 0
+
+    def _on_res() -> None:
+        SS[P + "resolution"] = SS["img_res_choice"] or None
+
+    st.selectbox("resolution", [0, *RESOLUTIONS], key="img_res_choice", on_change=_on_res,
+                 format_func=lambda r: "dataset's own" if not r else f"{r}x{r}")
     widget(ImageRunConfig, "model", P)
     model = SS[P + "model"]
     c1, c2 = st.columns(2)
