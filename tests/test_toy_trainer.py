@@ -120,3 +120,27 @@ def test_learning_rates_halve_every_half_life_and_change_live():
     assert gan.g_opt.param_groups[0]["lr"] == pytest.approx(4e-4 / 4)
     gan.apply(dataclasses.replace(gan.cfg, lr_half_life=0))     # back to constant, at once
     assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
+def test_r1_step_matches_a_separate_penalty_pass():
+    """step_d reuses D(real) for R1; its update must equal the loss with a separate r1_penalty pass."""
+    from playground.toy.objectives import OBJECTIVES, r1_penalty
+    from playground.toy.nets import sample_noise
+
+    cfg = dataclasses.replace(SMALL, r1=2.0)
+    a, b = ToyGAN(cfg), ToyGAN(cfg)
+    a.train(3)
+    b.train(3)
+    rng_state = b.rng.get_state()
+    real = b.target.sample(cfg.batch_size, b.rng)
+    with torch.no_grad():
+        fake = b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng))
+    b.rng.set_state(rng_state)
+    d_loss, _ = OBJECTIVES[cfg.loss]
+    ref = d_loss(b.D(real), b.D(fake)).mean() + cfg.r1 * r1_penalty(b.D, real)
+    grads = torch.autograd.grad(ref, list(b.D.parameters()))
+    a.d_opt.step = lambda: None          # keep a's weights: compare the gradients its step left behind
+    loss = a.step_d()
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
+    for p, g in zip(a.D.parameters(), grads):
+        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-7)

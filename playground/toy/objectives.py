@@ -87,5 +87,12 @@ def gradient_penalty(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 def r1_penalty(d: torch.nn.Module, real: torch.Tensor) -> torch.Tensor:
     """R1 (Mescheder et al. 2018): 1/2 E|grad D(x_real)|^2 (times gamma, by the caller)."""
-    _, grad = input_gradient(d, real)
+    x = real.detach().requires_grad_(True)
+    return r1_from_output(d(x), x)
+
+
+def r1_from_output(out: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 from D's output `out` = D(real), computed with `real.requires_grad`: lets a training step use one
+    forward pass of D on the real batch for both its loss and the penalty."""
+    (grad,) = torch.autograd.grad(out.sum(), real, create_graph=True)
     return 0.5 * grad.pow(2).sum(dim=1).mean()

@@ -15,7 +15,7 @@ import torch
 from playground.configs import changed_fields
 from playground.toy.config import LIVE_FIELDS, ToyConfig
 from playground.toy.nets import make_discriminator, make_generator, sample_noise
-from playground.toy.objectives import OBJECTIVES, gradient_penalty, r1_penalty
+from playground.toy.objectives import OBJECTIVES, gradient_penalty, r1_from_output
 from playground.toy.targets import Target, make_target
 
 
@@ -100,11 +100,14 @@ class ToyGAN:
         real = self.target.sample(c.batch_size, self.rng)
         with torch.no_grad():
             fake = self.G(sample_noise(c.batch_size, c.noise_dim, c.noise, self.rng))
-        loss = self.d_loss_fn(self.D(real), self.D(fake)).mean()
-        if c.loss == "wgan_gp" and c.gp_weight > 0:
-            loss = loss + c.gp_weight * gradient_penalty(self.D, real, fake, self.rng)
         if c.r1 > 0:
-            loss = loss + c.r1 * r1_penalty(self.D, real)
+            real.requires_grad_(True)      # R1 reuses this forward pass: no second D(real)
+        real_out = self.D(real)
+        loss = self.d_loss_fn(real_out, self.D(fake)).mean()
+        if c.loss == "wgan_gp" and c.gp_weight > 0:
+            loss = loss + c.gp_weight * gradient_penalty(self.D, real.detach(), fake, self.rng)
+        if c.r1 > 0:
+            loss = loss + c.r1 * r1_from_output(real_out, real)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
