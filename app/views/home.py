@@ -21,4 +21,6 @@ st.markdown(
 )
 st.page_link("views/gan_lab.py", label="Open the GAN lab", icon=":material/scatter_plot:")
 st.page_link("views/divergences.py", label="Open the divergence lab", icon=":material/area_chart:")
+st.page_link("views/vae_lab.py", label="Open the VAE lab", icon=":material/tune:")
+st.page_link("views/image_train.py", label="Train an image model", icon=":material/model_training:")
 st.caption("Everything here is also scriptable: `python -m playground --help`.")
