@@ -1,9 +1,9 @@
 """Steps/s of the GAN lab's training loop (`ToyGAN.train`) against a bare PyTorch loop doing the same work.
 
 The bare loop is what one would write by hand: the same MLPs (same widths, depths, activation, initial
-weights), batch, losses (the default non-saturating GAN, plus the R1 penalty when it is on), Adam settings and
-real-data sampling (a random mode centre plus Gaussian noise), with no history, no config look-ups and no
-metrics. Repeats of both alternate in one process so that drifting machine load hits both alike; the ratio of
+weights), batch, losses (the default non-saturating GAN, plus the R1 penalty when it is on), Adam settings,
+learning-rate half-life and real-data sampling (a random mode centre plus Gaussian noise), with no history, no
+config look-ups and no metrics. Repeats of both alternate in one process so that drifting machine load hits both alike; the ratio of
 the medians is reported (target: engine >= 0.90 x bare).
 
     .venv/bin/python bench/toy_speed.py [--steps 500] [--repeats 7] [--threads 1] [--json] [--g-width 64 ...]
@@ -73,10 +73,12 @@ class BareLoop:
         self.means = torch.as_tensor(gan.target.means, dtype=torch.float32)
         self.std = float(c.std)
         self.rng = torch.Generator().manual_seed(c.seed)
+        self.step = 0
 
     def train(self, n: int) -> None:
         c, G, D, rng = self.c, self.G, self.D, self.rng
-        b, k, nz, r1 = c.batch_size, len(self.means), c.noise_dim, c.r1
+        b, k, nz, r1, hl = c.batch_size, len(self.means), c.noise_dim, c.r1, c.lr_half_life
+        d_group, g_group = self.d_opt.param_groups[0], self.g_opt.param_groups[0]
         for _ in range(n):
             for _ in range(c.d_steps):
                 real = self.means[torch.randint(k, (b,), generator=rng)]
@@ -98,6 +100,10 @@ class BareLoop:
                 self.g_opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.g_opt.step()
+            self.step += 1
+            if hl:
+                f = 0.5 ** (self.step / hl)
+                d_group["lr"], g_group["lr"] = c.d_lr * f, c.g_lr * f
 
 
 def timed(fn, n: int) -> float:
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     "threads": torch.get_num_threads()},
         "config": {k: getattr(c, k) for k in ("dist", "g_layers", "g_width", "d_layers", "d_width", "activation",
                                                "noise_dim", "batch_size", "loss", "r1", "d_lr", "g_lr", "beta1",
-                                               "d_steps", "g_steps")},
+                                               "lr_half_life", "d_steps", "g_steps")},
         "steps_per_repeat": args.steps, "repeats": args.repeats,
         "engine_steps_per_sec": round(e, 1), "bare_steps_per_sec": round(r, 1),
         "engine_all": [round(v, 1) for v in eng], "bare_all": [round(v, 1) for v in ref],
