@@ -54,11 +54,12 @@ ARM = """
   document.addEventListener('keydown', onKey, {capture: true, once: true});
   const finish = (img) => {
     if (done) return; done = true; obs.disconnect();
+    const tsrc = performance.now();
     img.decode().catch(() => {}).then(() => requestAnimationFrame(() => {
       const t1 = performance.now();
       const sent = window.__ws.sent.filter((t) => t >= t0);
       const recv = window.__ws.recv.filter((t) => t >= t0 && t <= t1);
-      resolve({total: t1 - t0, sent: sent.length ? sent[0] - t0 : null,
+      resolve({total: t1 - t0, src_changed: tsrc - t0, sent: sent.length ? sent[0] - t0 : null,
                first_recv: recv.length ? recv[0] - t0 : null, last_recv: recv.length ? recv[recv.length - 1] - t0 : null,
                messages: recv.length, bytes: img.src.length});
     }));
@@ -76,14 +77,16 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def measure(moves: int, model: str, warmup: int = 4, pause_ms: int = 250) -> dict:
+def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pause_ms: int = 250) -> dict:
     with app_server() as url, browser_page() as page:
         page.add_init_script(WS_HOOK)
         page.goto(f"{url}/vae_lab?model={model}")
         thumb = page.get_by_role("slider").first
         thumb.wait_for(timeout=90000)
         page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60000)
-        page.wait_for_timeout(2000)
+        if view != "Manifold":   # the view drawn below the sliders (the manifold is the default)
+            page.locator("[data-testid='stRadio'] label").filter(has_text=view).click()
+        page.wait_for_timeout(3000)
         thumb.focus()
         rows = []
         for i in range(warmup + moves):
@@ -107,7 +110,8 @@ def measure(moves: int, model: str, warmup: int = 4, pause_ms: int = 250) -> dic
             "p90_ms": round(percentile(tot, 0.9), 1) if tot else None,
             "min_ms": round(min(tot), 1) if tot else None, "max_ms": round(max(tot), 1) if tot else None,
             "median_key_to_send_ms": med("sent"), "median_key_to_first_reply_ms": med("first_recv"),
-            "median_key_to_last_reply_ms": med("last_recv"), "median_messages": med("messages"),
+            "median_key_to_last_reply_ms": med("last_recv"),
+            "median_key_to_src_changed_ms": med("src_changed"), "median_messages": med("messages"),
             "image_src_chars": ok[-1]["bytes"] if ok else None, "all_ms": [round(v) for v in tot]}
 
 
@@ -115,13 +119,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--moves", type=int, default=30)
     ap.add_argument("--model", default="digits-2d", help="a shipped model's name (pretrained/vae/NAME.json)")
+    ap.add_argument("--view", default="Manifold", help="the view drawn below the sliders")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
-    res = measure(args.moves, args.model)
+    res = measure(args.moves, args.model, args.view)
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
-    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model,
+    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model, "view": args.view,
               "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2), **res}
     if args.json:
         print(json.dumps(result))

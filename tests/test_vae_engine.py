@@ -142,3 +142,21 @@ def test_architectures_forward_and_backward(arch, decoder, shape):
     assert model.decode(torch.zeros(2, 3)).shape == (2, *shape)
     assert build_model(cfg, shape).state_dict()["decoder.out.weight" if arch == "conv" else "decoder.net.4.weight"].equal(
         model.state_dict()["decoder.out.weight" if arch == "conv" else "decoder.net.4.weight"])  # seeded init
+
+
+def test_to_png_keeps_native_resolution_and_pixel_values():
+    import io
+
+    from PIL import Image
+
+    from playground.vae.latent import to_png
+
+    grey = torch.linspace(0, 1, 64).reshape(1, 8, 8)
+    im = Image.open(io.BytesIO(to_png(grey)))
+    assert im.size == (8, 8) and im.mode == "L"
+    assert np.array_equal(np.asarray(im), (grey[0].numpy() * 255 + 0.5).astype(np.uint8))
+    rgb = torch.rand(3, 16, 12, generator=torch.Generator().manual_seed(0))
+    im = Image.open(io.BytesIO(to_png(rgb)))
+    assert im.size == (12, 16) and im.mode == "RGB"
+    assert np.abs(np.asarray(im).astype(int) - (rgb.permute(1, 2, 0).numpy() * 255).astype(int)).max() <= 1
+    assert len(to_png(grey)) < 300   # small enough to travel inside a page update

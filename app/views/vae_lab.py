@@ -1,5 +1,6 @@
 """VAE latent lab: slide latent variables, walk the latent space, encode images, see what beta does."""
 
+import base64
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ from playground.errors import PlaygroundError  # noqa: E402
 from playground.vae import runs  # noqa: E402
 from playground.vae.checkpoint import load_checkpoint  # noqa: E402
 from playground.vae.latent import (  # noqa: E402
-    class_swap, decode, encode, grid_2d, interpolate, to_grid, traverse)
+    class_swap, decode, encode, grid_2d, interpolate, to_grid, to_png, traverse)
 from playground.vae.pretrained import ROOT as PRETRAINED, cards  # noqa: E402
 
 SS = st.session_state
@@ -143,34 +144,42 @@ if model is not None:
     # and re-rendering hidden tabs slowed each slider update by about 70 ms in a browser).
 
     # ------------------------------------------------------------ sliders: one per latent dimension
-    with st.container(border=True):
+    # A slider move reruns only the fragment below, which holds just the sliders and the decoded image (the
+    # buttons rerun the whole page anyway). The image travels inside the update as a PNG data URI at the
+    # model's own resolution, a few hundred bytes, and the browser upscales it with crisp pixels: no PNG
+    # upscaling in Python and no second request for a media file.
+    with st.container(border=True, key="vae_explore"):
+        b1, b2, _ = st.columns([1, 1, 3])
+        if b1.button("Reset to 0", key="vae_reset"):
+            SS["vae_pending_z"] = [0.0] * D
+            st.rerun()
+        if b2.button("Random sample", key="vae_random"):
+            SS["vae_sample_seed"] = SS.get("vae_sample_seed", 0) + 1
+            rng = np.random.default_rng(SS["vae_sample_seed"])
+            SS["vae_pending_z"] = list(np.clip(rng.standard_normal(D), -SPAN, SPAN))
+            st.rerun()
+
         @st.fragment
         def explore() -> None:
             c1, c2 = st.columns([2, 3])
+            shown = min(D, MAX_SLIDERS)
             with c2:
-                b1, b2 = st.columns(2)
-                if b1.button("Reset to 0", key="vae_reset"):
-                    SS["vae_pending_z"] = [0.0] * D
-                    st.rerun()
-                if b2.button("Random sample", key="vae_random"):
-                    SS["vae_sample_seed"] = SS.get("vae_sample_seed", 0) + 1
-                    rng = np.random.default_rng(SS["vae_sample_seed"])
-                    SS["vae_pending_z"] = list(np.clip(rng.standard_normal(D), -SPAN, SPAN))
-                    st.rerun()
-                cols = st.columns(2)
-                for i in range(min(D, MAX_SLIDERS)):
-                    cols[i % 2].slider(f"z{i}", -SPAN, SPAN, step=0.05, key=f"vae_z{i}",
-                                       help="prior standard deviations")
+                cols = st.columns(2) if shown > 4 else [c2]
+                for i in range(shown):
+                    cols[i % len(cols)].slider(f"z{i}", -SPAN, SPAN, step=0.05, key=f"vae_z{i}",
+                                               help="prior standard deviations")
                 if D > MAX_SLIDERS:
                     st.caption(f"Showing the first {MAX_SLIDERS} of {D} dimensions; the rest stay at 0.")
             z = np.zeros(D, dtype=np.float32)
-            for i in range(min(D, MAX_SLIDERS)):
+            for i in range(shown):
                 z[i] = SS[f"vae_z{i}"]
-            with c1:
-                _img(decode(model, z, y_sel), nrow=1, size_px=256, caption="decoded mean image")
-                st.caption("z = [" + ", ".join(f"{v:.2f}" for v in z[:MAX_SLIDERS]) + "]")
+            png = to_png(decode(model, z, y_sel)[0])
+            c1.image("data:image/png;base64," + base64.b64encode(png).decode(), width=256,
+                     caption="decoded mean image, z = [" + ", ".join(f"{v:.2f}" for v in z[:shown]) + "]")
 
         explore()
+    # Nearest-neighbour upscaling of the small decoded image, in the browser.
+    st.html("<style>.st-key-vae_explore img { image-rendering: pixelated; }</style>")
 
     VIEWS = ["Manifold", "Encode", "Interpolate", "Class swap", "β comparison", "Training"]
     view = st.radio("View", VIEWS, horizontal=True, key="vae_view", label_visibility="collapsed")

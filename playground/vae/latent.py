@@ -145,3 +145,19 @@ def to_grid(images: torch.Tensor, nrow: int, padding: int = 1, upscale: int = 1,
     if upscale > 1:
         g = g.repeat_interleave(upscale, 1).repeat_interleave(upscale, 2)
     return (g.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def to_png(image: torch.Tensor, compress_level: int = 1) -> bytes:
+    """One image (C, H, W) in [0, 1] as PNG bytes at its own resolution (grey for one channel, RGB for three).
+
+    An 8x8 digit is about 100 bytes: small enough to travel inside a page update as a data URI, with the
+    browser doing the nearest-neighbour upscaling."""
+    import io
+
+    from PIL import Image
+
+    a = (image.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+    arr = a[0].numpy() if a.shape[0] == 1 else a.permute(1, 2, 0).numpy()
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
