@@ -86,17 +86,113 @@ def test_models_switch_conditional_and_sprites(at):
         assert at.slider(key="vae_z7").value == 0.0
 
 
-def test_upload_error_is_shown_not_raised(at):
-    # AppTest cannot drive st.file_uploader; the page's upload path is the engine's open_image, tested here.
-    from playground.data.files import open_image
-    from playground.errors import PlaygroundError
-
-    with pytest.raises(PlaygroundError):
-        open_image(b"definitely not an image", 8, 1)
+def _png(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    Image.new("L", (40, 30), 200).save(buf, "PNG")
-    arr = open_image(buf.getvalue(), 8, 1)
-    assert arr.shape == (1, 8, 8) and np.allclose(arr, 200 / 255, atol=1e-3)
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _posterior_table(at):
+    """The Encode view's posterior table: {'mean': [...], 'std': [...]} over z0, z1, ..."""
+    df = at.dataframe[0].value
+    return {row: df.loc[row].to_numpy(dtype=float) for row in ("mean", "std")}
+
+
+def _captions(at):
+    return [img.caption for el in _images(at) for img in el.proto.imgs]
+
+
+def _upload_digit():
+    """A test-set digit drawn large (64x64, light strokes on dark, as the model was trained), as PNG bytes,
+    and its 8x8 pixels."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    small = (d.images[-1] / 16.0 * 255).astype(np.uint8)          # the last digit: in the test split
+    big = np.asarray(Image.fromarray(small).resize((64, 64), Image.Resampling.NEAREST))
+    return _png(big), small
+
+
+def _slider_state(at):
+    return [at.slider(key=f"vae_z{i}").value for i in range(2)]
+
+
+def test_uploaded_image_is_encoded_and_reconstructed(at):
+    import torch
+
+    from playground.data.files import open_image
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.latent import encode
+
+    at.radio(key="vae_view").set_value("Encode").run()
+    test_image_post = _posterior_table(at)
+    png, _ = _upload_digit()
+    at.file_uploader(key="vae_upload").set_value(("my-digit.png", png, "image/png")).run()
+    assert not at.exception and not at.error
+    caps = _captions(at)
+    assert "upload my-digit.png" in caps and "reconstruction (posterior mean)" in caps
+    # The table is the model's posterior of exactly that upload (resized to the model's 8x8).
+    model, _ = load_checkpoint(str(ROOT / "pretrained/vae/digits-2d.pt"))
+    x = open_image(png, 8, channels=1)
+    mu, sd = encode(model, torch.from_numpy(x)[None])
+    post = _posterior_table(at)
+    assert np.allclose(post["mean"], mu[0], atol=1e-3) and np.allclose(post["std"], sd[0], atol=1e-3)
+    assert not np.allclose(post["mean"], test_image_post["mean"], atol=1e-2)   # not the default test image
+    assert at.checkbox(key="vae_invert").value is False          # light strokes on dark: no inversion proposed
+    # Its code goes into the sliders.
+    at.button(key="vae_enc_load").click().run()
+    at.run()
+    assert _slider_state(at) == pytest.approx(np.clip(np.round(mu[0], 2), -3, 3), abs=1e-6)
+
+
+def test_inverted_upload_is_proposed_for_inversion(at):
+    at.radio(key="vae_view").set_value("Encode").run()
+    _, small = _upload_digit()
+    paper = 255 - np.asarray(Image.fromarray(small).resize((48, 48), Image.Resampling.NEAREST))
+    at.file_uploader(key="vae_upload").set_value(("scan.png", _png(paper), "image/png")).run()
+    assert not at.exception and not at.error
+    assert at.checkbox(key="vae_invert").value is True           # dark strokes on light paper: inverted
+    inverted = _posterior_table(at)["mean"]
+    at.checkbox(key="vae_invert").uncheck().run()
+    assert not np.allclose(_posterior_table(at)["mean"], inverted, atol=1e-3)
+
+
+def _bad_uploads():
+    good, _ = _upload_digit()
+    noise = (np.random.default_rng(0).random((900, 900, 3)) * 255).astype(np.uint8)   # incompressible
+    buf = io.BytesIO()
+    Image.new("1", (7000, 7000)).save(buf, "PNG")                  # 49 megapixels in about 20 KB
+    return [
+        ("notes.png", b"these are my notes, not a picture\n" * 20, "not a readable image"),
+        ("huge.png", _png(noise), "limit is 2000000"),
+        ("bomb.png", buf.getvalue(), "7000x7000 pixels"),
+        ("truncated.png", good[: len(good) // 2], "not a readable image"),
+        ("flipped.png", good[:60] + bytes([good[60] ^ 0xFF]) + good[61:], "not a readable image"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5), ids=["not-an-image", "too-many-bytes", "too-many-pixels",
+                                                 "truncated", "corrupted-data"])
+def test_bad_upload_shows_an_error_and_keeps_state(at, case):
+    name, data, expected = _bad_uploads()[case]
+    at.slider(key="vae_z0").set_value(1.5).run()
+    at.radio(key="vae_view").set_value("Encode").run()
+    at.number_input(key="vae_enc_idx").set_value(7).run()
+    before = _posterior_table(at)
+    at.file_uploader(key="vae_upload").set_value((name, data, "image/png")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and name in errors[0] and expected in errors[0], errors
+    # The page keeps working on what it had: the chosen test image, the sliders, the view, the model.
+    assert "test image #7" in _captions(at) and "reconstruction (posterior mean)" in _captions(at)
+    assert np.allclose(_posterior_table(at)["mean"], before["mean"])
+    assert at.slider(key="vae_z0").value == 1.5 and at.radio(key="vae_view").value == "Encode"
+    assert at.selectbox(key="vae_model").value == "pretrained: digits-2d"
+    # ...and a good upload afterwards replaces the error.
+    png, _ = _upload_digit()
+    at.file_uploader(key="vae_upload").set_value(("ok.png", png, "image/png")).run()
+    assert not at.exception and not at.error
+    assert "upload ok.png" in _captions(at)
 
 
 def test_background_run_is_found_from_disk(at, tmp_path):

@@ -250,7 +250,7 @@ if model is not None:
                 if model.num_classes:
                     y_enc = y_sel or 0
             except PlaygroundError as e:
-                st.error(f"Cannot use that upload: {e}")
+                st.error(f"Cannot use {up.name}: {e}")
         mu, sd = encode(model, x, y_enc)
         with c2:
             a, b = st.columns(2)
