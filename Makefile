@@ -15,7 +15,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
 
 app: $(VENV)/.installed
 	@echo "Starting the playground at http://127.0.0.1:$(PORT)"
-	$(BIN)/streamlit run app/streamlit_app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(BIN)/streamlit run app/server.py --server.address 127.0.0.1 --server.port $(PORT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

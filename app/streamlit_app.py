@@ -1,4 +1,5 @@
-"""Entry point: `streamlit run app/streamlit_app.py` (or `make app`). Navigation over the pages."""
+"""The pages and navigation. `make app` serves it through app/server.py (which adds the live-figure feed route);
+`streamlit run app/streamlit_app.py` also works, with fragment reruns in place of the feed."""
 
 import sys
 from pathlib import Path

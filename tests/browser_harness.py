@@ -34,7 +34,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(timeout: float = 90.0, script: str = "app/streamlit_app.py"):
+def app_server(timeout: float = 90.0, script: str = "app/server.py"):
     """`streamlit run <script>` (the whole app by default, or one page alone) on a free loopback port;
     yields its base URL."""
     port = free_port()

@@ -20,13 +20,22 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         after = frames_drawn(frame)
         # The frame rate itself is a benchmark (bench/live_page.py); here: it keeps updating.
         assert after - before >= 3, f"only {after - before} frames in 6 s"
+        # ...pulled from the server's frame feed (app/server.py), not through script reruns
+        assert frame.evaluate("window.__liveFigure.feedFrames") >= 3
+        assert frame.evaluate("window.__liveFigure.feedErrors") == 0
+        labels = frame.evaluate("[...document.querySelectorAll('#header .label')].map(e => e.textContent)")
+        assert labels[:3] == ["step", "steps / s", "modes covered"]
         assert frame.evaluate("document.querySelector('.fig').dataset.marker") == "same-node"
         title = frame.evaluate("document.querySelector('.gtitle').textContent")
         assert title.startswith("step ") and int(title.split()[1]) > 0
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         page.get_by_role("button", name="Pause").click()
+        page.wait_for_timeout(2500)
+        pulled = frame.evaluate("window.__liveFigure.feedFrames")
         page.wait_for_timeout(1500)
+        assert frame.evaluate("window.__liveFigure.feedFrames") == pulled      # paused: no more pulling
+        assert "steps / s" not in frame.evaluate("document.getElementById('header').textContent")
 
         # Draw mode: clicking the plot adds points that come back to Python.
         page.get_by_text("Your own data (CSV or drawing)").click()

@@ -40,8 +40,10 @@ def test_page_draws_field_losses_and_metrics(at):
     heat = field["data"][0]
     assert len(heat["z"]) == 48 and 0.0 <= min(min(r) for r in heat["z"]) <= max(max(r) for r in heat["z"]) <= 1.0
     assert field["layout"]["uirevision"] == "field"     # zoom survives updates
-    labels = [m.label for m in at.metric]
-    assert "modes covered" in labels and "high quality" in labels
+    header = {label: value for label, value, _ in args["header"]}
+    assert header["step"] == "0" and header["modes covered"].endswith("/ 8")
+    assert header["high quality"].endswith("%") and "mode KL" in header
+    assert args["feed"] is None          # no feed route under AppTest: fragment reruns instead
     assert not at.error
 
 

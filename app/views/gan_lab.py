@@ -1,7 +1,6 @@
 """GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +9,12 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
 
 from components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget  # noqa: E402
-from components.live_figure import live_figure  # noqa: E402
+from components.live_figure import feed, live_figure  # noqa: E402
 
 from playground.configs import from_json, to_json  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
-from playground.toy.plots import lab_figures  # noqa: E402
+from playground.toy.plots import live_frame  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
 from playground.toy.worker import LabWorker  # noqa: E402
 from playground.toy.userdata import load_points_csv, points_to_csv  # noqa: E402
@@ -225,7 +224,19 @@ def draw_controls() -> None:
         st.rerun(scope="fragment")
 
 
-@st.fragment(run_every=0.1 if playing else None)
+# While playing, the browser pulls frames from the server's feed (app/server.py) without rerunning the
+# script; where the feed route is not mounted (one page run alone, AppTest) the fragment reruns instead.
+use_feed = playing and feed.MOUNTED
+feed_token = SS.setdefault("toy_feed_token", feed.new_token())
+if use_feed:
+    shown = dict(show)
+    feed.register(feed_token, lambda q: live_frame(
+        lab.snapshot(show_arrows=shown["arrows"], show_manifold=shown["manifold"]), shown, curves=q.get("curves") == "1"))
+else:
+    feed.unregister(feed_token)
+
+
+@st.fragment(run_every=0.1 if playing and not use_feed else None)
 def live_view() -> None:
     try:
         snap = lab.snapshot(show_arrows=show["arrows"], show_manifold=show["manifold"])
@@ -240,32 +251,16 @@ def live_view() -> None:
         st.rerun()
     SS["toy_frame"] += 1
     # The slow-moving curves are redrawn every third frame while playing (each redraw costs the browser).
-    figs = lab_figures(snap, show, curves=not playing or SS["toy_frame"] % 3 == 0)
-
-    value = live_figure(figs, [["field"], ["losses", "metrics"]], widths=[3, 2], key="toy_live", height=560,
-                        frame=SS["toy_frame"], draw=bool(SS.get("toy_draw")),
-                        draw_points=SS.get("toy_drawn") or [], draw_epoch=SS["toy_draw_epoch"])
+    frame = live_frame(snap, show, curves=not playing or use_feed or SS["toy_frame"] % 3 == 0)
+    value = live_figure(frame["figures"], [["field"], ["losses", "metrics"]], widths=[3, 2], key="toy_live",
+                        height=620, frame=SS["toy_frame"], header=frame["header"], step=frame["step"],
+                        playing=frame["playing"], feed=feed.url_for(feed_token) if use_feed else None,
+                        draw=bool(SS.get("toy_draw")), draw_points=SS.get("toy_drawn") or [],
+                        draw_epoch=SS["toy_draw_epoch"])
     if isinstance(value, dict) and value.get("epoch") == SS["toy_draw_epoch"]:
         SS["toy_drawn"] = value.get("points") or []
     if SS.get("toy_draw"):
         draw_controls()
-    m = snap["metrics"][-1]
-    mc = st.columns(6)
-    mc[0].metric("step", f"{snap['step']:,}")
-    now = time.perf_counter()
-    last = SS.get("toy_rate_mark")
-    if last and now > last[0] and stats["playing"]:
-        rate = (snap["step"] - last[1]) / (now - last[0])
-        SS["toy_rate_ema"] = 0.8 * SS.get("toy_rate_ema", rate) + 0.2 * rate
-    SS["toy_rate_mark"] = (now, snap["step"])
-    mc[1].metric("steps / s", f"{SS.get('toy_rate_ema', 0):,.0f}" if stats["playing"] else "paused")
-    if "modes_covered" in m:
-        mc[2].metric("modes covered", f"{m['modes_covered']} / {m['n_modes']}")
-        mc[3].metric("high quality", f"{m['high_quality_frac']:.1%}")
-        mc[4].metric("mode KL", "–" if m["mode_kl"] is None else f"{m['mode_kl']:.3f}")
-    if "js" in m:
-        mc[5].metric("JS (nats)", f"{m['js']:.3f}", help=f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
-                     "estimated on a grid from fresh samples")
 
 
 live_view()

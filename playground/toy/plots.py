@@ -242,3 +242,27 @@ def lab_figures(snap: dict[str, Any], show: dict[str, bool] | None = None, curve
     if not curves:
         return {"field": main}
     return {"field": main, "losses": loss_figure(snap), "metrics": metrics_figure(snap)}
+
+
+def header_items(snap: dict[str, Any]) -> list[list[str]]:
+    """The metric row above the live figure: [label, value, tooltip] triples (the browser adds steps/s)."""
+    m = snap["metrics"][-1] if snap["metrics"] else {}
+    items = [["step", f"{snap['step']:,}", "completed training iterations"]]
+    if "modes_covered" in m:
+        items += [["modes covered", f"{m['modes_covered']} / {m['n_modes']}",
+                   "modes with at least one high-quality sample nearest to them"],
+                  ["high quality", f"{m['high_quality_frac']:.1%}",
+                   "samples within 3 standard deviations (Mahalanobis) of their nearest mode"],
+                  ["mode KL", "–" if m["mode_kl"] is None else f"{m['mode_kl']:.3f}",
+                   "KL of the high-quality samples' mode histogram to uniform"]]
+    if "js" in m:
+        items.append(["JS (nats)", f"{m['js']:.3f}", f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
+                      "estimated on a grid from fresh samples"])
+    return items
+
+
+def live_frame(snap: dict[str, Any], show: dict[str, bool] | None = None, curves: bool = True) -> dict[str, Any]:
+    """Everything one frame of the live view sends to the browser: figures, metric row, play state."""
+    stats = snap.get("stats") or {"playing": False, "error": None}
+    return {"figures": lab_figures(snap, show, curves), "header": header_items(snap), "step": snap["step"],
+            "playing": bool(stats["playing"]), "error": stats["error"] or None}

@@ -32,14 +32,24 @@ def _ensure_plotly_js() -> None:
 
 def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str, height: int = 560,
                 frame: int = 0, draw: bool = False, draw_points: list | None = None, draw_epoch: int = 0,
-                widths: list[float] | None = None) -> Any:
+                widths: list[float] | None = None, header: list | None = None, step: int | None = None,
+                playing: bool = False, error: str | None = None, feed: str | None = None,
+                feed_min_gap_ms: int = 50) -> Any:
     """Show `figures` (name -> Plotly spec) in `columns` (lists of names stacked top to bottom).
 
     With `draw=True`, clicks on the first figure's plot area add points; the return value is then
     {"points": [[x, y], ...], "nonce": n, "epoch": draw_epoch} once the user has clicked, else None; a new
     `draw_epoch` replaces the browser's drawing with `draw_points`.
+
+    `header` is a metric row ([label, value, tooltip] triples) drawn above the figures, with the training
+    speed worked out in the browser from `step` while `playing`. With `feed` (a URL from feed.url_for) the
+    browser pulls frames (`{"figures", "header", "step", "playing", "error"}`) from the server itself,
+    at most one per `feed_min_gap_ms`, until a frame says it stopped playing; it then sets the value to
+    {"event": "stopped", ...}, which reruns the page.
     """
     _ensure_plotly_js()
     component = components.declare_component("live_figure", path=str(FRONTEND))
     return component(figures=figures, columns=columns, height=height, frame=frame, draw=draw,
-                     draw_points=draw_points or [], draw_epoch=draw_epoch, widths=widths or [], key=key, default=None)
+                     draw_points=draw_points or [], draw_epoch=draw_epoch, widths=widths or [], header=header or [],
+                     step=step, playing=playing, error=error, feed=feed, feed_min_gap_ms=feed_min_gap_ms, key=key,
+                     default=None)

@@ -4,6 +4,8 @@
   "use strict";
   const root = document.getElementById("root");
   const hint = document.getElementById("hint");
+  const header = document.getElementById("header");
+  const errorBox = document.getElementById("error");
   const divs = {};            // figure name -> div
   let columnsKey = "";
   let drawMode = false;
@@ -11,7 +13,12 @@
   let nonce = 0;
   let lastHeight = -1;
   let epoch = null;           // a new epoch from Python clears the drawing
-  window.__liveFigure = { frames: 0, times: [], lastFrame: -1 };
+  window.__liveFigure = { frames: 0, times: [], lastFrame: -1, feedFrames: 0, feedErrors: 0 };
+  let feedUrl = null;         // while set, frames are pulled from the server's feed instead of script reruns
+  let feedGen = 0;            // bumps to end an older pull loop
+  let rate = null;            // {step, t, ema}: steps/s shown in the header
+  let columns = [];
+  let playingNow = false;
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, data), "*");
@@ -66,17 +73,34 @@
     send("streamlit:setComponentValue", { value: { points: drawn, nonce: nonce, epoch: epoch }, dataType: "json" });
   }
 
-  function render(args) {
-    const figures = args.figures || {};
-    const columns = args.columns || [Object.keys(figures)];
-    layoutColumns(columns, args.widths || []);
-    drawMode = !!args.draw;
-    if (args.draw_epoch !== epoch) {
-      epoch = args.draw_epoch;
-      drawn = (args.draw_points || []).slice();
-      nonce = 0;
+  function renderHeader(items, step) {
+    if (!items) return;
+    const cells = items.slice();
+    if (typeof step === "number") {
+      const t = performance.now();
+      if (rate && step > rate.step && t > rate.t) {
+        const r = (step - rate.step) / ((t - rate.t) / 1000);
+        rate.ema = rate.ema == null ? r : 0.8 * rate.ema + 0.2 * r;
+      } else if (rate && step < rate.step) {
+        rate.ema = null;
+      }
+      if (!rate || step !== rate.step) rate = { step: step, t: t, ema: rate ? rate.ema : null };
+      if (playingNow) cells.splice(1, 0, ["steps / s", rate.ema == null ? "…" : Math.round(rate.ema).toLocaleString(),
+                                       "training speed measured in this browser"]);
     }
-    hint.textContent = drawMode ? "Draw mode: click the plot to add points (shift-click adds a cloud)." : "";
+    header.innerHTML = "";
+    cells.forEach(function (c) {
+      const m = document.createElement("div");
+      m.className = "metric";
+      m.title = c[2] || "";
+      const l = document.createElement("div"); l.className = "label"; l.textContent = c[0];
+      const v = document.createElement("div"); v.className = "value"; v.textContent = c[1];
+      m.appendChild(l); m.appendChild(v);
+      header.appendChild(m);
+    });
+  }
+
+  function renderFigures(figures, frameNo) {
     const t0 = performance.now();
     const jobs = [];
     const first = columns.length && columns[0].length ? columns[0][0] : null;
@@ -95,18 +119,89 @@
         d.addEventListener("click", function (ev) { onPlotClick(d, ev); });
       }
     }
-    Promise.all(jobs).then(function () {
+    return Promise.all(jobs).then(function () {
       const lf = window.__liveFigure;
       lf.frames += 1;
-      lf.lastFrame = args.frame;
+      lf.lastFrame = frameNo;
       lf.times.push(performance.now());
       lf.renderMs = performance.now() - t0;
       if (lf.times.length > 2000) lf.times.splice(0, 1000);
       document.body.dataset.frames = String(lf.frames);
-      document.body.dataset.lastFrame = String(args.frame);
-      const h = Math.max(args.height || 0, document.body.scrollHeight);
+      document.body.dataset.lastFrame = String(frameNo);
+      const h = Math.max(lastArgsHeight, document.body.scrollHeight);
       if (h !== lastHeight) { lastHeight = h; send("streamlit:setFrameHeight", { height: h }); }
     });
+  }
+
+  function showError(text) {
+    errorBox.textContent = text || "";
+    errorBox.style.display = text ? "block" : "none";
+  }
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  // Pull frames while playing: one request in flight, the next asked for as soon as this one is drawn
+  // (at most one per `minGapMs`, leaving the CPU to training on small machines).
+  async function pull(gen, url, minGapMs) {
+    let n = 0;
+    while (gen === feedGen) {
+      const t = performance.now();
+      let frame = null;
+      try {
+        const r = await fetch(url + "?curves=" + (n % 3 === 0 ? 1 : 0), { cache: "no-store" });
+        frame = r.ok ? await r.json() : null;
+        if (!r.ok && r.status === 404) { if (gen === feedGen) stopFeed("gone"); return; }
+      } catch (e) {
+        window.__liveFigure.feedErrors += 1;
+      }
+      if (gen !== feedGen) return;
+      if (frame) {
+        n += 1;
+        window.__liveFigure.feedFrames += 1;
+        playingNow = !!frame.playing;
+        renderHeader(frame.header, frame.step);
+        showError(frame.error);
+        if (frame.figures) await renderFigures(frame.figures, -n);
+        if (!frame.playing) { stopFeed("stopped"); return; }
+      } else {
+        await sleep(500);
+      }
+      const dt = performance.now() - t;
+      if (dt < minGapMs) await sleep(minGapMs - dt);
+    }
+  }
+
+  function stopFeed(why) {
+    feedGen += 1;
+    feedUrl = null;
+    nonce += 1;   // tell the page (a rerun) that playing stopped on the server's side
+    send("streamlit:setComponentValue", { value: { event: why, nonce: nonce, epoch: epoch, points: drawn },
+                                          dataType: "json" });
+  }
+
+  let lastArgsHeight = 0;
+  function render(args) {
+    const figures = args.figures || {};
+    columns = args.columns || [Object.keys(figures)];
+    lastArgsHeight = args.height || 0;
+    layoutColumns(columns, args.widths || []);
+    drawMode = !!args.draw;
+    if (args.draw_epoch !== epoch) {
+      epoch = args.draw_epoch;
+      drawn = (args.draw_points || []).slice();
+      nonce = 0;
+    }
+    hint.textContent = drawMode ? "Draw mode: click the plot to add points (shift-click adds a cloud)." : "";
+    const feed = args.feed || null;
+    if (feed !== feedUrl) {
+      feedGen += 1;
+      feedUrl = feed;
+      if (feed) pull(feedGen, feed, args.feed_min_gap_ms || 50);
+    }
+    playingNow = !!args.playing;
+    renderHeader(args.header, args.step);
+    showError(args.error);
+    renderFigures(figures, args.frame);
   }
 
   window.addEventListener("message", function (ev) {
