@@ -253,3 +253,34 @@ def test_model_comes_from_and_goes_to_the_url(tmp_path, monkeypatch):
     for view in ("Interpolate", "Encode", "β comparison", "Training", "Manifold"):
         app.radio(key="vae_view").set_value(view).run()
         assert not app.exception, view
+
+
+def test_conv_gaussian_model_is_offered_and_shows_its_decoder_sigma(at):
+    import torch
+
+    from playground.vae.latent import decode, decode_std
+    from playground.vae.pretrained import load_pretrained
+
+    name = "pretrained: digits-conv-gauss"
+    assert name in at.selectbox(key="vae_model").options
+    at.selectbox(key="vae_model").set_value(name).run()
+    assert not at.exception
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "conv" in sidebar and "gaussian decoder" in sidebar
+    assert at.slider(key="vae_z7").value == 0.0                     # 8 latents, 8 sliders
+    before = _images(at)[0].proto.imgs[0].url
+    at.slider(key="vae_z3").set_value(-2.0).run()
+    assert not at.exception and _images(at)[0].proto.imgs[0].url != before
+    at.radio(key="vae_view").set_value("Encode").run()
+    assert not at.exception
+    sigma_caps = [c for c in _captions(at) if c.startswith("decoder σ per pixel")]
+    assert len(sigma_caps) == 1
+    # The caption's scale is the largest sigma the decoder gives for this image's posterior mean.
+    model, _, _ = load_pretrained("digits-conv-gauss")
+    mu = torch.tensor(_posterior_table(at)["mean"], dtype=torch.float32)[None]
+    top = float(decode_std(model, mu).max())
+    assert f"white = {top:.2f}" in sigma_caps[0]
+    assert 0.03 <= top < 1.0 and decode(model, mu).shape == (1, 1, 8, 8)
+    for view in ("Manifold", "Interpolate", "β comparison", "Training"):
+        at.radio(key="vae_view").set_value(view).run()
+        assert not at.exception, view

@@ -160,3 +160,18 @@ def test_to_png_keeps_native_resolution_and_pixel_values():
     assert im.size == (12, 16) and im.mode == "RGB"
     assert np.abs(np.asarray(im).astype(int) - (rgb.permute(1, 2, 0).numpy() * 255).astype(int)).max() <= 1
     assert len(to_png(grey)) < 300   # small enough to travel inside a page update
+
+
+def test_decode_std_is_the_gaussian_decoders_learned_sigma():
+    from playground.vae.latent import decode, decode_std
+
+    bern = build_model(VAEConfig(latent=3, hidden=16), (1, 8, 8))
+    assert decode_std(bern, np.zeros(3)) is None
+    gauss = build_model(VAEConfig(latent=3, hidden=16, arch="conv", decoder="gaussian"), (1, 8, 8))
+    z = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    sigma = decode_std(gauss, z)
+    mean, logvar = gauss.decoder_params(torch.from_numpy(z))
+    assert sigma.shape == (4, 1, 8, 8) == decode(gauss, z).shape
+    assert torch.allclose(sigma, torch.exp(0.5 * logvar.detach()))
+    assert torch.allclose(decode(gauss, z), mean.detach())
+    assert float(sigma.min()) >= math.exp(0.5 * -7.0) - 1e-6       # the variance floor

@@ -18,7 +18,7 @@ from playground.errors import PlaygroundError  # noqa: E402
 from playground.vae import runs  # noqa: E402
 from playground.vae.checkpoint import load_checkpoint  # noqa: E402
 from playground.vae.latent import (  # noqa: E402
-    class_swap, decode, encode, grid_2d, interpolate, to_grid, to_png, traverse)
+    class_swap, decode, decode_std, encode, grid_2d, interpolate, to_grid, to_png, traverse)
 from playground.vae.pretrained import ROOT as PRETRAINED, cards  # noqa: E402
 
 SS = st.session_state
@@ -253,11 +253,16 @@ if model is not None:
                 st.error(f"Cannot use {up.name}: {e}")
         mu, sd = encode(model, x, y_enc)
         with c2:
-            a, b = st.columns(2)
-            with a:
+            sigma = decode_std(model, mu, y_enc)
+            cols = st.columns(3 if sigma is not None else 2)
+            with cols[0]:
                 _img(x, 1, 160, caption=where)
-            with b:
+            with cols[1]:
                 _img(decode(model, mu, y_enc), 1, 160, caption="reconstruction (posterior mean)")
+            if sigma is not None:   # a Gaussian decoder: where is it unsure of the pixel?
+                top = float(sigma.max())
+                with cols[2]:
+                    _img(sigma / top, 1, 160, caption=f"decoder σ per pixel (white = {top:.2f}, black = 0)")
             import pandas as pd
 
             st.dataframe(pd.DataFrame({"mean": mu[0], "std": sd[0]}, index=[f"z{i}" for i in range(D)]).T.round(3))

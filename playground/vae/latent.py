@@ -21,6 +21,14 @@ def decode(model: VAE, z, y=None) -> torch.Tensor:
     return model.decode(z, _labels(model, y, len(z))).clamp(0, 1)
 
 
+@torch.no_grad()
+def decode_std(model: VAE, z, y=None) -> torch.Tensor | None:
+    """The decoder's standard deviation per pixel (N, C, H, W) for a Gaussian decoder; None for Bernoulli."""
+    z = _z(z, model.latent)
+    _, logvar = model.decoder_params(z, _labels(model, y, len(z)))
+    return None if logvar is None else torch.exp(0.5 * logvar)
+
+
 def _labels(model: VAE, y, n: int) -> torch.Tensor | None:
     if not model.num_classes:
         return None
