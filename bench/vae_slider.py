@@ -72,21 +72,33 @@ ARM = """
 """
 
 
+def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 180000) -> None:
+    """Until the app has not been running a script for quiet_ms (the first run loads torch, the model and the
+    test set; a key pressed before it ends waits for it)."""
+    page.wait_for_function(
+        """(quiet) => { const s = document.querySelector("[data-testid='stApp']")?.dataset.testScriptState;
+          const now = performance.now();
+          if (s !== 'notRunning') { window.__busyAt = now; return false; }
+          return now - (window.__busyAt ?? 0) > quiet; }""", arg=quiet_ms, timeout=timeout_ms, polling=100)
+
+
 def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pause_ms: int = 250) -> dict:
+def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pause_ms: int = 200) -> dict:
     with app_server() as url, browser_page() as page:
         page.add_init_script(WS_HOOK)
         page.goto(f"{url}/vae_lab?model={model}")
         thumb = page.get_by_role("slider").first
         thumb.wait_for(timeout=90000)
         page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60000)
+        wait_idle(page)
         if view != "Manifold":   # the view drawn below the sliders (the manifold is the default)
             page.locator("[data-testid='stRadio'] label").filter(has_text=view).click()
-        page.wait_for_timeout(3000)
+            page.wait_for_timeout(500)
+            wait_idle(page)
         thumb.focus()
         rows = []
         for i in range(warmup + moves):
@@ -96,7 +108,7 @@ def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pau
             r = page.evaluate("window.__move")
             if i >= warmup:
                 rows.append(r)
-            page.wait_for_timeout(pause_ms)
+            wait_idle(page, quiet_ms=pause_ms)   # the next move starts on an idle app
         errors = page.locator("[data-testid='stException']").count()
     ok = [r for r in rows if r["total"] > 0]
     tot = [r["total"] for r in ok]
