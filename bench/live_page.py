@@ -3,7 +3,8 @@ with the same engine training headless in the same run (targets: >= 10 fps, >= 8
 
     .venv/bin/python bench/live_page.py [--seconds 20] [--json]
 
-Starts the real server and headless Chromium (tests/browser_harness.py), presses Play, and reads the
+Starts the real server (app/server.py, with the frame feed) and headless Chromium (tests/browser_harness.py),
+presses Play, and reads the
 frame timestamps the component records (window.__liveFigure.times) and the training step from the
 figure's title. Headless speed is measured before and after the page run (same defaults, one thread).
 """
@@ -55,13 +56,14 @@ def page_run(seconds: float) -> dict:
         n1 = frame.evaluate("window.__liveFigure.frames")
         times = frame.evaluate("window.__liveFigure.times")
         render_ms = frame.evaluate("window.__liveFigure.renderMs")
+        from_feed = frame.evaluate("window.__liveFigure.feedFrames")
         page.get_by_role("button", name="Pause").click()
     gaps = [b - a for a, b in zip(times[-(n1 - n0):], times[-(n1 - n0) + 1:])] if n1 - n0 > 1 else []
     gaps.sort()
     return {"fps": (n1 - n0) / (t1 - t0), "page_steps_per_sec": (s1 - s0) / (t1 - t0),
             "frame_gap_ms_median": gaps[len(gaps) // 2] if gaps else None,
             "frame_gap_ms_p90": gaps[int(len(gaps) * 0.9)] if gaps else None,
-            "last_render_ms": render_ms}
+            "last_render_ms": render_ms, "frames_from_feed": from_feed}
 
 
 def main() -> int:

@@ -224,8 +224,8 @@ def metrics_figure(snap: dict[str, Any], height: int = 300) -> dict:
                        "line": {"color": "#8e44ad", "width": 2, "dash": "dot"}})
     layout = {"height": height, "margin": {"l": 45, "r": 40, "t": 28, "b": 30}, "font": FONT,
               "template": "plotly_white", "uirevision": "metrics",
-              "title": {"text": "metrics (fresh samples)", "font": {"size": 13}, "x": 0.02},
-              "xaxis": {"title": {"text": "step"}},
+              "title": {"text": "metrics (fresh samples) by step", "font": {"size": 13}, "x": 0.02},
+              "xaxis": {},   # no axis title: the legend sits where it would be
               # divergences span 1e-3 .. 1e3 nats (reverse KL is huge while q sits where p has no mass)
               "yaxis": {"title": {"text": "nats (log)"}, "type": "log", "tickvals": LOG_TICKS,
                         "ticktext": [f"{v:g}" for v in LOG_TICKS]},

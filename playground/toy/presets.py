@@ -27,13 +27,15 @@ PRESETS: dict[str, Preset] = {
         "Minimax loss from a bad start (saturation)",
         "The generator starts far from the data and D quickly becomes confident. With the minimax loss "
         "log(1 − D(G(z))) the gradient vanishes where D ≈ 0: the arrows are almost invisible and G barely "
-        "moves. Switch the loss to non-saturating while it runs and watch the arrows come back.",
-        {"dist": "two_gaussians", "loss": "minimax", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3}),
+        "moves. Switch the loss to non-saturating while it runs and watch the arrows come back. (R1 is off so "
+        "that D may become confident.)",
+        {"dist": "two_gaussians", "loss": "minimax", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3, "r1": 0.0}),
     "nonsaturating_bad_start": Preset(
         "Non-saturating loss from the same bad start",
         "Same start as the minimax lesson, but G minimises −log D(G(z)), whose gradient is largest exactly "
         "where D rejects the samples: G walks to the data.",
-        {"dist": "two_gaussians", "loss": "nonsaturating", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3}),
+        {"dist": "two_gaussians", "loss": "nonsaturating", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3,
+         "r1": 0.0}),
     "mode_collapse_ring8": Preset(
         "Mode collapse on ring8",
         "A fast generator against a slow discriminator: G chases whichever mode D currently likes, so the "

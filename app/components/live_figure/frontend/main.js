@@ -140,21 +140,24 @@
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
-  // Pull frames while playing: one request in flight, the next asked for as soon as this one is drawn
-  // (at most one per `minGapMs`, leaving the CPU to training on small machines).
+  // Pull frames while playing. The next frame is requested as soon as the current one arrives, so the
+  // server builds it while the browser draws this one; at most one frame per `minGapMs`.
+  function fetchFrame(url, curves) {
+    return fetch(url + "?curves=" + (curves ? 1 : 0), { cache: "no-store" }).then(function (r) {
+      if (r.status === 404) return { gone: true };
+      return r.ok ? r.json() : null;
+    }).catch(function () { window.__liveFigure.feedErrors += 1; return null; });
+  }
+
   async function pull(gen, url, minGapMs) {
     let n = 0;
+    let next = fetchFrame(url, true);
     while (gen === feedGen) {
       const t = performance.now();
-      let frame = null;
-      try {
-        const r = await fetch(url + "?curves=" + (n % 3 === 0 ? 1 : 0), { cache: "no-store" });
-        frame = r.ok ? await r.json() : null;
-        if (!r.ok && r.status === 404) { if (gen === feedGen) stopFeed("gone"); return; }
-      } catch (e) {
-        window.__liveFigure.feedErrors += 1;
-      }
+      const frame = await next;
       if (gen !== feedGen) return;
+      if (frame && frame.gone) { stopFeed("gone"); return; }
+      next = frame && frame.playing ? fetchFrame(url, (n + 1) % 3 === 0) : null;
       if (frame) {
         n += 1;
         window.__liveFigure.feedFrames += 1;
@@ -162,9 +165,10 @@
         renderHeader(frame.header, frame.step);
         showError(frame.error);
         if (frame.figures) await renderFigures(frame.figures, -n);
-        if (!frame.playing) { stopFeed("stopped"); return; }
+        if (!frame.playing) { if (gen === feedGen) stopFeed("stopped"); return; }
       } else {
         await sleep(500);
+        next = fetchFrame(url, true);
       }
       const dt = performance.now() - t;
       if (dt < minGapMs) await sleep(minGapMs - dt);
