@@ -31,7 +31,8 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
         page.get_by_role("button", name="Pause").click()
-        page.wait_for_timeout(2500)
+        page.get_by_role("button", name="Play").wait_for(timeout=30000)     # the paused page is back
+        page.wait_for_timeout(1500)
         pulled = frame.evaluate("window.__liveFigure.feedFrames")
         page.wait_for_timeout(1500)
         assert frame.evaluate("window.__liveFigure.feedFrames") == pulled      # paused: no more pulling
