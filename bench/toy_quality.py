@@ -5,7 +5,7 @@ ToyConfig defaults, `ToyGAN.train`, then `evaluate` on 2,500 fresh samples), so 
 user of the CLI gets. A seed succeeds if all 8 modes are covered, at least 90% of samples are high quality
 (Mahalanobis distance < 3 to the nearest mode) and the mode KL is below 0.1 (VEEGAN / PacGAN protocol).
 
-    .venv/bin/python bench/toy_quality.py [--seeds 10] [--steps 10000] [--quick] [--json] [-- --g-width 64 ...]
+    .venv/bin/python bench/toy_quality.py [--seeds 10] [--steps 10000] [--quick] [--jobs 2] [--json] [-- --g-width 64 ...]
 
 Flags after `--` go to the CLI unchanged (to compare another config with the defaults).
 """
@@ -16,6 +16,7 @@ import argparse
 import datetime
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 import sys
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=10_000, help="iterations per seed (default 10000)")
     ap.add_argument("--quick", action="store_true", help="smoke check: 2 seeds, 2,000 steps")
     ap.add_argument("--json", action="store_true", help="print only the JSON summary")
+    ap.add_argument("--jobs", type=int, default=1, help="seeds run at once (one thread each; default 1)")
     args = ap.parse_args(argv)
     seeds, steps = (2, 2000) if args.quick else (args.seeds, args.steps)
 
@@ -57,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(f"ring8, {steps} steps, seeds 0..{seeds - 1}{' (extra flags: ' + ' '.join(extra) + ')' if extra else ''}")
         print(f"{'seed':>4} {'modes':>6} {'HQ':>7} {'mode KL':>8} {'steps/s':>8}  ok")
-    for s in range(seeds):
-        r = run_seed(s, steps, extra)
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = pool.map(lambda s: run_seed(s, steps, extra), range(seeds))
+    for s, r in enumerate(results):
         rows.append(r)
         if not args.json:
             kl = "-" if r["mode_kl"] is None else f"{r['mode_kl']:.4f}"
