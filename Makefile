@@ -34,6 +34,7 @@ pretrained: $(VENV)/.installed
 	$(BIN)/python -m playground images features --dataset digits --out pretrained/features
 	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 16
 	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 32
+	$(BIN)/python -m playground.images.pretrained
 
 clean-venv:
 	rm -rf $(VENV)

@@ -54,6 +54,31 @@ def test_every_model_trains_and_writes_a_complete_run(tmp_path, model, res, chan
     assert set(ck["nets"]) == ({"vae"} if model == "vae" else {"G", "D"})
 
 
+@pytest.mark.parametrize("model", ["dcgan", "wgan_gp", "sngan"])
+def test_extra_layers_deepen_g_and_dcgan_style_d_and_survive_a_save_and_load(tmp_path, model):
+    from playground.images import models as M
+    from playground.images.sampling import load_generator
+
+    def convs3(net):
+        return sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.stride == (1, 1)
+                   for m in net.modules())
+
+    plain = M.build(model, z_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
+    deep = M.build(model, z_dim=4, g_width=8, d_width=8, channels=1, resolution=16, extra_layers=2)
+    assert convs3(deep["G"]) - convs3(plain["G"]) == 2
+    assert convs3(deep["D"]) - convs3(plain["D"]) == (0 if model == "sngan" else 2)
+    z = torch.randn(3, 4)
+    assert deep["G"](z).shape == plain["G"](z).shape == (3, 1, 16, 16)
+    assert deep["D"](deep["G"](z)).shape == (3,)
+    out = tmp_path / "deep"
+    result = train(tiny_cfg(tmp_path, model=model, extra_layers=1, steps=2), out,
+                   dataset=tiny_data(res=16))
+    assert result["state"] == "completed"
+    gen = load_generator(out)                 # rebuilt from config.json's extra_layers, weights fit
+    assert convs3(gen.net) == convs3(plain["G"]) + 1
+    assert gen.images(torch.randn(2, 4)).shape == (2, 1, 16, 16)
+
+
 def _weights(path):
     ck = load_checkpoint(path)
     flat = {}

@@ -35,3 +35,12 @@ def test_sample_page_reports_a_corrupt_checkpoint_in_place(tmp_path):
     (path / "checkpoints" / "best.pt").unlink(missing_ok=True)
     at = page(SAMPLE, tmp_path, "smp_runs_dir")
     assert any("not a trusted checkpoint" in e.value for e in at.error)
+
+
+def test_sample_page_offers_the_shipped_dcgan_with_no_runs_of_ones_own(tmp_path):
+    at = page(SAMPLE, tmp_path / "no-runs-here", "smp_runs_dir")
+    options = at.selectbox(key="smp_run").options
+    assert any(o.startswith("pretrained: digits-dcgan (dcgan on digits") for o in options), options
+    assert not at.error
+    assert any("dcgan on digits, 8px" in c.value and "EMA generator" in c.value for c in at.caption)
+    assert len(at.get("image")) >= 2                          # grid + interpolation strip

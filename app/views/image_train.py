@@ -101,6 +101,8 @@ with st.sidebar:
         widget(ImageRunConfig, "g_width", P, c1, label="G width", step=8)
         widget(ImageRunConfig, "d_width", P, c2, label="D width", step=8)
         widget(ImageRunConfig, "z_dim", P, c3, label="z dim")
+        if model != "vae":
+            widget(ImageRunConfig, "extra_layers", P, label="extra 3x3 conv layers in G and D")
         widget(ImageRunConfig, "g_lr", P, label="G learning rate" if model != "vae" else "learning rate")
         if model != "vae":
             widget(ImageRunConfig, "d_lr", P, label="D learning rate")

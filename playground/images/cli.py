@@ -1,4 +1,4 @@
-"""`python -m playground images train|sample|list|status|stop|resume|delete|eval|features|presets`.
+"""`python -m playground images train|sample|list|status|stop|resume|delete|eval|baseline|features|presets`.
 
     python -m playground images train --dataset digits --model dcgan --steps 2000 --out runs/demo --seed 0 --json
     python -m playground images sample --run runs/demo --n 64 --seed 0 --out grid.png
@@ -137,6 +137,32 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def baseline_command(args: argparse.Namespace) -> int:
+    """The dataset's test split scored against its train split: what real images get, in the same features."""
+    import torch
+
+    from playground.images.config import ImageRunConfig, resolve_resolution
+    from playground.images.metrics import Scorer, make_extractor
+    from playground.images.train import load_training_data
+
+    torch.set_num_threads(max(1, args.threads))
+    cfg = ImageRunConfig(dataset=args.dataset, data_root=args.data_root, resolution=args.resolution)
+    cfg.validate()
+    native = load_training_data(cfg)
+    res = resolve_resolution(args.resolution, native.resolution)
+
+    def load(split: str):
+        return load_training_data(cfg, split, res)
+
+    train, test = load("train"), load("test")
+    ex = make_extractor(args.features, args.dataset, res, int(train.images.shape[1]), data_root=args.data_root,
+                        load=load)
+    scores = Scorer(ex, train.images).score(test.images)
+    _emit({"dataset": args.dataset, "resolution": res, "reference": f"{args.dataset}:train",
+           "compared": f"{args.dataset}:test", **scores}, args)
+    return 0
+
+
 def features_command(args: argparse.Namespace) -> int:
     """Train (or retrain) a dataset's feature classifier and write it with a card (make pretrained)."""
     import hashlib
@@ -182,14 +208,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     images = sub.add_parser("images", help="image GANs and VAEs: train runs, sample, score")
     cmds = images.add_subparsers(dest="command", required=True,
-                                 metavar="<train|sample|list|status|stop|resume|delete|eval|features|presets>")
+                                 metavar="<train|sample|list|status|stop|resume|delete|eval|baseline|features|presets>")
 
     tr = cmds.add_parser("train", help="train in the foreground; prints a final summary")
     add_train_arguments(tr)
     tr.set_defaults(func=train_command)
 
     sa = cmds.add_parser("sample", help="write a PNG grid (or an interpolation strip) from a run")
-    sa.add_argument("--run", required=True, help="run directory")
+    sa.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     sa.add_argument("--checkpoint", default="latest", help="latest, best or a checkpoint file (default: latest)")
     sa.add_argument("--n", type=int, default=64, help="images in the grid / steps of the interpolation")
     sa.add_argument("--seed", type=int, default=0)
@@ -224,7 +250,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.set_defaults(func=resume_command)
 
     ev = cmds.add_parser("eval", help="score a run's checkpoint: FID, KID, precision, recall")
-    ev.add_argument("--run", required=True)
+    ev.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     ev.add_argument("--checkpoint", default="latest")
     ev.add_argument("--n", type=int, default=1000, help="generated images")
     ev.add_argument("--seed", type=int, default=0)
@@ -233,6 +259,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--threads", type=int, default=1)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=eval_command)
+
+    bl = cmds.add_parser("baseline", help="score the dataset's test split against its train split (real images' "
+                                          "FID: the floor to compare a model's FID with)")
+    bl.add_argument("--dataset", required=True)
+    bl.add_argument("--resolution", type=int, default=None)
+    bl.add_argument("--data-root", default="data")
+    bl.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default="auto")
+    bl.add_argument("--threads", type=int, default=1)
+    bl.add_argument("--json", action="store_true")
+    bl.set_defaults(func=baseline_command)
 
     fe = cmds.add_parser("features", help="train a dataset's feature classifier and write it with a card")
     fe.add_argument("--dataset", required=True)

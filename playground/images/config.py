@@ -35,6 +35,8 @@ class ImageRunConfig:
     g_width: int = spec(64, "generator / decoder base width (channels of its last hidden layer)", lo=4, hi=512)
     d_width: int = spec(64, "discriminator / encoder base width (channels of its first layer)", lo=4, hi=512)
     z_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
+    extra_layers: int = spec(0, "extra 3x3 conv layers (with BN) in G and the DCGAN-style D at half the image's "
+                             "size (DCGAN's n_extra_layers): depth for 8x8 and 16x16 images", lo=0, hi=4)
     # --- optimisation
     batch: int = spec(64, "images per step and process", lo=2, hi=4096)
     steps: int = spec(2000, "generator (or VAE) updates to train for", lo=1, hi=10_000_000)
@@ -99,10 +101,11 @@ class Preset:
 
 # Known-good starting points. Each reads as the published recipe scaled to small images.
 PRESETS: dict[str, Preset] = {
-    "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE; "
-                           "a minute or two on a CPU", {"dataset": "digits", "model": "dcgan", "g_width": 128,
-                                                        "d_width": 64, "z_dim": 32, "batch": 64,
-                                                        "steps": 3000}),
+    "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE, plus one "
+                           "extra 3x3 conv layer in G and D (at 8x8 the published stack is two layers deep); "
+                           "about four CPU minutes (the shipped digits-dcgan)",
+                           {"dataset": "digits", "model": "dcgan", "g_width": 64, "d_width": 64, "extra_layers": 1,
+                            "z_dim": 32, "batch": 64, "steps": 4000}),
     "wgan_gp_digits": Preset("WGAN-GP on digits (8x8)", "Gulrajani et al.: critic without BN, lambda 10, "
                              "5 critic steps, Adam 1e-4 (0, 0.9)",
                              {"dataset": "digits", "model": "wgan_gp", "g_width": 128, "d_width": 64,

@@ -37,9 +37,13 @@ def dcgan_init(module: nn.Module) -> None:
 
 
 class DCGANGenerator(nn.Module):
-    """z -> 4x4 (transposed conv) -> doubling transposed convs with BN + ReLU -> tanh image."""
+    """z -> 4x4 (transposed conv) -> doubling transposed convs with BN + ReLU -> tanh image.
 
-    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+    `extra_layers` adds 3x3 stride-1 convs with BN + ReLU at half the image's size, before the output layer
+    (the `n_extra_layers` of the DCGAN used in the WGAN paper's code): depth that 8x8 images otherwise lack.
+    """
+
+    def __init__(self, z_dim: int, width: int, channels: int, resolution: int, extra_layers: int = 0):
         super().__init__()
         k = stages_for(resolution)
         self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
@@ -48,6 +52,8 @@ class DCGANGenerator(nn.Module):
         for _ in range(k - 1):
             layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
             c //= 2
+        for _ in range(extra_layers):
+            layers += [nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
@@ -56,13 +62,21 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Strided convs with LeakyReLU 0.2; batch norm except at the input (`batch_norm=False`: WGAN-GP critic)."""
+    """Strided convs with LeakyReLU 0.2; batch norm except at the input (`batch_norm=False`: WGAN-GP critic).
 
-    def __init__(self, width: int, channels: int, resolution: int, batch_norm: bool = True):
+    `extra_layers` adds 3x3 stride-1 convs (+ BN) with LeakyReLU after the first layer, mirroring the generator.
+    """
+
+    def __init__(self, width: int, channels: int, resolution: int, batch_norm: bool = True, extra_layers: int = 0):
         super().__init__()
         k = stages_for(resolution)
         c = width
         layers: list[nn.Module] = [nn.Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
+        for _ in range(extra_layers):
+            layers += [nn.Conv2d(c, c, 3, 1, 1, bias=not batch_norm)]
+            if batch_norm:
+                layers += [nn.BatchNorm2d(c)]
+            layers += [nn.LeakyReLU(0.2, True)]
         for _ in range(k - 1):
             layers += [nn.Conv2d(c, c * 2, 4, 2, 1, bias=not batch_norm)]
             if batch_norm:
@@ -141,24 +155,34 @@ class VAEDecoder(nn.Module):
         return self.net(self.fc(z.flatten(1)).view(z.shape[0], self.c0, 4, 4))   # logits
 
 
-def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int
-          ) -> dict[str, nn.Module]:
-    """The networks of a run by name: {'G', 'D'} for GANs, {'vae'} for the VAE."""
+def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int,
+          extra_layers: int = 0) -> dict[str, nn.Module]:
+    """The networks of a run by name: {'G', 'D'} for GANs, {'vae'} for the VAE.
+
+    `extra_layers` deepens the generator of every GAN and the DCGAN-style discriminators (dcgan, wgan_gp);
+    SNGAN's discriminator has 3x3 convs of its own.
+    """
     if model == "vae":
         return {"vae": ConvVAE(z_dim, d_width, channels, resolution)}
-    G = DCGANGenerator(z_dim, g_width, channels, resolution)
+    G = DCGANGenerator(z_dim, g_width, channels, resolution, extra_layers)
     dcgan_init(G)
     if model == "dcgan":
-        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=True)
+        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=True, extra_layers=extra_layers)
         dcgan_init(D)
     elif model == "wgan_gp":
-        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=False)
+        D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=False, extra_layers=extra_layers)
         dcgan_init(D)
     elif model == "sngan":
         D = SNDiscriminator(d_width, channels, resolution)
     else:
         raise PlaygroundError(f"unknown model {model!r}")
     return {"G": G, "D": D}
+
+
+def build_for(cfg, channels: int, resolution: int) -> dict[str, nn.Module]:
+    """The networks an ImageRunConfig describes, for images of this shape."""
+    return build(cfg.model, z_dim=cfg.z_dim, g_width=cfg.g_width, d_width=cfg.d_width, channels=channels,
+                 resolution=resolution, extra_layers=cfg.extra_layers)
 
 
 def generator_of(model: str, nets: dict[str, nn.Module]) -> nn.Module:

@@ -1,7 +1,13 @@
-"""Sampling from a trained run: load its generator (EMA weights when present), grids, truncation, interpolation."""
+"""Sampling from a trained run: load its generator (EMA weights when present), grids, truncation, interpolation.
+
+A run is a directory, or the name of a shipped model: `pretrained/image_runs/NAME/` with its card
+`pretrained/image_runs/NAME.json`, whose sha256 the checkpoint must match before it is loaded.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +19,8 @@ from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
 from playground.images.rundir import RunDir, grid_image, load_checkpoint, png_bytes
+
+PRETRAINED_RUNS = Path(__file__).resolve().parents[2] / "pretrained" / "image_runs"
 
 
 @dataclass
@@ -33,8 +41,37 @@ class LoadedGenerator:
         return torch.cat([M.to_unit(self.cfg.model, self.net(z[i:i + 256])) for i in range(0, len(z), 256)])
 
 
+def resolve_run(run: str | Path) -> Path:
+    """A run directory, or the folder of the shipped model of that name (`digits-dcgan`)."""
+    p = Path(run)
+    if not p.exists() and p.name == str(run) and (PRETRAINED_RUNS / p.name).is_dir():
+        return PRETRAINED_RUNS / p.name
+    return p
+
+
+def card_of(run_dir: str | Path) -> dict | None:
+    """The card of a shipped model (NAME.json beside its run directory NAME/), or None for an ordinary run."""
+    path = Path(run_dir)
+    card_path = path.parent / f"{path.name}.json"
+    if not card_path.is_file():
+        return None
+    try:
+        card = json.loads(card_path.read_text())
+    except (OSError, ValueError):
+        raise PlaygroundError(f"the card {card_path} is unreadable") from None
+    return card if isinstance(card, dict) and card.get("kind") == "image-run" else None
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
-    run = RunDir.open(run_dir)
+    run = RunDir.open(resolve_run(run_dir))
     if which in ("latest", "best"):
         p = run.checkpoints_dir / f"{which}.pt"
         if not p.exists():
@@ -49,10 +86,16 @@ def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
 
 
 def load_generator(run_dir: str | Path, which: str = "latest", use_ema: bool = True) -> LoadedGenerator:
-    ck = load_checkpoint(checkpoint_path(run_dir, which))
+    path = checkpoint_path(run_dir, which)
+    run = resolve_run(run_dir)
+    card = card_of(run)
+    if card is not None and path.resolve() == (run / str(card.get("checkpoint"))).resolve() \
+            and sha256_file(path) != card.get("sha256"):
+        raise PlaygroundError(f"{path} does not match the sha256 on its card ({card.get('name')}); "
+                              "retrain it with `make pretrained`")
+    ck = load_checkpoint(path)
     cfg = from_dict(ImageRunConfig, ck["config"])
-    nets = M.build(cfg.model, z_dim=cfg.z_dim, g_width=cfg.g_width, d_width=cfg.d_width,
-                   channels=int(ck["channels"]), resolution=int(ck["resolution"]))
+    nets = M.build_for(cfg, int(ck["channels"]), int(ck["resolution"]))
     gen = M.generator_of(cfg.model, nets)
     try:
         if use_ema and ck.get("ema") is not None:

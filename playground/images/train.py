@@ -145,8 +145,7 @@ class Trainer:
         self.data_uint8 = big
 
         torch.manual_seed(cfg.seed)                      # weight initialisation (identical on every rank)
-        self.nets = M.build(cfg.model, z_dim=cfg.z_dim, g_width=cfg.g_width, d_width=cfg.d_width,
-                            channels=self.channels, resolution=self.resolution)
+        self.nets = M.build_for(cfg, self.channels, self.resolution)
         for net in self.nets.values():
             net.to(dev, memory_format=self.memory_format)
         self.generator = M.generator_of(cfg.model, self.nets)
