@@ -124,6 +124,22 @@ def test_stop_then_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, mode
     assert full["fid"] == resumed["fid"]
 
 
+def test_resume_removes_temp_files_left_by_a_killed_writer(tmp_path):
+    data = tiny_data()
+    out = tmp_path / "run"
+    train(tiny_cfg(tmp_path, steps=2), out, dataset=data)
+    run = RunDir(out)
+    stale = [out / ".status.json.abc123.tmp", run.checkpoints_dir / ".latest.pt.def456.tmp",
+             run.samples_dir / ".step_00000004.png.x1.tmp"]
+    for p in stale:
+        p.write_bytes(b"half a file")
+    keep = out / "notes.tmp"                                 # not one of ours: left alone
+    keep.write_text("mine")
+    result = train(tiny_cfg(tmp_path, steps=4), resume=out, dataset=data)
+    assert result["state"] == "completed" and result["resumed_from"] == 2
+    assert not any(p.exists() for p in stale) and keep.exists()
+
+
 def test_bad_inputs_are_one_line_errors(tmp_path):
     with pytest.raises(PlaygroundError, match="not a run directory"):
         (tmp_path / "x").mkdir()

@@ -192,6 +192,17 @@ class RunDir:
     def config(self) -> dict:
         return read_json(self.config_path)
 
+    def remove_temp_files(self) -> list[str]:
+        """Delete temp files left by a writer killed between writing and renaming (only the owner calls this)."""
+        gone = []
+        for p in [*self.path.glob(".*.tmp"), *self.samples_dir.glob(".*.tmp"), *self.checkpoints_dir.glob(".*.tmp")]:
+            try:
+                p.unlink()
+                gone.append(p.name)
+            except OSError:
+                pass
+        return gone
+
     # status
     def read_status(self) -> dict:
         try:

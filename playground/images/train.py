@@ -112,6 +112,7 @@ class Trainer:
         if self.main:
             if resume:
                 self.run = RunDir.open(run_dir)
+                self.run.remove_temp_files()                # left by a process killed mid-write
                 if self.run.config() != to_dict(cfg):       # e.g. more steps: config.json follows
                     atomic_write_json(self.run.config_path, to_dict(cfg))
             else:
