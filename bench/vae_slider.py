@@ -1,14 +1,14 @@
 """VAE lab: latency from moving a latent slider to the new decoded image on screen, in a real browser
 (target: within 150 ms on a 2-core CPU machine).
 
-    .venv/bin/python bench/vae_slider.py [--moves 30] [--model digits-2d] [--json]
+    .venv/bin/python bench/vae_slider.py [--moves 30] [--model digits-2d] [--decode browser|server] [--json]
 
 Starts the real server (the whole app, tests/browser_harness.py) and headless Chromium, opens the VAE lab,
-focuses the first latent slider and presses the arrow keys. For each press the page itself measures, with
-performance.now(), from the keydown event to the first animation frame after the decoded image (the first
-image on the page) has a new source that has finished decoding. It also records when the browser sent the
-widget change on the websocket and when the server's first and last messages of that rerun arrived, which
-splits each move into browser -> server, server (the script rerun) and server -> pixels.
+waits until the first script run is over, focuses the first latent slider and presses the arrow keys. For
+each press the page itself measures, with performance.now(), from the keydown event to the first animation
+frame after the decoded image has changed: the canvas that the page's in-browser decoder draws (default), or
+with --decode server the <img> the server sends, once its new source has decoded. It also records when the
+browser sent the slider's value on the websocket and when the server's messages for that rerun arrived.
 """
 
 from __future__ import annotations
@@ -44,31 +44,39 @@ WS_HOOK = """
 })();
 """
 
-# Arms one measurement: resolves with timings (ms) of the next keydown -> new image painted.
+# Arms one measurement: on the next keydown, starts the clock; resolves once the decoded image has changed
+# (the live canvas's data-z, or the server-sent <img>'s src once decoded) and the browser has reached the next
+# animation frame, i.e. the new pixels are painted.
 ARM = """
 () => { window.__move = new Promise((resolve) => {
+  const canvas = () => document.querySelector("canvas.vae-live-canvas");
   const img0 = () => document.querySelector("[data-testid='stImage'] img");
-  const old = img0() ? img0().src : null;
+  const state = () => canvas() ? "c:" + canvas().dataset.z : (img0() ? img0().src : null);
+  const old = state();
   let t0 = null, done = false;
-  const onKey = () => { t0 = performance.now(); };
-  document.addEventListener('keydown', onKey, {capture: true, once: true});
-  const finish = (img) => {
+  document.addEventListener('keydown', () => { t0 = performance.now(); }, {capture: true, once: true});
+  const finish = () => {
     if (done) return; done = true; obs.disconnect();
-    const tsrc = performance.now();
-    img.decode().catch(() => {}).then(() => requestAnimationFrame(() => {
-      const t1 = performance.now();
-      const sent = window.__ws.sent.filter((t) => t >= t0);
-      const recv = window.__ws.recv.filter((t) => t >= t0 && t <= t1);
-      resolve({total: t1 - t0, src_changed: tsrc - t0, sent: sent.length ? sent[0] - t0 : null,
-               first_recv: recv.length ? recv[0] - t0 : null, last_recv: recv.length ? recv[recv.length - 1] - t0 : null,
-               messages: recv.length, bytes: img.src.length});
+    const tch = performance.now();
+    const ready = canvas() ? Promise.resolve() : img0().decode().catch(() => {});
+    ready.then(() => requestAnimationFrame(() => {
+      resolve({t0, total: performance.now() - t0, changed: tch - t0, path: canvas() ? "browser" : "server",
+               bytes: canvas() ? 0 : img0().src.length});
     }));
   };
-  const check = () => { const img = img0(); if (t0 !== null && img && img.src !== old) finish(img); };
+  const check = () => { if (t0 !== null && state() !== old) finish(); };
   const obs = new MutationObserver(check);
-  obs.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+  obs.observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['src', 'data-z']});
   setTimeout(() => { if (!done) { done = true; obs.disconnect(); resolve({total: -1}); } }, 10000);
 }); }
+"""
+
+# After the app is idle again: when the browser sent the slider's value and when the server's rerun messages
+# (the fragment's sliders, and in the server path the image) arrived, relative to the keydown.
+WS_SINCE = """
+(t0) => { const sent = window.__ws.sent.filter((t) => t >= t0), recv = window.__ws.recv.filter((t) => t >= t0);
+  return {sent: sent.length ? sent[0] - t0 : null, first_recv: recv.length ? recv[0] - t0 : null,
+          last_recv: recv.length ? recv[recv.length - 1] - t0 : null, messages: recv.length}; }
 """
 
 
@@ -87,13 +95,13 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pause_ms: int = 200) -> dict:
+def measure(moves: int, model: str, view: str = "Manifold", decode: str = "browser", warmup: int = 4,
+            pause_ms: int = 200) -> dict:
     with app_server() as url, browser_page() as page:
         page.add_init_script(WS_HOOK)
-        page.goto(f"{url}/vae_lab?model={model}")
+        page.goto(f"{url}/vae_lab?model={model}" + ("&decode=server" if decode == "server" else ""))
         thumb = page.get_by_role("slider").first
         thumb.wait_for(timeout=90000)
-        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=60000)
         wait_idle(page)
         if view != "Manifold":   # the view drawn below the sliders (the manifold is the default)
             page.locator("[data-testid='stRadio'] label").filter(has_text=view).click()
@@ -106,9 +114,11 @@ def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pau
             # Two steps right, two left: the image changes on every press and the code stays near 0.
             page.keyboard.press("ArrowRight" if (i // 2) % 2 == 0 else "ArrowLeft")
             r = page.evaluate("window.__move")
+            wait_idle(page, quiet_ms=pause_ms)   # the next move starts on an idle app
+            if r["total"] > 0:
+                r.update(page.evaluate(WS_SINCE, r["t0"]))
             if i >= warmup:
                 rows.append(r)
-            wait_idle(page, quiet_ms=pause_ms)   # the next move starts on an idle app
         errors = page.locator("[data-testid='stException']").count()
     ok = [r for r in rows if r["total"] > 0]
     tot = [r["total"] for r in ok]
@@ -123,8 +133,8 @@ def measure(moves: int, model: str, view: str = "Manifold", warmup: int = 4, pau
             "min_ms": round(min(tot), 1) if tot else None, "max_ms": round(max(tot), 1) if tot else None,
             "median_key_to_send_ms": med("sent"), "median_key_to_first_reply_ms": med("first_recv"),
             "median_key_to_last_reply_ms": med("last_recv"),
-            "median_key_to_src_changed_ms": med("src_changed"), "median_messages": med("messages"),
-            "image_src_chars": ok[-1]["bytes"] if ok else None, "all_ms": [round(v) for v in tot]}
+            "median_key_to_image_changed_ms": med("changed"), "median_messages": med("messages"),
+            "path": ok[-1]["path"] if ok else None, "image_src_chars": ok[-1]["bytes"] if ok else None, "all_ms": [round(v) for v in tot]}
 
 
 def main() -> int:
@@ -132,13 +142,16 @@ def main() -> int:
     ap.add_argument("--moves", type=int, default=30)
     ap.add_argument("--model", default="digits-2d", help="a shipped model's name (pretrained/vae/NAME.json)")
     ap.add_argument("--view", default="Manifold", help="the view drawn below the sliders")
+    ap.add_argument("--decode", choices=["browser", "server"], default="browser",
+                    help="browser: the page's in-browser decoder (default); server: ?decode=server, the fallback "
+                         "that decodes in Python and sends a PNG")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
-    res = measure(args.moves, args.model, args.view)
+    res = measure(args.moves, args.model, args.view, args.decode)
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
-    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model, "view": args.view,
+    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model, "view": args.view, "decode": args.decode,
               "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2), **res}
     if args.json:
         print(json.dumps(result))

@@ -1,28 +1,42 @@
-"""A real browser against the real server: moving a latent slider changes the decoded image, quickly."""
+"""A real browser against the real server: moving a latent slider redraws the decoded image at once, with the
+pixels the model decodes in Python, for every kind of shipped decoder; the server fallback works too."""
 
 import statistics
 
+import numpy as np
 import pytest
 
 from browser_harness import ROOT, app_server, browser_page, require_chromium
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
-# Resolves with the milliseconds from now until the decoded image (the first image on the page) has a new
-# source that has finished loading.
+CANVAS = "canvas.vae-live-canvas"
+
+# Resolves with the milliseconds from the next keydown until the decoded image has changed (the live canvas's
+# data-z, or the server-sent <img>'s src once loaded) and the next frame has started.
 WATCH_IMAGE = """
 () => { window.__vaeWatch = new Promise((resolve) => {
-  const t0 = performance.now();
-  const first = () => document.querySelector("[data-testid='stImage'] img");
-  const old = first() ? first().src : null;
+  const canvas = () => document.querySelector("canvas.vae-live-canvas");
+  const img = () => document.querySelector("[data-testid='stImage'] img");
+  const state = () => canvas() ? canvas().dataset.z : (img() ? img().src : null);
+  const old = state();
+  let t0 = null;
+  document.addEventListener('keydown', () => { t0 = performance.now(); }, {capture: true, once: true});
   const tick = () => {
-    const img = first();
-    if (img && img.src !== old && img.complete && img.naturalWidth > 0) { resolve(performance.now() - t0); return; }
-    if (performance.now() - t0 > 10000) { resolve(-1); return; }
+    const ok = t0 !== null && state() !== old && (canvas() || (img().complete && img().naturalWidth > 0));
+    if (ok) { requestAnimationFrame(() => resolve(performance.now() - t0)); return; }
+    if (t0 !== null && performance.now() - t0 > 10000) { resolve(-1); return; }
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 }); }
+"""
+
+CANVAS_PIXELS = """
+() => { const c = document.querySelector("canvas.vae-live-canvas");
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return {z: c.dataset.z.split(',').map(Number), w: c.width, h: c.height, rgba: Array.from(d),
+          shown: c.getBoundingClientRect().width, rendering: getComputedStyle(c).imageRendering}; }
 """
 
 
@@ -41,39 +55,66 @@ def slider_latencies(page, presses: int = 8) -> list[float]:
     thumb.focus()
     out = []
     for i in range(presses):
-        page.evaluate(WATCH_IMAGE)   # starts the clock, returns at once
+        page.evaluate(WATCH_IMAGE)   # arms the clock for the next keydown, returns at once
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        ms = page.evaluate("window.__vaeWatch")
-        out.append(ms)
+        out.append(page.evaluate("window.__vaeWatch"))
         wait_idle(page, 300)
     return out
 
 
-def test_slider_moves_decoded_image():
+def press(page, dim: int, key: str, times: int) -> None:
+    page.locator(f".st-key-vae_z{dim} input[type=range]").focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def expected_pixels(name: str, z, y=None) -> np.ndarray:
+    """What the model decodes in Python for z, as the uint8 (H, W, 3) the canvas should hold."""
+    from playground.vae.latent import decode
+    from playground.vae.pretrained import load_pretrained
+
+    model, _, _ = load_pretrained(name)
+    full = np.zeros(model.latent, dtype=np.float32)
+    full[: len(z)] = z
+    img = decode(model, full, y)[0].numpy()
+    img = np.repeat(img, 3, 0) if img.shape[0] == 1 else img
+    return np.floor(img.transpose(1, 2, 0) * 255 + 0.5).astype(int)
+
+
+def canvas_matches_python(page, name: str, y=None) -> list[float]:
+    got = page.evaluate(CANVAS_PIXELS)
+    rgba = np.asarray(got["rgba"]).reshape(got["h"], got["w"], 4)
+    want = expected_pixels(name, got["z"], y)
+    assert rgba.shape[:2] == want.shape[:2], (name, rgba.shape, want.shape)
+    assert (rgba[..., 3] == 255).all()
+    diff = np.abs(rgba[..., :3] - want).max()
+    assert diff <= 1, (name, diff)               # float32 in the browser vs torch: at most one grey level
+    assert want.std() > 5, name                  # a real image, not a blank
+    assert got["shown"] >= 200 and got["rendering"] == "pixelated", got["shown"]
+    return got["z"]
+
+
+def test_slider_redraws_the_decoded_image_in_the_browser():
     require_chromium()
     assert (ROOT / "pretrained/vae/digits-2d.pt").is_file(), "the shipped VAEs are missing: run make pretrained"
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         page.get_by_role("slider").first.wait_for(timeout=60000)
         wait_idle(page)
-        src0 = page.locator("[data-testid='stImage'] img").first.get_attribute("src")
-        # The decoded image arrives at the model's own 8x8 and the browser upscales it with crisp pixels.
-        natural, shown, rendering = page.locator("[data-testid='stImage'] img").first.evaluate(
-            "e => [e.naturalWidth, e.getBoundingClientRect().width, getComputedStyle(e).imageRendering]")
-        assert natural == 8 and shown >= 200 and rendering == "pixelated", (natural, shown, rendering)
-        assert src0.startswith("data:image/png;base64,")
+        assert canvas_matches_python(page, "digits-2d") == [0, 0]
         lat = slider_latencies(page)
-        assert all(ms > 0 for ms in lat), lat      # every press brought a new, loaded image source
-        page.keyboard.press("ArrowRight")             # 8 presses left z0 where it was: one more moves it
-        page.wait_for_function("(old) => document.querySelector(\"[data-testid='stImage'] img\").src !== old",
-                               arg=src0, timeout=20000)
-        assert page.locator("[data-testid='stException']").count() == 0
+        assert all(ms > 0 for ms in lat), lat      # every press redrew the image
+        press(page, 0, "ArrowRight", 10)
+        press(page, 1, "ArrowLeft", 6)
+        wait_idle(page, 300)
+        assert canvas_matches_python(page, "digits-2d") == pytest.approx([0.5, -0.3])
         med = statistics.median(lat)
-        print(f"slider -> new image: median {med:.0f} ms, all {[round(v) for v in lat]}")
-        # The 150 ms target is a benchmark figure on a quiet machine; here a loose bound against regressions.
-        assert med < 1000, lat
+        print(f"slider -> new image (browser decoding): median {med:.0f} ms, all {[round(v) for v in lat]}")
+        assert med < 150, lat                      # the issue's target, with a wide margin on any machine
 
-        # Clicking a point of the encoded test set loads that image's code into the sliders.
+        # Clicking a point of the encoded test set loads that image's code into the sliders and the picture.
         pos = page.evaluate("""() => {
           const gd = document.querySelector('.js-plotly-plot'); const fl = gd._fullLayout; const t = gd._fullData[0];
           const r = gd.getBoundingClientRect(); const i = 10;
@@ -82,7 +123,46 @@ def test_slider_moves_decoded_image():
         }""")
         page.mouse.click(pos["x"], pos["y"])
         page.get_by_text("Loaded test image #10").wait_for(timeout=20000)
-        page.wait_for_timeout(1000)
+        wait_idle(page, 500)
         values = [float(page.locator("[data-testid='stSliderThumbValue']").nth(i).inner_text()) for i in range(2)]
         assert values == pytest.approx([pos["zx"], pos["zy"]], abs=0.006)
+        assert canvas_matches_python(page, "digits-2d") == pytest.approx(values)
+
+        # Every other kind of shipped decoder: conv + Gaussian, conditional (class from the sidebar), 16x16.
+        for name in ("digits-conv-gauss", "digits-cvae", "sprites-bvae"):
+            page.goto(f"{url}/?model={name}")
+            page.get_by_role("slider").first.wait_for(timeout=60000)
+            wait_idle(page)
+            press(page, 0, "ArrowLeft", 12)
+            press(page, 1, "ArrowRight", 20)
+            wait_idle(page, 300)
+            y = None
+            if name == "digits-cvae":
+                page.get_by_label("Class (conditional decoder)").click()
+                page.get_by_role("option", name="7", exact=True).click()
+                wait_idle(page, 500)
+                y = 7
+            assert canvas_matches_python(page, name, y)[:2] == pytest.approx([-0.6, 1.0]), name
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not errors, errors
+
+
+def test_server_decoding_fallback():
+    """?decode=server: the image is decoded in Python and sent as a native-resolution PNG."""
+    require_chromium()
+    with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
+        page.goto(url + "/?decode=server")
+        page.get_by_role("slider").first.wait_for(timeout=60000)
+        wait_idle(page)
+        assert page.locator(CANVAS).count() == 0
+        img = page.locator("[data-testid='stImage'] img").first
+        natural, shown, rendering = img.evaluate(
+            "e => [e.naturalWidth, e.getBoundingClientRect().width, getComputedStyle(e).imageRendering]")
+        assert natural == 8 and shown >= 200 and rendering == "pixelated", (natural, shown, rendering)
+        src0 = img.get_attribute("src")
+        assert src0.startswith("data:image/png;base64,")
+        lat = slider_latencies(page, presses=4)
+        assert all(ms > 0 for ms in lat), lat      # every press brought a new, loaded image source
+        print(f"slider -> new image (server decoding): {[round(v) for v in lat]} ms")
+        assert statistics.median(lat) < 2000, lat  # a loose bound: this path waits for the server
         assert page.locator("[data-testid='stException']").count() == 0

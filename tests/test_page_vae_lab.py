@@ -28,16 +28,38 @@ def _images(at):
     return at.get("image")
 
 
+def _live(at) -> dict | None:
+    """The data of the in-browser decoder component (program, class, slider keys), or None if not mounted."""
+    import json
+
+    els = at.get("bidi_component")
+    return json.loads(els[0].proto.json) if els else None
+
+
+def _decoded_by_browser(at, z, y=None):
+    """What the page's browser decoder will draw for z: its program, run by the reference interpreter."""
+    from playground.vae.export import run_program
+
+    live = _live(at)
+    return run_program(live["program"], z, live["y"] if y is None else y)
+
+
 def test_layout_sliders_and_decoded_image_changes(at):
+    from playground.vae.latent import decode
+    from playground.vae.pretrained import load_pretrained
+
     assert at.selectbox(key="vae_model").value == "pretrained: digits-2d"
     assert at.slider(key="vae_z0").value == 0.0 and at.slider(key="vae_z1").value == 0.0
     assert at.radio(key="vae_view").options[:3] == ["Manifold", "Encode", "Interpolate"]
-    before = _images(at)[0].proto.imgs[0].url
+    live = _live(at)
+    assert live["keys"] == ["vae_z0", "vae_z1"] and live["y"] == 0
+    model, _, _ = load_pretrained("digits-2d")
     at.slider(key="vae_z0").set_value(2.5).run()
-    assert not at.exception
-    after = _images(at)[0].proto.imgs[0].url
-    assert at.slider(key="vae_z0").value == 2.5
-    assert before != after
+    assert not at.exception and at.slider(key="vae_z0").value == 2.5
+    z = [at.slider(key=f"vae_z{i}").value for i in range(2)]
+    # The browser draws what the model decodes, and the slider move changed it.
+    assert np.abs(_decoded_by_browser(at, z) - decode(model, np.float32(z)).numpy()).max() < 1e-5
+    assert np.abs(_decoded_by_browser(at, z) - _decoded_by_browser(at, [0.0, 0.0])).max() > 0.05
     at.button(key="vae_reset").click().run()
     at.run()
     assert at.slider(key="vae_z0").value == 0.0
@@ -45,6 +67,20 @@ def test_layout_sliders_and_decoded_image_changes(at):
     at.run()
     assert any(at.slider(key=f"vae_z{i}").value != 0.0 for i in range(2))
     assert not at.exception
+
+
+def test_server_decoding_fallback_sends_the_image(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["decode"] = "server"
+    app.run()
+    assert not app.exception and _live(app) is None
+    before = _images(app)[0].proto.imgs[0].url
+    assert before.startswith("data:image/png;base64,")
+    app.slider(key="vae_z0").set_value(2.5).run()
+    assert not app.exception
+    after = _images(app)[0].proto.imgs[0].url
+    assert before != after and "z = [2.50, 0.00]" in _images(app)[0].proto.imgs[0].caption
 
 
 def test_encode_loads_code_into_sliders(at):
@@ -80,6 +116,7 @@ def test_models_switch_conditional_and_sprites(at):
     assert at.selectbox(key="vae_class") is not None
     at.selectbox(key="vae_class").set_value(7).run()
     assert not at.exception
+    assert _live(at)["y"] == 7 and _live(at)["program"]["classes"] == 10   # the class reaches the browser
     if "pretrained: sprites-vae" in at.selectbox(key="vae_model").options:
         at.selectbox(key="vae_model").set_value("pretrained: sprites-vae").run()
         assert not at.exception
@@ -249,7 +286,7 @@ def test_model_comes_from_and_goes_to_the_url(tmp_path, monkeypatch):
     assert not app.exception
     app.selectbox(key="vae_model").set_value("pretrained: digits-cvae").run()
     assert not app.exception
-    assert len(app.get("image")) >= 2  # decoded image and the class-swap table
+    assert _live(app)["program"]["classes"] == 10 and len(app.get("image")) == 1   # the class-swap table
     for view in ("Interpolate", "Encode", "β comparison", "Training", "Manifold"):
         app.radio(key="vae_view").set_value(view).run()
         assert not app.exception, view
@@ -268,9 +305,13 @@ def test_conv_gaussian_model_is_offered_and_shows_its_decoder_sigma(at):
     sidebar = " ".join(m.value for m in at.sidebar.markdown)
     assert "conv" in sidebar and "gaussian decoder" in sidebar
     assert at.slider(key="vae_z7").value == 0.0                     # 8 latents, 8 sliders
-    before = _images(at)[0].proto.imgs[0].url
+    live = _live(at)
+    assert [op["op"] for op in live["program"]["ops"]].count("conv3x3") >= 2 and len(live["keys"]) == 8
     at.slider(key="vae_z3").set_value(-2.0).run()
-    assert not at.exception and _images(at)[0].proto.imgs[0].url != before
+    assert not at.exception
+    z = np.zeros(8, np.float32)
+    z[3] = -2.0
+    assert np.abs(_decoded_by_browser(at, z) - decode(load_pretrained("digits-conv-gauss")[0], z).numpy()).max() < 1e-5
     at.radio(key="vae_view").set_value("Encode").run()
     assert not at.exception
     sigma_caps = [c for c in _captions(at) if c.startswith("decoder σ per pixel")]

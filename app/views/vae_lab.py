@@ -54,6 +54,113 @@ def _encoded(key: str, _model, _images, _labels):
     return mu, std
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _program(key: str, _model) -> dict | None:
+    """The decoder as a program for the browser (None: not exportable, decode on the server)."""
+    from playground.vae.export import decoder_program
+
+    try:
+        return decoder_program(_model)
+    except PlaygroundError:
+        return None
+
+
+LIVE_JS = r"""
+// Runs the decoder program (playground/vae/export.py; this is a port of its run_program) in the browser
+// whenever one of the page's latent sliders changes, and draws the mean image on a canvas.
+const f32 = (b64) => { const s = atob(b64), u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i); return new Float32Array(u.buffer); };
+const nearest = (out, inp) => { const scale = Math.fround(inp / out), ix = new Int32Array(out);
+  for (let i = 0; i < out; i++) ix[i] = Math.min(Math.floor(Math.fround(i * scale)), inp - 1); return ix; };
+function run(prog, W, z, y) {
+  let h = new Float32Array(z.length + prog.classes); h.set(z);
+  if (prog.classes) h[z.length + y] = 1;
+  let shape = [h.length];
+  for (const op of prog.ops) {
+    if (op.op === "linear") {
+      const w = W[op.w], b = W[op.w + "b"], o = new Float32Array(op.out);
+      for (let i = 0; i < op.out; i++) { let acc = b[i]; const r = i * op.in;
+        for (let j = 0; j < op.in; j++) acc += w[r + j] * h[j]; o[i] = acc; }
+      h = o; shape = [op.out];
+    } else if (op.op === "silu") { for (let i = 0; i < h.length; i++) h[i] = h[i] / (1 + Math.exp(-h[i]));
+    } else if (op.op === "sigmoid") { for (let i = 0; i < h.length; i++) h[i] = 1 / (1 + Math.exp(-h[i]));
+    } else if (op.op === "reshape") { shape = op.shape.slice();
+    } else if (op.op === "upsample") {
+      const [c, hh, ww] = shape, s = op.size, iy = nearest(s, hh), ix = nearest(s, ww), o = new Float32Array(c * s * s);
+      for (let k = 0; k < c; k++) for (let y_ = 0; y_ < s; y_++) for (let x = 0; x < s; x++)
+        o[(k * s + y_) * s + x] = h[(k * hh + iy[y_]) * ww + ix[x]];
+      h = o; shape = [c, s, s];
+    } else if (op.op === "conv3x3") {
+      const [, hh, ww] = shape, w = W[op.w], b = W[op.w + "b"], o = new Float32Array(op.out * hh * ww);
+      for (let co = 0; co < op.out; co++) for (let y_ = 0; y_ < hh; y_++) for (let x = 0; x < ww; x++) {
+        let acc = b[co];
+        for (let ci = 0; ci < op.in; ci++) for (let dy = -1; dy <= 1; dy++) { const yy = y_ + dy;
+          if (yy < 0 || yy >= hh) continue;
+          for (let dx = -1; dx <= 1; dx++) { const xx = x + dx; if (xx < 0 || xx >= ww) continue;
+            acc += w[((co * op.in + ci) * 3 + dy + 1) * 3 + dx + 1] * h[(ci * hh + yy) * ww + xx]; } }
+        o[(co * hh + y_) * ww + x] = acc; }
+      h = o; shape = [op.out, hh, ww];
+    } else if (op.op === "channels") { const [, hh, ww] = shape; h = h.slice(0, op.n * hh * ww); shape = [op.n, hh, ww];
+    } else { throw new Error("unknown decoder operation " + op.op); }
+  }
+  return h;
+}
+export default function (component) {
+  const { data, parentElement } = component;
+  if (parentElement.__vaeLive) parentElement.__vaeLive.disconnect();
+  let root = parentElement.querySelector(".vae-live");
+  if (!root) {
+    root = document.createElement("div"); root.className = "vae-live";
+    root.innerHTML = '<canvas class="vae-live-canvas"></canvas><div class="vae-live-caption"></div>';
+    parentElement.appendChild(root);
+  }
+  const canvas = root.querySelector("canvas"), caption = root.querySelector(".vae-live-caption");
+  const prog = data.program, [C, H, Wd] = prog.shape, W = {};
+  for (const [k, v] of Object.entries(prog.weights)) W[k] = f32(v);
+  canvas.width = Wd; canvas.height = H;
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(Wd, H);
+  let last = null;
+  const read = () => data.keys.map((k) => {
+    // The slider's own text (Streamlit's value, e.g. 0.03 from an encoded image), not the range input's
+    // value, which the browser snaps to the 0.05 step.
+    const el = document.querySelector(".st-key-" + k + " input[type=range]");
+    const v = el ? parseFloat(el.getAttribute("aria-valuetext") ?? el.value) : NaN;
+    return Number.isFinite(v) ? v : 0;
+  });
+  const draw = () => {
+    const zs = read(), key = zs.join(",");
+    if (key === last) return;
+    last = key;
+    const z = new Float32Array(prog.latent); z.set(zs.slice(0, prog.latent));
+    const x = run(prog, W, z, data.y), n = H * Wd;
+    for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++)
+      img.data[4 * p + c] = Math.floor(Math.min(1, Math.max(0, x[(C === 3 ? c : 0) * n + p])) * 255 + 0.5);
+    for (let p = 0; p < n; p++) img.data[4 * p + 3] = 255;
+    ctx.putImageData(img, 0, 0);
+    canvas.dataset.z = key;
+    canvas.dataset.draws = String(Number(canvas.dataset.draws || 0) + 1);
+    caption.textContent = "decoded mean image (in your browser), z = [" + zs.map((v) => v.toFixed(2)).join(", ") + "]";
+  };
+  draw();
+  const obs = new MutationObserver(draw);   // a slider's value, or sliders redrawn by a rerun
+  obs.observe(document.body, { subtree: true, childList: true, attributes: true,
+                               attributeFilter: ["value", "aria-valuetext"] });
+  parentElement.__vaeLive = obs;
+  return () => { obs.disconnect(); parentElement.__vaeLive = null; };
+}
+"""
+LIVE_CSS = """
+.vae-live-canvas { width: 256px; max-width: 100%; image-rendering: pixelated; display: block; border-radius: 4px; }
+.vae-live-caption { font-size: 0.875rem; color: rgba(49, 51, 63, 0.6); margin-top: 0.4rem; }
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _live_decoder():
+    """Registered once per server process (registering again on every run would replace it each time)."""
+    return st.components.v2.component("vae_live_decoder", js=LIVE_JS, css=LIVE_CSS, isolate_styles=False)
+
+
 def _sources() -> dict[str, dict]:
     """label -> {path, sha, title}: shipped models, then runs trained on this page that have a checkpoint."""
     out = {}
@@ -144,10 +251,13 @@ if model is not None:
     # and re-rendering hidden tabs slowed each slider update by about 70 ms in a browser).
 
     # ------------------------------------------------------------ sliders: one per latent dimension
-    # A slider move reruns only the fragment below, which holds just the sliders and the decoded image (the
-    # buttons rerun the whole page anyway). The image travels inside the update as a PNG data URI at the
-    # model's own resolution, a few hundred bytes, and the browser upscales it with crisp pixels: no PNG
-    # upscaling in Python and no second request for a media file.
+    # The decoded image is drawn by the browser: the page sends the decoder once per model as a small
+    # program with its weights (playground.vae.export), and a few lines of JavaScript run it whenever a slider
+    # moves, before the slider's value has even reached the server. A slider move still reruns the fragment
+    # below (so the session keeps the code), but that rerun holds only the sliders. `?decode=server`, or a
+    # decoder the exporter does not know, falls back to decoding here and sending a native-resolution PNG.
+    shown = min(D, MAX_SLIDERS)
+    program = None if st.query_params.get("decode") == "server" else _program(mkey, model)
     with st.container(border=True, key="vae_explore"):
         b1, b2, _ = st.columns([1, 1, 3])
         if b1.button("Reset to 0", key="vae_reset"):
@@ -159,20 +269,26 @@ if model is not None:
             SS["vae_pending_z"] = list(np.clip(rng.standard_normal(D), -SPAN, SPAN))
             st.rerun()
 
+        def sliders() -> None:
+            cols = st.columns(2) if shown > 4 else [st.container()]
+            for i in range(shown):
+                cols[i % len(cols)].slider(f"z{i}", -SPAN, SPAN, step=0.05, key=f"vae_z{i}",
+                                           help="prior standard deviations")
+            if D > MAX_SLIDERS:
+                st.caption(f"Showing the first {MAX_SLIDERS} of {D} dimensions; the rest stay at 0.")
+
         @st.fragment
-        def explore() -> None:
+        def explore_live() -> None:
+            sliders()
+
+        @st.fragment
+        def explore_server() -> None:
             # Every script or fragment run is a new thread, and OpenMP's thread count is per thread: without
             # this a decode in a fresh thread used two threads and took 5 ms instead of 0.6 ms on 2 cores.
             torch.set_num_threads(1)
             c1, c2 = st.columns([2, 3])
-            shown = min(D, MAX_SLIDERS)
             with c2:
-                cols = st.columns(2) if shown > 4 else [c2]
-                for i in range(shown):
-                    cols[i % len(cols)].slider(f"z{i}", -SPAN, SPAN, step=0.05, key=f"vae_z{i}",
-                                               help="prior standard deviations")
-                if D > MAX_SLIDERS:
-                    st.caption(f"Showing the first {MAX_SLIDERS} of {D} dimensions; the rest stay at 0.")
+                sliders()
             z = np.zeros(D, dtype=np.float32)
             for i in range(shown):
                 z[i] = SS[f"vae_z{i}"]
@@ -180,7 +296,17 @@ if model is not None:
             c1.image("data:image/png;base64," + base64.b64encode(png).decode(), width=256,
                      caption="decoded mean image, z = [" + ", ".join(f"{v:.2f}" for v in z[:shown]) + "]")
 
-        explore()
+        if program is not None:
+            c1, c2 = st.columns([2, 3])
+            with c1:
+                # The data changes only with the model or the class, so Streamlit's message cache sends the
+                # weights to a browser once; the slider values are read from the page itself.
+                _live_decoder()(data={"program": program, "y": int(y_sel or 0),
+                                      "keys": [f"vae_z{i}" for i in range(shown)]}, key="vae_live")
+            with c2:
+                explore_live()
+        else:
+            explore_server()
     # Nearest-neighbour upscaling of the small decoded image, in the browser.
     st.html("<style>.st-key-vae_explore img { image-rendering: pixelated; }</style>")
 
