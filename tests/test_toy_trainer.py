@@ -49,7 +49,8 @@ def test_live_changes_apply_without_reset():
     g_before = params(gan.G)
     gan.apply(new)
     assert torch.equal(params(gan.G), g_before)     # weights kept
-    assert gan.d_opt.param_groups[0]["lr"] == 1e-3
+    # the new base rate, on the default half-life schedule from the current step on
+    assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(1e-3 * 0.5 ** (5 / gan.cfg.lr_half_life))
     assert isinstance(gan.g_opt, torch.optim.RMSprop)
     before = gan.d_updates
     gan.train(2)

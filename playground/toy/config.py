@@ -65,10 +65,10 @@ class ToyConfig:
     clip: float = spec(0.01, "weight-clipping bound for wgan", lo=1e-4, hi=1.0, live=True)
     d_opt: Optim = spec("adam", "discriminator optimiser", live=True)
     g_opt: Optim = spec("adam", "generator optimiser", live=True)
-    d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
-    g_lr: float = spec(2e-4, "generator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
+    d_lr: float = spec(2e-3, "discriminator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
+    g_lr: float = spec(2e-3, "generator learning rate", lo=1e-6, hi=1.0, live=True, log=True)
     beta1: float = spec(0.5, "Adam beta1 / RMSprop-SGD momentum", lo=0.0, hi=0.999, live=True)
-    lr_half_life: int = spec(0, "learning rates halve every this many steps (0 = constant): sharpens the modes "
+    lr_half_life: int = spec(2000, "learning rates halve every this many steps (0 = constant): sharpens the modes "
                                 "late in training", lo=0, hi=1_000_000, live=True)
     d_steps: int = spec(1, "discriminator steps per iteration", lo=1, hi=20, live=True)
     g_steps: int = spec(1, "generator steps per iteration", lo=1, hi=20, live=True)

@@ -29,25 +29,26 @@ PRESETS: dict[str, Preset] = {
         "log(1 − D(G(z))) the gradient vanishes where D ≈ 0: the arrows are almost invisible and G barely "
         "moves. Switch the loss to non-saturating while it runs and watch the arrows come back. (R1 is off so "
         "that D may become confident.)",
-        {"dist": "two_gaussians", "loss": "minimax", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3, "r1": 0.0}),
+        {"dist": "two_gaussians", "loss": "minimax", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3, "g_lr": 2e-4,
+         "r1": 0.0, "lr_half_life": 0}),
     "nonsaturating_bad_start": Preset(
         "Non-saturating loss from the same bad start",
         "Same start as the minimax lesson, but G minimises −log D(G(z)), whose gradient is largest exactly "
         "where D rejects the samples: G walks to the data.",
-        {"dist": "two_gaussians", "loss": "nonsaturating", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3,
-         "r1": 0.0}),
+        {"dist": "two_gaussians", "loss": "nonsaturating", "init_offset": 4.0, "d_steps": 5, "d_lr": 1e-3, "g_lr": 2e-4,
+         "r1": 0.0, "lr_half_life": 0}),
     "mode_collapse_ring8": Preset(
         "Mode collapse on ring8",
         "A fast generator against a slow discriminator: G chases whichever mode D currently likes, so the "
         "samples hop between a few modes instead of covering all eight (watch 'modes covered').",
         {"dist": "ring8", "g_lr": 2e-3, "d_lr": 2e-4, "beta1": 0.5, "batch_size": 64, "g_steps": 2,
-         "noise_dim": 1}),
+         "noise_dim": 1, "lr_half_life": 0}),
     "wgan_gp_grid25": Preset(
         "WGAN-GP on grid25",
         "A Wasserstein critic with gradient penalty (λ = 10) and five critic steps per generator step. The "
         "heatmap is now a critic score, not a probability; the arrows follow its slope.",
         {"dist": "grid25", "loss": "wgan_gp", "d_steps": 5, "d_lr": 1e-4, "g_lr": 1e-4, "beta1": 0.5,
-         "gp_weight": 10.0}),
+         "gp_weight": 10.0, "lr_half_life": 0}),
     "bimodal_1d": Preset(
         "1D: a large and a small mode",
         "In 1D the optimal discriminator D*(x) = p/(p+q) is drawn next to the learned D(x): where they "
