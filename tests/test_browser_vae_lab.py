@@ -143,6 +143,15 @@ def test_slider_redraws_the_decoded_image_in_the_browser():
                 wait_idle(page, 500)
                 y = 7
             assert canvas_matches_python(page, name, y)[:2] == pytest.approx([-0.6, 1.0]), name
+        # Switching the model in the page hands the same component a new program (16 latents, 16 sliders).
+        page.get_by_label("VAE", exact=True).click()
+        page.get_by_role("option", name="pretrained: digits-16d").click()
+        page.locator(".st-key-vae_z15 input[type=range]").wait_for(timeout=60000)
+        wait_idle(page, 500)
+        press(page, 15, "ArrowRight", 30)
+        wait_idle(page, 300)
+        z = canvas_matches_python(page, "digits-16d")
+        assert len(z) == 16 and z[15] == pytest.approx(1.5) and not any(z[:15])
         assert page.locator("[data-testid='stException']").count() == 0
         assert not errors, errors
 

@@ -1,6 +1,6 @@
 """The shipped VAE models: how each is trained (the project's own CLI), its card, and loading by name.
 
-    python -m playground.vae.pretrained            # retrain all (about 5 minutes on one CPU thread)
+    python -m playground.vae.pretrained            # retrain all (about 6 minutes on one CPU thread)
     python -m playground.vae.pretrained digits-2d  # retrain one
 
 Each model is `pretrained/vae/NAME.pt` (weights + config, no optimizer state) with `NAME.json`, its card:
