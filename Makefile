@@ -28,6 +28,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/toy_speed.py
 	$(BIN)/python bench/toy_quality.py
 	$(BIN)/python bench/live_page.py
+	$(BIN)/python bench/vae_slider.py
 
 pretrained: $(VENV)/.installed
 	$(BIN)/python -m playground.vae.pretrained
