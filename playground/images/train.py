@@ -82,6 +82,16 @@ def load_training_data(cfg: ImageRunConfig, split: str = "train", resolution: in
     return ds
 
 
+def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
+    """Adam, fused (one kernel over all tensors; on CPU 2.5x faster than the default per-tensor loop on these
+    small nets) where this torch build supports it for the parameters' device."""
+    params = list(params)
+    try:
+        return torch.optim.Adam(params, lr, betas=betas, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr, betas=betas)
+
+
 class Trainer:
     """Trains one run. `dataset` (an ImageDataset) may be given directly (tests); otherwise it is loaded."""
 
@@ -151,12 +161,17 @@ class Trainer:
             net.to(dev, memory_format=self.memory_format)
         self.generator = M.generator_of(cfg.model, self.nets)
         self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False) if cfg.ema_decay > 0 else None
+        # Tensor lists walked every step, gathered once (module traversal costs ~0.5 ms a step on small nets).
+        if self.ema is not None:
+            self._ema_params = (list(self.ema.parameters()), list(self.generator.parameters()))
+            self._ema_buffers = list(zip(self.ema.buffers(), self.generator.buffers()))
+        self._d_params = list(self.nets["D"].parameters()) if cfg.is_gan else []
         betas = (cfg.beta1, cfg.beta2)
         if cfg.is_gan:
-            self.opts = {"G": torch.optim.Adam(self.nets["G"].parameters(), cfg.g_lr, betas=betas),
-                         "D": torch.optim.Adam(self.nets["D"].parameters(), cfg.d_lr, betas=betas)}
+            self.opts = {"G": adam(self.nets["G"].parameters(), cfg.g_lr, betas),
+                         "D": adam(self.nets["D"].parameters(), cfg.d_lr, betas)}
         else:
-            self.opts = {"vae": torch.optim.Adam(self.nets["vae"].parameters(), cfg.g_lr, betas=betas)}
+            self.opts = {"vae": adam(self.nets["vae"].parameters(), cfg.g_lr, betas)}
 
         # Mixed precision on CUDA: bfloat16 where supported (no loss scaling), else float16 with GradScalers.
         self.amp_dtype = None
@@ -231,7 +246,7 @@ class Trainer:
         B = cfg.batch
         fake = None
         out: dict[str, torch.Tensor] = {}
-        D_raw.requires_grad_(True)
+        self._d_requires_grad(True)
         for i in range(cfg.d_steps):
             real = self._real_batch()
             z = self._noise(B)
@@ -255,16 +270,20 @@ class Trainer:
         out["d_real"] = d_real.detach().mean()
         out["d_fake"] = d_fake.detach().mean()
         # Generator update through the plain D (its weights frozen): no DDP reduction of D's gradients.
-        D_raw.requires_grad_(False)
+        self._d_requires_grad(False)
         if fake is None:
             with self._autocast():
                 fake = G(self._noise(B))
         with self._autocast():
             g_loss = g_loss_fn(D_raw(fake).float())
         self._update("G", g_loss)
-        D_raw.requires_grad_(True)
+        self._d_requires_grad(True)
         out["g_loss"] = g_loss.detach()
         return out
+
+    def _d_requires_grad(self, flag: bool) -> None:
+        for p in self._d_params:
+            p.requires_grad_(flag)
 
     def _wgan_gp_d(self, D, real: torch.Tensor, fake: torch.Tensor):
         """Critic loss with the gradient penalty, in one critic forward over [real, fake, interpolates]."""
@@ -299,9 +318,9 @@ class Trainer:
         if self.ema is None:
             return
         decay = min(self.cfg.ema_decay, (1.0 + self.step) / (10.0 + self.step))
-        ema_p = list(self.ema.parameters())
-        torch._foreach_lerp_(ema_p, [p.detach() for p in self.generator.parameters()], 1.0 - decay)
-        for b_ema, b in zip(self.ema.buffers(), self.generator.buffers()):
+        ema_p, live_p = self._ema_params
+        torch._foreach_lerp_(ema_p, [p.detach() for p in live_p], 1.0 - decay)
+        for b_ema, b in self._ema_buffers:
             b_ema.copy_(b)
 
     # ------------------------------------------------------------------ sampling and scores
