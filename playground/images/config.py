@@ -103,7 +103,7 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE, plus one "
                            "extra 3x3 conv layer in G and D (at 8x8 the published stack is two layers deep); "
-                           "about four CPU minutes (the shipped digits-dcgan)",
+                           "about three CPU minutes (the shipped digits-dcgan)",
                            {"dataset": "digits", "model": "dcgan", "g_width": 64, "d_width": 64, "extra_layers": 1,
                             "z_dim": 32, "batch": 64, "steps": 4000}),
     "wgan_gp_digits": Preset("WGAN-GP on digits (8x8)", "Gulrajani et al.: critic without BN, lambda 10, "
