@@ -79,6 +79,27 @@ def test_extra_layers_deepen_g_and_dcgan_style_d_and_survive_a_save_and_load(tmp
     assert gen.images(torch.randn(2, 4)).shape == (2, 1, 16, 16)
 
 
+def test_the_image_vae_is_the_vae_labs_conv_vae():
+    from playground.images import models as M
+    from playground.vae.model import VAE, gaussian_kl
+
+    nets = M.build("vae", z_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
+    lab = nets["vae"].vae
+    assert isinstance(lab, VAE) and lab.cfg.arch == "conv" and lab.cfg.decoder == "bernoulli"
+    g = torch.Generator().manual_seed(0)
+    x, eps = torch.rand(5, 1, 16, 16, generator=g), torch.randn(5, 4, generator=g)
+    logits, mu, logvar = nets["vae"](x, eps)
+    loss, rec, kl = M.vae_loss(logits, x, mu, logvar)
+    z = mu + torch.exp(0.5 * logvar) * eps
+    # the trainer's loss is the lab's negative ELBO for the same noise
+    assert torch.allclose(rec, -lab.log_px(x, z).mean(), atol=1e-4)
+    assert torch.allclose(kl, gaussian_kl(mu, logvar).sum(1).mean(), atol=1e-5)
+    # sampling goes through a view that shares the lab model's decoder weights
+    gen = M.generator_of("vae", nets)
+    assert torch.allclose(M.to_unit("vae", gen(z)), lab.decode(z), atol=1e-6)
+    assert {p.data_ptr() for p in gen.parameters()} <= {p.data_ptr() for p in lab.parameters()}
+
+
 def _weights(path):
     ck = load_checkpoint(path)
     flat = {}

@@ -111,3 +111,13 @@ def test_launch_from_the_page_runs_a_real_training_process(tmp_path):
     at.run()
     assert any("completed" in c.value for c in at.caption)
     assert [s for s, _ in RunDir(path).samples()] == [10, 20]
+
+
+def test_model_choice_shows_its_own_settings(tmp_path):
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    labels = {n.label for n in at.number_input}
+    assert {"G width", "D width", "extra 3x3 conv layers in G and D"} <= labels and "VAE width" not in labels
+    at.selectbox(key="img_model").set_value("vae").run()
+    assert not at.exception
+    labels = {n.label for n in at.number_input}
+    assert "VAE width" in labels and not labels & {"G width", "D width", "extra 3x3 conv layers in G and D"}

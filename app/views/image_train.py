@@ -98,8 +98,11 @@ with st.sidebar:
     widget(ImageRunConfig, "batch", P, c2, step=16)
     with st.expander("Model and optimiser"):
         c1, c2, c3 = st.columns(3)
-        widget(ImageRunConfig, "g_width", P, c1, label="G width", step=8)
-        widget(ImageRunConfig, "d_width", P, c2, label="D width", step=8)
+        if model != "vae":
+            widget(ImageRunConfig, "g_width", P, c1, label="G width", step=8)
+            widget(ImageRunConfig, "d_width", P, c2, label="D width", step=8)
+        else:                            # the VAE lab's conv VAE: one width for encoder and decoder
+            widget(ImageRunConfig, "d_width", P, c1, label="VAE width", step=8)
         widget(ImageRunConfig, "z_dim", P, c3, label="z dim")
         if model != "vae":
             widget(ImageRunConfig, "extra_layers", P, label="extra 3x3 conv layers in G and D")

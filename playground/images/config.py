@@ -31,9 +31,10 @@ class ImageRunConfig:
                                   "capped at 64", lo=8, hi=64)
     # --- model
     model: Model = spec("dcgan", "dcgan (BN, BCE), wgan_gp (critic without BN, gradient penalty), "
-                        "sngan (spectral norm, hinge) or vae (convolutional VAE)")
-    g_width: int = spec(64, "generator / decoder base width (channels of its last hidden layer)", lo=4, hi=512)
-    d_width: int = spec(64, "discriminator / encoder base width (channels of its first layer)", lo=4, hi=512)
+                        "sngan (spectral norm, hinge) or vae (the VAE lab's convolutional VAE)")
+    g_width: int = spec(64, "generator base width (channels of its last hidden layer; unused by vae)", lo=4, hi=512)
+    d_width: int = spec(64, "discriminator base width (channels of its first layer); vae: its deepest conv layer "
+                        "has d_width * 2^(stages-1) channels", lo=4, hi=512)
     z_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
     extra_layers: int = spec(0, "extra 3x3 conv layers (with BN) in G and the DCGAN-style D at half the image's "
                              "size (DCGAN's n_extra_layers): depth for 8x8 and 16x16 images", lo=0, hi=4)

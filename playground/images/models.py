@@ -1,4 +1,4 @@
-"""Image generators, discriminators and a convolutional VAE for 8..64 pixel images; their losses; noise.
+"""Image generators and discriminators for 8..64 pixel images, the VAE lab's conv VAE adapted; losses; noise.
 
 Every network starts at 4x4 and doubles its size `stages = log2(resolution) - 2` times, so the 64x64
 DCGAN is exactly the published one (ngf = ndf = 64: 512-256-128-64 channels) and smaller images drop
@@ -111,48 +111,44 @@ class SNDiscriminator(nn.Module):
 
 
 class ConvVAE(nn.Module):
-    """Convolutional VAE: strided-conv encoder to a Gaussian q(z|x), transposed-conv Bernoulli decoder."""
+    """The VAE lab's convolutional VAE (playground.vae.model.VAE with arch="conv" and a Bernoulli decoder),
+    given the trainer's interface: forward(x, eps) -> (decoder logits, mu, logvar).
+
+    `width` is the run's d_width: the deepest conv layer gets width * 2^(stages-1) channels, as many as the DCGAN
+    generator's widest, and the lab's `hidden` (its fully connected layers) four times that, at most 1024.
+    """
 
     def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
         super().__init__()
+        from playground.vae.config import VAEConfig
+        from playground.vae.model import VAE
+
         k = stages_for(resolution)
         self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
-        enc: list[nn.Module] = []
-        c_in, c = channels, width
-        for _ in range(k):
-            enc += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-            c_in, c = c, c * 2
-        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(c_in * 16, 2 * z_dim))
-        self.decoder = VAEDecoder(z_dim, width, channels, resolution)
+        hidden = min(1024, 4 * width * 2 ** (k - 1))           # the lab's own upper bound on `hidden`
+        cfg = VAEConfig(arch="conv", decoder="bernoulli", latent=z_dim, hidden=hidden)
+        self.vae = VAE(cfg, (channels, resolution, resolution))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar.clamp(-12.0, 8.0)
+        return self.vae.encode(x)
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(decoder logits, mu, logvar) with the reparameterised z = mu + sigma * eps."""
-        mu, logvar = self.encode(x)
+        mu, logvar = self.vae.encode(x)
         z = mu + torch.exp(0.5 * logvar) * eps
-        return self.decoder(z), mu, logvar
+        return self.vae.decoder(z, None), mu, logvar
 
 
 class VAEDecoder(nn.Module):
-    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+    """z -> logits: a ConvVAE's decoder as a generator (what sampling and the EMA copy use)."""
+
+    def __init__(self, vae: ConvVAE):
         super().__init__()
-        k = stages_for(resolution)
-        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
-        self.c0 = width * 2 ** (k - 1)
-        self.fc = nn.Linear(z_dim, self.c0 * 16)
-        c = self.c0
-        layers: list[nn.Module] = [nn.ReLU(True)]
-        for _ in range(k - 1):
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1), nn.ReLU(True)]
-            c //= 2
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1)]
-        self.net = nn.Sequential(*layers)
+        self.z_dim, self.channels, self.resolution = vae.z_dim, vae.channels, vae.resolution
+        self.decoder = vae.vae.decoder
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(self.fc(z.flatten(1)).view(z.shape[0], self.c0, 4, 4))   # logits
+        return self.decoder(z.flatten(1), None)
 
 
 def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int,
@@ -186,7 +182,8 @@ def build_for(cfg, channels: int, resolution: int) -> dict[str, nn.Module]:
 
 
 def generator_of(model: str, nets: dict[str, nn.Module]) -> nn.Module:
-    return nets["vae"].decoder if model == "vae" else nets["G"]
+    """The module that maps noise to images: G, or a view of the VAE's decoder (sharing its weights)."""
+    return VAEDecoder(nets["vae"]) if model == "vae" else nets["G"]
 
 
 def to_unit(model: str, out: torch.Tensor) -> torch.Tensor:
