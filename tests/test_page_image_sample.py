@@ -43,4 +43,8 @@ def test_sample_page_offers_the_shipped_dcgan_with_no_runs_of_ones_own(tmp_path)
     assert any(o.startswith("pretrained: digits-dcgan (dcgan on digits") for o in options), options
     assert not at.error
     assert any("dcgan on digits, 8px" in c.value and "EMA generator" in c.value for c in at.caption)
+    from playground.images.pretrained import cards
+
+    fid = cards()["digits-dcgan"]["metrics"]["fid"]
+    assert any(f"FID {fid:.2f}" in c.value and "test split scores" in c.value for c in at.caption)
     assert len(at.get("image")) >= 2                          # grid + interpolation strip

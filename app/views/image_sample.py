@@ -12,8 +12,7 @@ from playground.images import sampling  # noqa: E402
 from playground.images.rundir import RunDir, list_runs  # noqa: E402
 
 SS = st.session_state
-ROOT = Path(__file__).resolve().parents[2]
-PRETRAINED_RUNS = ROOT / "pretrained" / "image_runs"
+PRETRAINED_RUNS = sampling.PRETRAINED_RUNS
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -52,6 +51,16 @@ except (PlaygroundError, OSError) as e:
     st.stop()
 st.caption(f"{gen.cfg.model} on {gen.cfg.dataset}, {gen.net.resolution}px, step {gen.step}"
            + (", EMA generator" if gen.ema else ", raw generator"))
+try:
+    card = sampling.card_of(run_path)
+except PlaygroundError:
+    card = None
+if card and card.get("metrics", {}).get("fid") is not None:
+    m = card["metrics"]
+    st.caption(f"Shipped model, card `{card['name']}.json`: FID {m['fid']:.2f} over {m['generated_images']} images "
+               f"against {m['reference']}, where the dataset's test split scores {m['fid_test_vs_train']:.2f}; "
+               f"precision {m['precision']:.2f}, recall {m['recall']:.2f} (test split: "
+               f"{m['precision_test_vs_train']:.2f}, {m['recall_test_vs_train']:.2f}). Features: {m['fid_features']}.")
 scale = sampling.auto_scale(gen.net.resolution, target=40)
 
 tab_grid, tab_interp = st.tabs(["Grid", "Interpolation"])
