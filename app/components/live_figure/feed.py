@@ -86,9 +86,18 @@ async def endpoint(request):
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import Response
 
-    frame = await run_in_threadpool(produce, request.path_params["token"], dict(request.query_params))
-    headers = {"Cache-Control": "no-store"}
-    if frame is None:
+    def build():
+        t0 = time.perf_counter()
+        frame = produce(request.path_params["token"], dict(request.query_params))
+        t1 = time.perf_counter()
+        body = None if frame is None else dumps(frame)
+        return body, t1 - t0, time.perf_counter() - t1
+
+    queued = time.perf_counter()
+    body, t_produce, t_json = await run_in_threadpool(build)
+    # Server-Timing lets the browser (and bench/live_page.py) see where a frame's time went.
+    headers = {"Cache-Control": "no-store", "Server-Timing": f"produce;dur={t_produce * 1000:.1f}, "
+               f"json;dur={t_json * 1000:.1f}, total;dur={(time.perf_counter() - queued) * 1000:.1f}"}
+    if body is None:
         return Response('{"gone": true}', status_code=404, media_type="application/json", headers=headers)
-    body = dumps(frame)
     return Response(body, media_type="application/json", headers=headers)
