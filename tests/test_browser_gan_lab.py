@@ -23,6 +23,13 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         # ...pulled from the server's frame feed (app/server.py), not through script reruns
         assert frame.evaluate("window.__liveFigure.feedFrames") >= 3
         assert frame.evaluate("window.__liveFigure.feedErrors") == 0
+        # ...and painted on the canvas over the plot area (heatmap, samples, arrows), not re-plotted by Plotly
+        assert frame.evaluate("window.__liveFigure.fastFrames") >= 2
+        painted = frame.evaluate("""() => { const c = document.querySelector('.fast-overlay');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();
+            for (let i = 0; i < d.length; i += 4 * 97) seen.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+            return seen.size; }""")
+        assert painted > 20, f"the overlay canvas holds only {painted} colours"
         labels = frame.evaluate("[...document.querySelectorAll('#header .label')].map(e => e.textContent)")
         assert labels[:3] == ["step", "steps / s", "modes covered"]
         assert frame.evaluate("document.querySelector('.fig').dataset.marker") == "same-node"
@@ -37,6 +44,8 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         page.wait_for_timeout(1500)
         assert frame.evaluate("window.__liveFigure.feedFrames") == pulled      # paused: no more pulling
         assert "steps / s" not in frame.evaluate("document.getElementById('header').textContent")
+        # paused: the overlay is gone and Plotly's own figure (hover, legend, PNG button) shows the state
+        assert frame.evaluate("[...document.querySelectorAll('.fast-overlay')].every(c => c.style.display === 'none')")
 
         # Draw mode: clicking the plot adds points that come back to Python.
         page.get_by_text("Your own data (CSV or drawing)").click()
