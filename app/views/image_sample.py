@@ -61,7 +61,7 @@ if card and card.get("metrics", {}).get("fid") is not None:
                f"against {m['reference']}, where the dataset's test split scores {m['fid_test_vs_train']:.2f}; "
                f"precision {m['precision']:.2f}, recall {m['recall']:.2f} (test split: "
                f"{m['precision_test_vs_train']:.2f}, {m['recall_test_vs_train']:.2f}). Features: {m['fid_features']}.")
-scale = sampling.auto_scale(gen.net.resolution, target=40)
+scale = sampling.auto_scale(gen.net.resolution, target=64)   # 8x8 digits shown at 64 px each
 
 tab_grid, tab_interp = st.tabs(["Grid", "Interpolation"])
 with tab_grid:
