@@ -50,16 +50,16 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         # Draw mode: clicking the plot adds points that come back to Python.
         page.get_by_text("Your own data (CSV or drawing)").click()
         page.get_by_text("Draw points on the plot").click()
-        page.wait_for_timeout(2000)
+        page.get_by_text("0 points drawn").wait_for(timeout=30000)
         frame = live_frame(page)
+        frame.wait_for_function("document.getElementById('hint').textContent.startsWith('Draw mode')",
+                                timeout=30000)
         box = frame.locator(".fig .nsewdrag").first.bounding_box()
         for dx, dy in ((0.3, 0.3), (0.6, 0.4), (0.5, 0.7)):
             frame.locator(".fig .nsewdrag").first.click(position={"x": box["width"] * dx, "y": box["height"] * dy})
             page.wait_for_timeout(700)
-        page.wait_for_timeout(1500)
-        assert page.get_by_text("3 points drawn").count() == 1
+        page.get_by_text("3 points drawn").wait_for(timeout=30000)
         assert page.locator("[data-testid='stException']").count() == 0
         page.get_by_role("button", name="Train on drawing").click()
-        page.wait_for_timeout(4000)
+        page.get_by_text("Current custom data: 3 points.").wait_for(timeout=30000)
         assert page.locator("[data-testid='stException']").count() == 0
-        assert page.get_by_text("Current custom data: 3 points.").count() == 1
