@@ -6,7 +6,6 @@ A run is a directory, or the name of a shipped model: `pretrained/image_runs/NAM
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
 from playground.images.rundir import RunDir, grid_image, load_checkpoint, png_bytes
+from playground.vae.checkpoint import sha256_file  # noqa: F401 (also used by images.pretrained)
 
 PRETRAINED_RUNS = Path(__file__).resolve().parents[2] / "pretrained" / "image_runs"
 
@@ -60,14 +60,6 @@ def card_of(run_dir: str | Path) -> dict | None:
     except (OSError, ValueError):
         raise PlaygroundError(f"the card {card_path} is unreadable") from None
     return card if isinstance(card, dict) and card.get("kind") == "image-run" else None
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
