@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from playground.cards import read_cards, write_card
 from playground.errors import PlaygroundError
 from playground.images.sampling import PRETRAINED_RUNS, sha256_file
 
@@ -117,20 +118,11 @@ def train_one(name: str, root: Path = PRETRAINED_RUNS) -> dict:
         "trained": time.strftime("%Y-%m-%d"),
         "versions": {"torch": __import__("torch").__version__, "python": sys.version.split()[0]},
     }
-    (root / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    return card
+    return write_card(root, name, card)
 
 
 def cards(root: Path = PRETRAINED_RUNS) -> dict[str, dict]:
-    out = {}
-    for p in sorted(root.glob("*.json")):
-        try:
-            card = json.loads(p.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(card, dict) and card.get("kind") == "image-run" and (root / str(card.get("run"))).is_dir():
-            out[card["name"]] = card
-    return out
+    return read_cards(root, "image-run", lambda card: (root / str(card.get("run"))).is_dir())
 
 
 def main(argv: list[str] | None = None) -> int:

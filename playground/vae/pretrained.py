@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from playground.cards import read_cards, write_card
 from playground.errors import PlaygroundError
 
 ROOT = Path(__file__).resolve().parents[2] / "pretrained" / "vae"
@@ -70,20 +71,12 @@ def train_one(name: str, root: Path = ROOT) -> dict:
         "command": command(name), "metrics": {k: result[k] for k in KEEP_METRICS if k in result},
         "trained": time.strftime("%Y-%m-%d"), "versions": ckpt.get("versions", {}), "history": history,
     }
-    (root / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
-    return card
+    return write_card(root, name, card)
 
 
 def cards(root: Path = ROOT) -> dict[str, dict]:
     """name -> card of every shipped VAE whose card parses (weights are checked when loaded)."""
-    out = {}
-    for p in sorted(root.glob("*.json")):
-        try:
-            card = json.loads(p.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if isinstance(card, dict) and card.get("kind") == "vae" and (root / str(card.get("weights"))).is_file():
-            out[card["name"]] = card
+    out = read_cards(root, "vae", lambda card: (root / str(card.get("weights"))).is_file())
     order = {n: i for i, n in enumerate(MODELS)}
     return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
