@@ -23,7 +23,12 @@ AREAS = [
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line (no usage dump, no traceback) and exits 2."""
+    """argparse that reports a bad argument in one line (no usage dump, no traceback) and exits 2.
+    Prefixes of long flags are not accepted: `--lr` must not silently mean `--lr-half-life`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"error: {self.prog}: {message}", file=sys.stderr)
@@ -69,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args)
     except PlaygroundError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:            # a path the user gave cannot be read or written
+        print(f"error: {e.strerror or e}: {e.filename}" if e.filename else f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -74,7 +74,13 @@ def coerce(cls: type, name: str, value: Any) -> Any:
                 raise ValueError(value)
             if isinstance(value, bool):
                 raise ValueError(value)
-            value = int(value) if not isinstance(value, str) else int(float(value)) if "." in value else int(value)
+            if isinstance(value, str):
+                as_float = float(value)          # accepts "64" and "64.0", not "2.7"
+                if not as_float.is_integer():
+                    raise ValueError(value)
+                value = int(value) if value.strip().lstrip("+-").isdigit() else int(as_float)
+            else:
+                value = int(value)
         elif base is float:
             if isinstance(value, bool):
                 raise ValueError(value)

@@ -68,6 +68,12 @@ def test_eval_scores_exact_target_samples(capsys, tmp_path):
     (["toy", "train", "--dist", "mixture1d", "--formula", "0.5*N(0,-1)"], "standard deviation"),
     (["toy", "train", "--dist", "custom"], "--data"),
     (["toy", "eval", "--samples", "/nonexistent.csv"], "no such file"),
+    (["toy", "train", "--steps", "5", "--eval-every", "-5"], "--eval-every"),     # used to loop forever
+    (["toy", "train", "--steps", "5", "--threads", "0"], "--threads"),
+    (["toy", "train", "--steps", "5", "--samples-out", "/nonexistent/s.csv"], "does not exist"),
+    (["toy", "train", "--steps", "5", "--checkpoint-out", "/nonexistent/c.pt"], "does not exist"),
+    (["toy", "train", "--steps", "5", "--d-steps", "2.7"], "d_steps"),            # not silently 2
+    (["toy", "train", "--steps", "5", "--lr", "0.001"], "unrecognized"),          # not --lr-half-life
 ])
 def test_bad_arguments_exit_2_with_one_line(argv, words, capsys):
     try:

@@ -108,3 +108,16 @@ def test_one_d_figure_has_p_q_d_and_d_star_with_gaps_where_no_mass():
     dstar = by_name["optimal D*(x) = p/(p+q)"]["y"]
     assert any(v is None for v in dstar) or np.min(snap["p"] + snap["q"]) > 0
     assert all(v is None or 0.0 <= v <= 1.0 for v in dstar)
+
+
+@pytest.mark.parametrize("loss,has_d_star", [("nonsaturating", True), ("least_squares", True), ("hinge", False),
+                                             ("wgan_gp", False)])
+def test_one_d_figure_shows_d_star_exactly_where_it_is_the_optimum(loss, has_d_star):
+    # LSGAN with labels a=0, b=1 is optimal at D* = (b p + a q) / (p + q) = p / (p + q), like the sigmoid GANs
+    lab = LabSession(ToyConfig(dist="bimodal1d", noise_dim=1, g_width=16, d_width=16, loss=loss))
+    fig = field_figure_1d(lab.snapshot())
+    names = [t["name"] for t in fig["data"]]
+    assert ("optimal D*(x) = p/(p+q)" in names) == has_d_star
+    lo, hi = fig["layout"]["yaxis2"]["range"]
+    d = np.array(next(t for t in fig["data"] if t.get("yaxis") == "y2")["y"], dtype=float)
+    assert lo <= np.nanmin(d) and np.nanmax(d) <= hi     # the fixed range holds the whole curve

@@ -55,6 +55,13 @@ def train_command(args: argparse.Namespace) -> int:
     cfg = from_args(ToyConfig, args, _base_config(args))
     if args.steps < 0:
         raise PlaygroundError("--steps must be >= 0")
+    if args.eval_every < 0:
+        raise PlaygroundError("--eval-every must be >= 0 (0 = only the final evaluation)")
+    if not 1 <= args.threads <= 256:
+        raise PlaygroundError("--threads must be between 1 and 256")
+    for flag, out in (("--samples-out", args.samples_out), ("--checkpoint-out", args.checkpoint_out)):
+        if out and not Path(out).resolve().parent.is_dir():   # fail now, not after training
+            raise PlaygroundError(f"{flag}: the folder of {out} does not exist")
     torch.set_num_threads(args.threads)
     gan = ToyGAN(cfg, _points(args, cfg))
     history = []

@@ -1,5 +1,11 @@
 """A GAN-lab session: the model plus what the page keeps between frames (fixed display noise, metrics
-history) and `snapshot()`, the plain-numpy picture of the current state that figure builders draw."""
+history) and `snapshot()`, the plain-numpy picture of the current state that figure builders draw.
+
+A snapshot has two halves: the history (loss and metric curves, which only the training process has) and
+the picture (generated points, D over the plane, arrows: forward passes through the two networks).
+`LabSession.state()` ships the history plus the networks' weights (about 70 KB), and a `LabView` in another
+process redraws the picture from them, so drawing frames costs the training process nothing but a copy.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +24,54 @@ from playground.toy.trainer import ToyGAN
 
 DISPLAY_SEED = 2024   # noise and real points shown on screen are fixed, so samples visibly move
 EVAL_SEED = 777       # metrics use fresh samples from their own stream, never the training stream
+N_SHOW = 500
+_thread = threading.local()
+
+
+def display_points(gan: ToyGAN, n_show: int = N_SHOW) -> tuple[torch.Tensor, np.ndarray]:
+    """(noise, real points) shown on screen: fixed by DISPLAY_SEED, so two processes agree exactly."""
+    g = torch.Generator().manual_seed(DISPLAY_SEED)
+    c = gan.cfg
+    z = sample_noise(n_show, c.noise_dim, c.noise, g)
+    return z, gan.target.sample(n_show, g).numpy().astype(np.float64)
+
+
+def picture(gan: ToyGAN, z_show: torch.Tensor, real_show: np.ndarray, show_arrows: bool = True,
+            show_manifold: bool = True, grid: int = 48) -> dict[str, Any]:
+    """The forward-pass half of a snapshot: samples, arrows, D over the view (2D) or D, q, D* (1D)."""
+    fake = gan.generate(z_show)
+    bounds = tuple(float(b) for b in gan.target.bounds)
+    snap: dict[str, Any] = {"dim": gan.dim, "bounds": bounds, "real": real_show, "fake": fake,
+                            "arrows": gan.sample_gradients(fake) if show_arrows else None}
+    if gan.dim == 2:
+        snap["grid_x"], snap["grid_y"], snap["d_grid"] = d_grid(gan, bounds, grid)
+        snap["manifold"] = manifold(gan) if show_manifold else None
+        return snap
+    x0, x1 = bounds
+    xs = np.linspace(x0, x1, 400)
+    q = kde_1d(gan.sample(gan.cfg.eval_samples, seed=DISPLAY_SEED), xs)
+    snap["xs"], snap["q"], snap["d"] = xs, q, d_curve(gan, xs)
+    if gan.target.has_density:
+        log_p = gan.target.log_prob(xs[:, None])
+        snap["p"] = np.exp(log_p)
+        snap["d_star"] = optimal_discriminator(log_p, q)
+    else:
+        snap["p"] = kde_1d(gan.target.sample(gan.cfg.eval_samples, torch.Generator().manual_seed(1)).numpy(), xs)
+        snap["d_star"] = optimal_discriminator(np.log(np.maximum(snap["p"], 1e-300)), q)
+    return snap
+
+
+def _weights(module: torch.nn.Module) -> dict[str, np.ndarray]:
+    return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 
 
 class LabSession:
     """Owns a ToyGAN and the display state; thread-safe `advance` / `snapshot` via one lock."""
 
-    def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None, n_show: int = 500):
+    def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None, n_show: int = N_SHOW):
         self.gan = ToyGAN(cfg, points)
         self.lock = threading.Lock()
-        g = torch.Generator().manual_seed(DISPLAY_SEED)
-        c = self.gan.cfg
-        self.z_show = sample_noise(n_show, c.noise_dim, c.noise, g)
-        self.real_show = self.gan.target.sample(n_show, g).numpy().astype(np.float64)
+        self.z_show, self.real_show = display_points(self.gan, n_show)
         self._eval_rng = np.random.default_rng(EVAL_SEED)
         self.metrics: list[dict[str, Any]] = []
         self.iter_rate = 0.0
@@ -57,39 +99,51 @@ class LabSession:
     def bounds(self) -> tuple:
         return tuple(float(b) for b in self.gan.target.bounds)
 
+    def history(self, max_points: int = 400) -> dict[str, Any]:
+        """The curves half of a snapshot, thinned so a frame stays small however long the run is."""
+        gan = self.gan
+        steps, dl, gl = downsample(*gan.losses(), n=max_points)
+        hist = self.metrics if len(self.metrics) <= max_points else \
+            [self.metrics[i] for i in np.linspace(0, len(self.metrics) - 1, max_points).astype(int)]
+        return {"step": gan.step, "loss": gan.cfg.loss, "loss_steps": steps, "d_loss": dl, "g_loss": gl,
+                "metrics": list(hist)}
+
     def snapshot(self, show_arrows: bool = True, show_manifold: bool = True, grid: int = 48,
                  max_points: int = 400) -> dict[str, Any]:
         """Everything a frame needs, as numpy arrays and floats."""
+        with self.lock:
+            return {**self.history(max_points),
+                    **picture(self.gan, self.z_show, self.real_show, show_arrows, show_manifold, grid)}
+
+    def state(self, max_points: int = 400) -> dict[str, Any]:
+        """The history plus the config and both networks' weights: what a LabView needs for a snapshot."""
+        with self.lock:
+            return {**self.history(max_points), "cfg": self.gan.cfg, "g": _weights(self.gan.G),
+                    "d": _weights(self.gan.D)}
+
+
+class LabView:
+    """A display-only replica of a LabSession in another process: same config, same data, same display
+    noise; `snapshot(state)` loads the shipped weights and does the picture's forward passes here."""
+
+    def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None, n_show: int = N_SHOW):
+        self.gan = ToyGAN(cfg, points)
+        self.z_show, self.real_show = display_points(self.gan, n_show)
+        self.lock = threading.Lock()
+
+    def snapshot(self, state: dict[str, Any], show_arrows: bool = True, show_manifold: bool = True,
+                 grid: int = 48) -> dict[str, Any]:
+        if not getattr(_thread, "one", False):
+            torch.set_num_threads(1)    # OpenMP's count is per thread: a frame must not take both cores
+            _thread.one = True
         gan = self.gan
         with self.lock:
-            fake = gan.generate(self.z_show)
-            # Curves are thinned here so a frame stays small however long the run is.
-            steps, dl, gl = downsample(*gan.losses(), n=max_points)
-            hist = self.metrics if len(self.metrics) <= max_points else \
-                [self.metrics[i] for i in np.linspace(0, len(self.metrics) - 1, max_points).astype(int)]
-            snap: dict[str, Any] = {
-                "dim": gan.dim, "step": gan.step, "loss": gan.cfg.loss, "bounds": self.bounds(),
-                "real": self.real_show, "fake": fake,
-                "loss_steps": steps, "d_loss": dl, "g_loss": gl,
-                "metrics": list(hist),
-            }
-            snap["arrows"] = gan.sample_gradients(fake) if show_arrows else None
-            if gan.dim == 2:
-                snap["grid_x"], snap["grid_y"], snap["d_grid"] = d_grid(gan, snap["bounds"], grid)
-                snap["manifold"] = manifold(gan) if show_manifold else None
-            else:
-                x0, x1 = snap["bounds"]
-                xs = np.linspace(x0, x1, 400)
-                q = kde_1d(gan.sample(self.cfg.eval_samples, seed=DISPLAY_SEED), xs)
-                snap["xs"] = xs
-                snap["q"] = q
-                snap["d"] = d_curve(gan, xs)
-                if gan.target.has_density:
-                    log_p = gan.target.log_prob(xs[:, None])
-                    snap["p"] = np.exp(log_p)
-                    snap["d_star"] = optimal_discriminator(log_p, q)
-                else:
-                    snap["p"] = kde_1d(gan.target.sample(self.cfg.eval_samples,
-                                                         torch.Generator().manual_seed(1)).numpy(), xs)
-                    snap["d_star"] = optimal_discriminator(np.log(np.maximum(snap["p"], 1e-300)), q)
-        return snap
+            if state["cfg"] != gan.cfg:
+                gan.apply(state["cfg"])         # live changes only: the loss decides arrows and D's display
+            gan.step = state["step"]
+            with torch.no_grad():
+                for net, key in ((gan.G, "g"), (gan.D, "d")):
+                    for name, t in net.state_dict().items():   # in place: same tensors, same modules
+                        t.copy_(torch.from_numpy(state[key][name]))
+            pic = picture(gan, self.z_show, self.real_show, show_arrows, show_manifold, grid)
+        return {**{k: v for k, v in state.items() if k not in ("cfg", "g", "d")}, **pic}

@@ -71,6 +71,38 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tup
     return _r(seq[:, 0]), _r(seq[:, 1])
 
 
+def nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above v (v > 0)."""
+    k = 10.0 ** np.floor(np.log10(v))
+    return float(next(m * k for m in (1, 2, 5, 10) if m * k >= v * (1 - 1e-12)))
+
+
+def step_range(step: int) -> list[float]:
+    """x range of the curves: headroom up to a round number, so the axes change a few times per run,
+    not every frame (the browser then only repaints the lines; see the live_figure component)."""
+    return [0.0, nice_ceil(max(step, 50) * 1.05)]
+
+
+def padded_range(values: np.ndarray, pad: float = 0.1) -> list[float] | None:
+    """[lo, hi] around the finite values, widened by `pad` and snapped outward to a grid of nice steps."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, 1e-3 * max(abs(lo), abs(hi)), 1e-6)
+    unit = nice_ceil(span / 4)
+    return [float(np.floor((lo - pad * span) / unit) * unit), float(np.ceil((hi + pad * span) / unit) * unit)]
+
+
+def log_range(values: list) -> list[float]:
+    """A log axis range (in decades) covering the positive values, whole decades only."""
+    v = np.asarray([x for x in values if x is not None and x > 0 and np.isfinite(x)], dtype=np.float64)
+    if not len(v):
+        return [-3.0, 1.0]
+    return [float(np.floor(np.log10(v.min()))), float(np.ceil(np.log10(v.max())))]
+
+
 def arrow_scale(bounds: tuple, vectors: np.ndarray) -> float:
     """Longest arrow = 8% of the view's width; the factor is shown so sizes stay comparable."""
     width = bounds[1] - bounds[0]
@@ -141,6 +173,9 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     show = {"arrows": True, **(show or {})}
     xs = snap["xs"]
     sig = snap["loss"] in SIGMOID_LOSSES
+    # D* = p/(p+q) is the optimal discriminator of the sigmoid GANs (as a probability) and of LSGAN with
+    # labels a=0, b=1 (as the raw score); hinge and Wasserstein critics have no such pointwise optimum.
+    has_d_star = sig or snap["loss"] == "least_squares"
     traces = [
         {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["p"], 4), "name": "target p(x)",
          "line": {"color": REAL, "width": 2}, "fill": "tozeroy", "fillcolor": "rgba(31,158,137,0.15)"},
@@ -149,7 +184,7 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["d"], 4), "yaxis": "y2",
          "name": "D(x)" if sig else "D score", "line": {"color": D_LINE, "width": 2}},
     ]
-    if sig:
+    if has_d_star:
         # D* = p/(p+q) is noise where neither density has mass: leave a gap there instead of a wiggle.
         mass = snap["p"] + snap["q"]
         d_star = np.where(mass > 1e-3 * mass.max(), snap["d_star"], np.nan)
@@ -167,11 +202,14 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         ys_a = np.tile([0.0, 0.0, np.nan], len(fake))
         traces.append({"type": "scatter", "mode": "lines", "x": _r(xs_a), "y": _r(ys_a), "name": "G update",
                        "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip", "opacity": 0.5})
-    ymax = float(max(np.max(snap["p"]), np.max(snap["q"]))) * 1.1 or 1.0
+    ymax = nice_ceil(float(max(np.max(snap["p"]), np.max(snap["q"]), 1e-3)) * 1.1)   # changes rarely
     y2 = {"overlaying": "y", "side": "right", "title": {"text": "D(x)" if sig else "D score"},
           "showgrid": False}
     if sig:
         y2.update(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1])
+    else:   # round-number range with headroom: the live view repaints without re-laying out the axes
+        lo, hi = padded_range(np.concatenate([snap["d"], [0.0, 1.0] if has_d_star else []])) or [-1.0, 1.0]
+        y2["range"] = [lo, hi]
     layout = {
         "height": height, "margin": {"l": 50, "r": 50, "t": 30, "b": 30}, "font": FONT,
         "template": "plotly_white", "uirevision": "field1d",
@@ -195,7 +233,9 @@ def loss_figure(snap: dict[str, Any], height: int = 230) -> dict:
     layout = {"height": height, "margin": {"l": 45, "r": 10, "t": 28, "b": 30}, "font": FONT,
               "template": "plotly_white", "uirevision": "loss", "title": {"text": "losses", "font": {"size": 13},
                                                                           "x": 0.02},
-              "xaxis": {"title": {"text": "step"}}, "legend": {"orientation": "h", "y": 1.15, "x": 0.4}}
+              "xaxis": {"title": {"text": "step"}, "range": step_range(snap["step"])},
+              "yaxis": {"range": padded_range(np.concatenate([dl, gl]))},
+              "legend": {"orientation": "h", "y": 1.15, "x": 0.4}}
     return {"data": traces, "layout": layout}
 
 
@@ -225,9 +265,10 @@ def metrics_figure(snap: dict[str, Any], height: int = 300) -> dict:
     layout = {"height": height, "margin": {"l": 45, "r": 40, "t": 28, "b": 30}, "font": FONT,
               "template": "plotly_white", "uirevision": "metrics",
               "title": {"text": "metrics (fresh samples) by step", "font": {"size": 13}, "x": 0.02},
-              "xaxis": {},   # no axis title: the legend sits where it would be
+              "xaxis": {"range": step_range(snap["step"])},   # no title: the legend sits where it would be
               # divergences span 1e-3 .. 1e3 nats (reverse KL is huge while q sits where p has no mass)
               "yaxis": {"title": {"text": "nats (log)"}, "type": "log", "tickvals": LOG_TICKS,
+                        "range": log_range([m.get(k) for m in hist for k in ("kl", "rkl", "js", "mode_kl")]),
                         "ticktext": [f"{v:g}" for v in LOG_TICKS]},
               "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
                          "tickvals": [0, 0.5, 1], "title": {"text": "fraction"}},

@@ -11,6 +11,7 @@ when its parent goes away or after `exit_timeout` seconds of silence.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import threading
 import time
@@ -22,6 +23,7 @@ import numpy as np
 from playground.configs import changed_fields
 from playground.errors import PlaygroundError
 from playground.toy.config import LIVE_FIELDS, ToyConfig
+from playground.toy.lab import LabView
 
 _CTX = None
 
@@ -57,6 +59,7 @@ class LabWorker:
                 sys.modules["__main__"] = main
         child.close()
         self._lock = threading.Lock()
+        self._reset_lock = threading.Lock()
         self.cfg: ToyConfig = cfg.resolved()
         self.reset(cfg, points)
 
@@ -97,7 +100,9 @@ class LabWorker:
         return changed_fields(self.cfg, new.resolved()) - LIVE_FIELDS
 
     def reset(self, cfg: ToyConfig, points: np.ndarray | None = None) -> None:
-        self.cfg = self._call("reset", cfg, points)
+        with self._reset_lock:       # a snapshot never pairs one session's weights with another's view
+            self.cfg = self._call("reset", cfg, points)
+            self._view = LabView(self.cfg, points)
 
     def apply(self, cfg: ToyConfig) -> None:
         self.cfg = self._call("apply", cfg)
@@ -115,8 +120,11 @@ class LabWorker:
         self._call("step", which)
 
     def snapshot(self, show_arrows: bool = True, show_manifold: bool = False) -> dict[str, Any]:
-        """The current picture plus `stats` (step, playing, iterations/s, error)."""
-        return self._call("snapshot", show_arrows, show_manifold)
+        """The current picture plus `stats` (step, playing, iterations/s, error). The training process only
+        copies out its weights and curves; the forward passes of the picture run here, in the caller."""
+        with self._reset_lock:
+            state, view = self._call("state"), self._view
+        return view.snapshot(state, show_arrows, show_manifold)
 
     def stats(self) -> dict[str, Any]:
         return self._call("stats")
@@ -130,6 +138,13 @@ def _serve(conn, idle_timeout: float, exit_timeout: float) -> None:
 
     from playground.toy.lab import LabSession
 
+    try:
+        # A session of its own is a scheduling group of its own where the kernel groups by session
+        # (Linux autogroup, on by default on desktops): the browser's and the server's many threads then
+        # share the CPU with training group against group instead of thread against thread.
+        os.setsid()
+    except OSError:
+        pass
     torch.set_num_threads(1)
     lab: LabSession | None = None
     playing = False
@@ -179,13 +194,13 @@ def _serve(conn, idle_timeout: float, exit_timeout: float) -> None:
                     lab.gan.single_step(args[0])
                     lab.evaluate_now()
                     result = None
-                elif cmd == "snapshot":
+                elif cmd == "state":
                     now = time.perf_counter()
                     stale = lab.metrics[-1]["step"] != lab.gan.step
                     if stale and (not playing or now - last_eval > 0.5):
                         lab.evaluate_now()
                         last_eval = now
-                    result = lab.snapshot(*args)
+                    result = lab.state()
                     result["stats"] = stats()
                 elif cmd == "stats":
                     result = stats()

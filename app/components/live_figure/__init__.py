@@ -34,7 +34,7 @@ def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str,
                 frame: int = 0, draw: bool = False, draw_points: list | None = None, draw_epoch: int = 0,
                 widths: list[float] | None = None, header: list | None = None, step: int | None = None,
                 playing: bool = False, error: str | None = None, feed: str | None = None,
-                feed_min_gap_ms: int = 50) -> Any:
+                feed_min_gap_ms: int = 50, fast: list[str] | None = None) -> Any:
     """Show `figures` (name -> Plotly spec) in `columns` (lists of names stacked top to bottom).
 
     With `draw=True`, clicks on the first figure's plot area add points; the return value is then
@@ -45,11 +45,14 @@ def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str,
     speed worked out in the browser from `step` while `playing`. With `feed` (a URL from feed.url_for) the
     browser pulls frames (`{"figures", "header", "step", "playing", "error"}`) from the server itself,
     at most one per `feed_min_gap_ms`, until a frame says it stopped playing; it then sets the value to
-    {"event": "stopped", ...}, which reruns the page.
+    {"event": "stopped", ...}, which reruns the page. Figures named in `fast` (fixed axes, heatmap and
+    scatter traces only) are painted on a canvas over their last Plotly rendering while the feed plays,
+    with a full Plotly render every few seconds and on pause.
     """
     _ensure_plotly_js()
     component = components.declare_component("live_figure", path=str(FRONTEND))
     return component(figures=figures, columns=columns, height=height, frame=frame, draw=draw,
                      draw_points=draw_points or [], draw_epoch=draw_epoch, widths=widths or [], header=header or [],
-                     step=step, playing=playing, error=error, feed=feed, feed_min_gap_ms=feed_min_gap_ms, key=key,
+                     step=step, playing=playing, error=error, feed=feed, feed_min_gap_ms=feed_min_gap_ms,
+                     fast=fast or [], key=key,
                      default=None)

@@ -88,27 +88,42 @@
       if (playingNow) cells.splice(1, 0, ["steps / s", rate.ema == null ? "…" : Math.round(rate.ema).toLocaleString(),
                                        "training speed measured in this browser"]);
     }
-    header.innerHTML = "";
-    cells.forEach(function (c) {
-      const m = document.createElement("div");
-      m.className = "metric";
-      m.title = c[2] || "";
-      const l = document.createElement("div"); l.className = "label"; l.textContent = c[0];
-      const v = document.createElement("div"); v.className = "value"; v.textContent = c[1];
-      m.appendChild(l); m.appendChild(v);
-      header.appendChild(m);
+    // Same labels as last time: only the values change (rebuilding the row each frame forced a layout).
+    const labels = cells.map(c => c[0]).join("\u0001");
+    if (header.dataset.labels !== labels) {
+      header.dataset.labels = labels;
+      header.innerHTML = "";
+      cells.forEach(function () {
+        const m = document.createElement("div");
+        m.className = "metric";
+        const l = document.createElement("div"); l.className = "label";
+        const v = document.createElement("div"); v.className = "value";
+        m.appendChild(l); m.appendChild(v);
+        header.appendChild(m);
+      });
+    }
+    cells.forEach(function (c, i) {
+      const m = header.children[i];
+      if (m.title !== (c[2] || "")) m.title = c[2] || "";
+      if (m.firstChild.textContent !== c[0]) m.firstChild.textContent = c[0];
+      if (m.lastChild.textContent !== c[1]) m.lastChild.textContent = c[1];
     });
   }
 
   // ---- fast frames while playing --------------------------------------------------------------------
-  // Plotly re-renders every trace on each react; with software rendering (no GPU, headless) 1,000 markers,
-  // the arrows and the heatmap took 50-400 ms a frame and starved training of CPU. While the feed plays,
-  // heatmap/marker/line traces of a figure Plotly has already laid out are painted on a canvas over its
-  // plot area (pointer events pass through, so zoom and pan still work and the canvas follows the axes);
-  // Plotly itself redraws the full figure every five seconds and whenever the feed stops, so the PNG
-  // button, hover and legend always show a real Plotly figure once paused.
-  const FULL_EVERY_MS = 5000;
+  // Plotly re-renders a whole figure on each react; with software rendering (no GPU, headless) the field's
+  // 1,000 markers, arrows and heatmap took 50-400 ms and the two curve figures 60-80 ms a second, CPU that
+  // training did not get. While the feed plays, figures named in `fast` whose layout has not changed since
+  // Plotly last drew them are painted on a canvas over their plot area instead: Plotly's trace layers are
+  // hidden, its axes, grid, legend and colorbar stay (pointer events pass through, so zoom and pan still
+  // work and the canvas follows the axes). Python keeps layouts stable (round-number ranges with headroom),
+  // so Plotly redraws only when an axis range must grow, every few seconds, and when the feed stops.
+  // The camera button always exports the latest frame, whichever way it was drawn.
+  const FULL_EVERY_MS = 10000;
+  const OK_TYPES = { heatmap: 1, scatter: 1, scattergl: 1 };
+  const DASHES = { dot: [2, 3], dash: [6, 4], dashdot: [6, 3, 2, 3], longdash: [10, 4] };
   const luts = {};
+  const latest = {};          // figure name -> the newest spec received (what the camera button exports)
 
   function parseColor(c) {
     const m = /rgba?\(([^)]+)\)/.exec(c);
@@ -135,6 +150,15 @@
     return (luts[key] = lut);
   }
 
+  // What must match Plotly's last full render for a canvas repaint to be faithful: the layout (axes, sizes,
+  // legend) but not the title text, and each trace's kind, name and axes (legend entries, colorbar).
+  function layoutKey(fig) {
+    const lay = Object.assign({}, fig.layout);
+    delete lay.title;
+    return JSON.stringify([lay, fig.data.map(t => [t.type, t.name, t.mode, t.xaxis, t.yaxis, t.visible, t.showlegend,
+                                                    t.colorbar, t.colorscale, t.fill, t.fillcolor])]);
+  }
+
   function overlayFor(d) {
     let c = d.__overlay;
     if (!c) {
@@ -149,115 +173,195 @@
     return c;
   }
 
-  function hideOverlays() {
-    for (const name in divs) if (divs[name].__overlay) divs[name].__overlay.style.display = "none";
+  // Where the plot area sits in the figure's div: measured once per full render (measuring forces a layout),
+  // and again after a resize or a zoom.
+  function geometry(d) {
+    if (d.__geom) return d.__geom;
+    const fl = d._fullLayout;
+    const svg = d.querySelector(".main-svg");
+    const r = d.getBoundingClientRect(), sr = svg ? svg.getBoundingClientRect() : r;
+    d.__geom = { left: sr.left - r.left + fl.xaxis._offset, top: sr.top - r.top + fl.yaxis._offset,
+                 w: fl.xaxis._length, h: fl.yaxis._length, title: d.querySelector(".gtitle"),
+                 layers: Array.from(d.querySelectorAll(".cartesianlayer .plot, .cartesianlayer .overplot, .gl-container")) };
+    return d.__geom;
+  }
+  window.addEventListener("resize", function () { for (const name in divs) divs[name].__geom = null; });
+  const heatCanvas = document.createElement("canvas");
+
+  function setTraceLayers(g, visible) {
+    for (const el of g.layers) el.style.visibility = visible ? "" : "hidden";
   }
 
-  function fastDraw(d, fig) {
+  function hideOverlay(d) {
+    if (!d.__overlay || d.__overlay.style.display === "none") return;
+    d.__overlay.style.display = "none";
+    if (d.__geom) setTraceLayers(d.__geom, true);
+  }
+
+  function hideOverlays() {
+    for (const name in divs) hideOverlay(divs[name]);
+  }
+
+  function axisOf(fl, ref, letter) {
+    return fl[letter + "axis" + (ref && ref.length > 1 ? ref.slice(1) : "")];
+  }
+
+  // data -> pixel on one axis (log axes map log10 of the value; non-positive values have no pixel)
+  function mapper(ax) {
+    if (ax.type === "log") return v => (v > 0 ? ax.l2p(Math.log10(v)) : null);
+    return v => ax.l2p(v);
+  }
+
+  function fastDraw(d, fig, extra) {
     const fl = d._fullLayout, fd = d._fullData;
     if (!fl || !fl.xaxis || !fl.yaxis || !fd) return false;
-    if (!fig.data.every(t => (t.type === "heatmap" || t.type === "scatter" || t.type === "scattergl") &&
-                             (!t.xaxis || t.xaxis === "x") && (!t.yaxis || t.yaxis === "y"))) return false;
-    const xa = fl.xaxis, ya = fl.yaxis, w = xa._length, h = ya._length;
-    if (xa.type !== "linear" || ya.type !== "linear") return false;
+    if (d.__layoutKey !== layoutKey(fig)) return false;          // axes or legend change: Plotly draws it
+    if (!fig.data.every(t => OK_TYPES[t.type])) return false;
+    const main = { x: fl.xaxis, y: fl.yaxis };
+    const axes = fig.data.map(t => ({ x: axisOf(fl, t.xaxis, "x"), y: axisOf(fl, t.yaxis, "y") }));
+    // every trace must share the main plot area (overlaid axes are fine, separate subplots are not)
+    if (!axes.every(a => a.x && a.y && a.x._offset === main.x._offset && a.x._length === main.x._length &&
+                         a.y._offset === main.y._offset && a.y._length === main.y._length)) return false;
+    if (axes.some(a => a.x.type !== "linear" && a.x.type !== "log" || a.y.type !== "linear" && a.y.type !== "log")) {
+      return false;
+    }
+    const g = geometry(d), w = g.w, h = g.h;
     const c = overlayFor(d), dpr = window.devicePixelRatio || 1;
-    // the plot area lies inside Plotly's main svg; place the canvas over it
-    const svg = d.querySelector(".main-svg");
-    const top = (svg ? svg.getBoundingClientRect().top - d.getBoundingClientRect().top : 0) + ya._offset;
-    const left = (svg ? svg.getBoundingClientRect().left - d.getBoundingClientRect().left : 0) + xa._offset;
-    Object.assign(c.style, { left: left + "px", top: top + "px", width: w + "px", height: h + "px", display: "block" });
+    if (c.__geom !== g || c.style.display !== "block") {
+      c.__geom = g;
+      Object.assign(c.style, { left: g.left + "px", top: g.top + "px", width: w + "px", height: h + "px", display: "block" });
+      setTraceLayers(g, false);
+    }
     if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
       c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
     }
-    const title = d.querySelector(".gtitle");      // the title text follows every frame too
-    if (title && fig.layout && fig.layout.title && fig.layout.title.text) title.textContent = fig.layout.title.text;
+    // the title text follows every frame too
+    if (g.title && fig.layout && fig.layout.title && fig.layout.title.text && g.title.textContent !== fig.layout.title.text) {
+      g.title.textContent = fig.layout.title.text;
+    }
     const ctx = c.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.globalAlpha = 1;
-    ctx.fillStyle = fl.plot_bgcolor || "#fff";
-    ctx.fillRect(0, 0, w, h);
-    const px = v => xa.l2p(v), py = v => ya.l2p(v);
-    for (const t of fig.data) {
-      if (t.visible === false) continue;
-      if (t.type === "heatmap") {
-        const full = fd.find(f => f.type === "heatmap");
-        if (!full || !full.colorscale || !t.z || !t.z.length) continue;
-        const lut = colorLut(full.colorscale);
-        const ny = t.z.length, nx = t.z[0].length;
-        const zmin = t.zmin != null ? t.zmin : full.zmin, zmax = t.zmax != null ? t.zmax : full.zmax;
-        const img = new ImageData(nx, ny);
-        for (let r = 0; r < ny; r++) {
-          const row = t.z[r];
-          for (let q = 0; q < nx; q++) {
-            const v = row[q];
-            const o = ((ny - 1 - r) * nx + q) * 4;    // z rows go up in y; image rows go down
-            if (v == null) { img.data[o + 3] = 0; continue; }
-            const k = Math.round(255 * Math.min(1, Math.max(0, (v - zmin) / ((zmax - zmin) || 1)))) * 3;
-            img.data[o] = lut[k]; img.data[o + 1] = lut[k + 1]; img.data[o + 2] = lut[k + 2]; img.data[o + 3] = 255;
-          }
-        }
-        const tmp = document.createElement("canvas");
-        tmp.width = nx; tmp.height = ny;
-        tmp.getContext("2d").putImageData(img, 0, 0);
-        const dx = nx > 1 ? (t.x[nx - 1] - t.x[0]) / (nx - 1) : 1, dy = ny > 1 ? (t.y[ny - 1] - t.y[0]) / (ny - 1) : 1;
-        const x0 = px(t.x[0] - dx / 2), x1 = px(t.x[nx - 1] + dx / 2);
-        const y0 = py(t.y[ny - 1] + dy / 2), y1 = py(t.y[0] - dy / 2);
-        ctx.imageSmoothingEnabled = false;
-        ctx.globalAlpha = t.opacity != null ? t.opacity : 1;
-        ctx.drawImage(tmp, x0, y0, x1 - x0, y1 - y0);
-        ctx.globalAlpha = 1;
-      } else if ((t.mode || "").indexOf("markers") >= 0) {
-        const m = t.marker || {};
-        const col = parseColor(m.color || "#444");
-        ctx.fillStyle = `rgb(${col[0]},${col[1]},${col[2]})`;
-        ctx.globalAlpha = (m.opacity != null ? m.opacity : 1) * col[3];
-        const r = (m.size || 6) / 2;
-        ctx.beginPath();
-        for (let i = 0; i < t.x.length; i++) {
-          if (t.x[i] == null || t.y[i] == null) continue;
-          const X = px(t.x[i]), Y = py(t.y[i]);
-          ctx.moveTo(X + r, Y);
-          ctx.arc(X, Y, r, 0, 2 * Math.PI);
-        }
-        ctx.fill();
-        ctx.globalAlpha = 1;
-      } else if ((t.mode || "").indexOf("lines") >= 0) {
-        const ln = t.line || {};
-        ctx.strokeStyle = ln.color || "#444";
-        ctx.lineWidth = ln.width || 1;
-        ctx.beginPath();
-        let pen = false;
-        for (let i = 0; i < t.x.length; i++) {
-          if (t.x[i] == null || t.y[i] == null) { pen = false; continue; }
-          const X = px(t.x[i]), Y = py(t.y[i]);
-          if (pen) ctx.lineTo(X, Y); else ctx.moveTo(X, Y);
-          pen = true;
-        }
-        ctx.stroke();
-      }
-    }
+    ctx.clearRect(0, 0, w, h);
+    const traces = extra ? fig.data.concat([extra]) : fig.data;
+    traces.forEach(function (t, i) {
+      if (t.visible === false || t.visible === "legendonly") return;
+      const a = axes[i] || axes[0] || main;
+      const px = mapper(a.x), py = mapper(a.y);
+      ctx.globalAlpha = t.opacity != null ? t.opacity : 1;
+      if (t.type === "heatmap") drawHeatmap(ctx, t, fd.find(f => f.type === "heatmap"), px, py);
+      else if ((t.mode || "").indexOf("markers") >= 0) drawMarkers(ctx, t, px, py);
+      else if ((t.mode || "").indexOf("lines") >= 0) drawLines(ctx, t, px, py);
+      ctx.globalAlpha = 1;
+    });
     return true;
   }
 
-  let lastFullAt = 0;
-  function renderFeedFrame(figures, frameNo) {
-    const now = performance.now();
-    if (now - lastFullAt < FULL_EVERY_MS) {
-      const rest = {};
-      let fastCount = 0;
-      const t0 = performance.now();
-      for (const name in figures) {
-        if (divs[name] && fastDraw(divs[name], figures[name])) fastCount += 1; else rest[name] = figures[name];
-      }
-      if (fastCount) {
-        window.__liveFigure.fastFrames = (window.__liveFigure.fastFrames || 0) + 1;
-        return renderFigures(rest, frameNo, t0);
+  function drawHeatmap(ctx, t, full, px, py) {
+    if (!full || !full.colorscale || !t.z || !t.z.length) return;
+    const lut = colorLut(full.colorscale);
+    const ny = t.z.length, nx = t.z[0].length;
+    const zmin = t.zmin != null ? t.zmin : full.zmin, zmax = t.zmax != null ? t.zmax : full.zmax;
+    const img = new ImageData(nx, ny);
+    for (let r = 0; r < ny; r++) {
+      const row = t.z[r];
+      for (let q = 0; q < nx; q++) {
+        const v = row[q];
+        const o = ((ny - 1 - r) * nx + q) * 4;    // z rows go up in y; image rows go down
+        if (v == null) { img.data[o + 3] = 0; continue; }
+        const k = Math.round(255 * Math.min(1, Math.max(0, (v - zmin) / ((zmax - zmin) || 1)))) * 3;
+        img.data[o] = lut[k]; img.data[o + 1] = lut[k + 1]; img.data[o + 2] = lut[k + 2]; img.data[o + 3] = 255;
       }
     }
-    lastFullAt = now;
-    return renderFigures(figures, frameNo).then(function () {
-      for (const name in figures) if (divs[name] && divs[name].__overlay) fastDraw(divs[name], figures[name]);
+    const tmp = heatCanvas;
+    if (tmp.width !== nx || tmp.height !== ny) { tmp.width = nx; tmp.height = ny; }
+    tmp.getContext("2d").putImageData(img, 0, 0);
+    const dx = nx > 1 ? (t.x[nx - 1] - t.x[0]) / (nx - 1) : 1, dy = ny > 1 ? (t.y[ny - 1] - t.y[0]) / (ny - 1) : 1;
+    const x0 = px(t.x[0] - dx / 2), x1 = px(t.x[nx - 1] + dx / 2);
+    const y0 = py(t.y[ny - 1] + dy / 2), y1 = py(t.y[0] - dy / 2);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(tmp, x0, y0, x1 - x0, y1 - y0);
+  }
+
+  function drawMarkers(ctx, t, px, py) {
+    const m = t.marker || {};
+    const col = parseColor(m.color || "#444");
+    const size = m.size || 6, r = size / 2;
+    const tick = String(m.symbol || "").indexOf("line-ns") === 0;   // 1D rug marks
+    ctx.globalAlpha *= (m.opacity != null ? m.opacity : 1) * col[3];
+    ctx.beginPath();
+    for (let i = 0; i < t.x.length; i++) {
+      if (t.x[i] == null || t.y[i] == null) continue;
+      const X = px(t.x[i]), Y = py(t.y[i]);
+      if (X == null || Y == null) continue;
+      if (tick) { ctx.moveTo(X, Y - r); ctx.lineTo(X, Y + r); } else { ctx.moveTo(X + r, Y); ctx.arc(X, Y, r, 0, 2 * Math.PI); }
+    }
+    if (tick) { ctx.strokeStyle = `rgb(${col[0]},${col[1]},${col[2]})`; ctx.lineWidth = 1; ctx.stroke(); }
+    else { ctx.fillStyle = `rgb(${col[0]},${col[1]},${col[2]})`; ctx.fill(); }
+  }
+
+  function drawLines(ctx, t, px, py) {
+    const ln = t.line || {};
+    const pts = [];
+    let run = [];
+    for (let i = 0; i < t.x.length; i++) {
+      const X = t.x[i] == null ? null : px(t.x[i]), Y = t.y[i] == null ? null : py(t.y[i]);
+      if (X == null || Y == null) { if (run.length) pts.push(run); run = []; continue; }
+      run.push([X, Y]);
+    }
+    if (run.length) pts.push(run);
+    if (t.fill === "tozeroy" && t.fillcolor) {
+      const y0 = py(0);
+      ctx.fillStyle = t.fillcolor;
+      for (const r of pts) {
+        ctx.beginPath();
+        ctx.moveTo(r[0][0], y0);
+        for (const p of r) ctx.lineTo(p[0], p[1]);
+        ctx.lineTo(r[r.length - 1][0], y0);
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    ctx.strokeStyle = ln.color || "#444";
+    ctx.lineWidth = ln.width || 1;
+    ctx.setLineDash(DASHES[ln.dash] || []);
+    ctx.beginPath();
+    for (const r of pts) {
+      ctx.moveTo(r[0][0], r[0][1]);
+      for (let k = 1; k < r.length; k++) ctx.lineTo(r[k][0], r[k][1]);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  let lastFullAt = 0;
+  let fastNames = [];
+  function renderFeedFrame(figures, frameNo) {
+    const now = performance.now();
+    const full = now - lastFullAt >= FULL_EVERY_MS;
+    const first = columns.length && columns[0].length ? columns[0][0] : null;
+    const rest = {};
+    let fastCount = 0;
+    for (const name in figures) {
+      latest[name] = figures[name];
+      const extra = name === first && drawMode && drawn.length ? drawnTrace() : null;
+      if (!full && fastNames.indexOf(name) >= 0 && divs[name] && fastDraw(divs[name], figures[name], extra)) fastCount += 1;
+      else rest[name] = figures[name];
+    }
+    if (fastCount) window.__liveFigure.fastFrames = (window.__liveFigure.fastFrames || 0) + 1;
+    if (full) lastFullAt = now;
+    return renderFigures(rest, frameNo, now).then(function () {
+      if (full) window.__liveFigure.fullMs = performance.now() - now;
     });
+  }
+
+  function exportPng(name) {
+    const d = divs[name], fig = latest[name];
+    if (!d || !fig) return;
+    const fl = d._fullLayout || {};
+    const data = fig.data.slice();
+    if (name === (columns[0] || [])[0] && drawn.length) data.push(drawnTrace());
+    Plotly.downloadImage({ data: data, layout: Object.assign({}, fig.layout, { width: fl.width, height: fl.height }) },
+                         { format: "png", filename: "playground-" + name, scale: 2, width: fl.width, height: fl.height });
   }
 
   function renderFigures(figures, frameNo, startedAt) {
@@ -268,12 +372,23 @@
       const d = divs[name];
       if (!d) continue;
       const fig = figures[name];
+      latest[name] = fig;
       const data = fig.data.slice();
       if (name === first && drawMode && drawn.length) data.push(drawnTrace());
       const layout = Object.assign({ autosize: true }, fig.layout);
       if (name === first && drawMode) layout.dragmode = false;
-      jobs.push(Plotly.react(d, data, layout, { responsive: true, displaylogo: false,
-        toImageButtonOptions: { format: "png", filename: "playground-" + name, scale: 2 } }));
+      hideOverlay(d);                // Plotly now draws the real thing
+      d.__geom = null;
+      d.__layoutKey = layoutKey(fig);
+      // one config object per div: a new one (new button closure) would make react redraw from scratch
+      d.__config = d.__config || { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["toImage"],
+        modeBarButtonsToAdd: [{ name: "Download plot as a PNG", icon: Plotly.Icons.camera,
+                                click: function () { exportPng(name); } }] };
+      jobs.push(Plotly.react(d, data, layout, d.__config));
+      if (!d.__relayoutBound && d.on) {
+        d.__relayoutBound = true;
+        d.on("plotly_relayout", function () { hideOverlay(d); d.__geom = null; });
+      }
       if (name === first && !d.__clickBound) {
         d.__clickBound = true;
         d.addEventListener("click", function (ev) { onPlotClick(d, ev); });
@@ -376,6 +491,7 @@
       feedUrl = feed;
       if (feed) pull(feedGen, feed, args.feed_min_gap_ms || 50);
     }
+    fastNames = args.fast || [];
     playingNow = !!args.playing;
     renderHeader(args.header, args.step);
     showError(args.error);
