@@ -37,6 +37,25 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         assert title.startswith("step ") and int(title.split()[1]) > 0
         assert page.locator("[data-testid='stException']").count() == 0
         assert page.locator("[data-testid='stAlertContentError']").count() == 0
+        # Plotly's own (stale) trace layers are hidden under the canvas while it paints
+        assert frame.evaluate("getComputedStyle(document.querySelector('.fig .cartesianlayer .overplot')).visibility") == "hidden"
+
+        # Downloads while playing are of the current state: the camera exports the latest frame as PNG, and
+        # the samples CSV is drawn at the click (two clicks a moment apart give different samples).
+        frame.locator(".fig").first.hover()
+        with page.expect_download(timeout=30000) as png:
+            frame.locator("[data-title='Download plot as a PNG']").first.click()
+        data = open(png.value.path(), "rb").read()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+        page.get_by_text("Share, save and load").click()
+        csvs = []
+        for _ in range(2):
+            with page.expect_download(timeout=30000) as dl:
+                page.get_by_role("button", name="Current samples (CSV)").click()
+            csvs.append(open(dl.value.path()).read().splitlines())
+            page.wait_for_timeout(1500)
+        assert all(c[0] == "x,y" and len(c) == 2501 for c in csvs) and csvs[0] != csvs[1]
+        assert page.get_by_role("button", name="Pause").is_visible()         # still playing
         page.get_by_role("button", name="Pause").click()
         page.get_by_role("button", name="Play").wait_for(timeout=30000)     # the paused page is back
         page.wait_for_timeout(1500)
@@ -46,6 +65,7 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points():
         assert "steps / s" not in frame.evaluate("document.getElementById('header').textContent")
         # paused: the overlay is gone and Plotly's own figure (hover, legend, PNG button) shows the state
         assert frame.evaluate("[...document.querySelectorAll('.fast-overlay')].every(c => c.style.display === 'none')")
+        assert frame.evaluate("getComputedStyle(document.querySelector('.fig .cartesianlayer .overplot')).visibility") == "visible"
 
         # Draw mode: clicking the plot adds points that come back to Python.
         page.get_by_text("Your own data (CSV or drawing)").click()

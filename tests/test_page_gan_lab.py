@@ -4,7 +4,10 @@ import json
 import time
 
 import pytest
+import numpy as np
 from streamlit.testing.v1 import AppTest
+
+from playground.plotly_arrays import unpack
 
 from pathlib import Path
 
@@ -16,7 +19,13 @@ def figure_args(at):
     """The arguments sent to the live figure component (figures, frame, ...)."""
     comp = at.get("component_instance")
     assert len(comp) == 1
-    return json.loads(comp[0].proto.json_args)
+    args = json.loads(comp[0].proto.json_args)
+    for fig in args["figures"].values():         # long arrays travel as base64 float32
+        for t in fig["data"]:
+            for k in ("x", "y", "z"):
+                if k in t:
+                    t[k] = unpack(t[k])
+    return args
 
 
 @pytest.fixture
@@ -38,7 +47,7 @@ def test_page_draws_field_losses_and_metrics(at):
     names = [t.get("name") for t in field["data"]]
     assert "real" in names and "generated" in names
     heat = field["data"][0]
-    assert len(heat["z"]) == 48 and 0.0 <= min(min(r) for r in heat["z"]) <= max(max(r) for r in heat["z"]) <= 1.0
+    assert heat["z"].shape == (48, 48) and 0.0 <= heat["z"].min() <= heat["z"].max() <= 1.0
     assert field["layout"]["uirevision"] == "field"     # zoom survives updates
     header = {label: value for label, value, _ in args["header"]}
     assert header["step"] == "0" and header["modes covered"].endswith("/ 8")
@@ -143,7 +152,7 @@ def test_uploaded_csv_becomes_the_target_and_bad_files_are_explained(at):
     assert cfg.dist == "custom"
     real = figure_args(at)["figures"]["field"]["data"]
     xs = next(t for t in real if t.get("name") == "real")["x"]
-    assert set(xs) <= {0.0, 1.0, 2.0, -1.0}            # the real samples are the uploaded points
+    assert set(np.asarray(xs).tolist()) <= {0.0, 1.0, 2.0, -1.0}   # the real samples are the uploaded points
     at.file_uploader(key="toy_upload").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
     assert any("abc" in e.value for e in at.error)
     assert at.session_state["toy_lab"].cfg.dist == "custom" and not at.exception

@@ -272,13 +272,14 @@ live_view()
 # ---------------------------------------------------------------- import / export
 with st.expander("Share, save and load"):
     st.caption("The URL already holds this configuration: copy it to share the setup. "
-               "Download the figure as PNG with the camera icon above the plot.")
+               "Download a figure as PNG (the latest frame, also while playing) with the camera icon above it.")
     c1, c2, c3 = st.columns(3)
     c1.download_button("Config (JSON)", to_json(lab.cfg), file_name="gan_lab_config.json",
-                       mime="application/json")
-    samples = lab.sample(lab.cfg.eval_samples, seed=0)
-    c2.download_button("Current samples (CSV)", points_to_csv(samples), file_name="gan_lab_samples.csv",
-                       mime="text/csv")
+                       mime="application/json", on_click="ignore")
+    # A callable: the samples are drawn when the button is clicked, so they are current even while playing
+    # (no script run happens then).
+    c2.download_button("Current samples (CSV)", lambda: points_to_csv(lab.sample(lab.cfg.eval_samples, seed=0)),
+                       file_name="gan_lab_samples.csv", mime="text/csv", on_click="ignore")
     cfg_file = c3.file_uploader("Load a config (JSON)", type=["json"], key="toy_cfg_upload")
     if cfg_file is not None and SS.get("toy_cfg_upload_id") != cfg_file.file_id:
         SS["toy_cfg_upload_id"] = cfg_file.file_id

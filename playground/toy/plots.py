@@ -11,29 +11,22 @@ from typing import Any
 
 import numpy as np
 
+from playground.plotly_arrays import pack_figure
 from playground.toy.objectives import SIGMOID_LOSSES
 
 REAL = "#1f9e89"      # teal: real data
 FAKE = "#8e44ad"      # purple: generated samples
-ARROW = "#555555"
+ARROW = "rgba(40,40,40,0.45)"   # translucent: one arrow per generated sample, the samples stay visible
 D_LINE = "#e67e22"
 DSTAR = "#2c3e50"
 FONT = {"family": "system-ui, sans-serif", "size": 12}
-ARROW_EVERY = 4
 LOG_TICKS = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
 
 
-def _r(a: np.ndarray, digits: int = 3) -> list:
-    """Round and convert to lists; NaN becomes None (JSON null), which Plotly reads as a gap."""
-    a = np.round(np.asarray(a, dtype=np.float64), digits)
-    out = a.tolist()
-    if np.isnan(a).any():
-        def fix(v):
-            if isinstance(v, list):
-                return [fix(x) for x in v]
-            return None if v != v else v
-        out = fix(out)
-    return out
+def _r(a: np.ndarray, digits: int = 3) -> np.ndarray:
+    """A float32 array (what the browser draws; gaps as NaN). `live_frame` packs these as base64, so a frame
+    costs no float formatting; `digits` is kept for the few short lists that stay JSON."""
+    return np.asarray(a, dtype=np.float32)
 
 
 def downsample(x: np.ndarray, *ys: np.ndarray, n: int = 400) -> tuple[np.ndarray, ...]:
@@ -71,10 +64,10 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tup
     return _r(seq[:, 0]), _r(seq[:, 1])
 
 
-def nice_ceil(v: float) -> float:
-    """The smallest of 1, 2, 5 x 10^k at or above v (v > 0)."""
+def nice_ceil(v: float, steps: tuple = (1, 2, 5)) -> float:
+    """The smallest of steps x 10^k at or above v (v > 0)."""
     k = 10.0 ** np.floor(np.log10(v))
-    return float(next(m * k for m in (1, 2, 5, 10) if m * k >= v * (1 - 1e-12)))
+    return float(next(m * k for m in (*steps, 10) if m * k >= v * (1 - 1e-12)))
 
 
 def step_range(step: int) -> list[float]:
@@ -129,15 +122,16 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         if sig:
             hm.update(zmin=0.0, zmax=1.0)
         else:
-            lim = float(np.max(np.abs(z))) or 1.0
+            lim = nice_ceil(float(np.max(np.abs(z))) or 1.0)   # round: the colorbar changes rarely
             hm.update(zmin=-lim, zmax=lim, zmid=0.0)
         traces.append(hm)
     if show["manifold"] and snap.get("manifold"):
         xs, ys = [], []
         for line in snap["manifold"]:
-            xs += _r(line[:, 0]) + [None]
-            ys += _r(line[:, 1]) + [None]
-        traces.append({"type": "scattergl", "mode": "lines", "x": xs, "y": ys, "name": "G(noise grid)",
+            xs += [line[:, 0], [np.nan]]
+            ys += [line[:, 1], [np.nan]]
+        traces.append({"type": "scattergl", "mode": "lines", "x": _r(np.concatenate(xs)), "y": _r(np.concatenate(ys)),
+                       "name": "G(noise grid)",
                        "line": {"color": "rgba(142,68,173,0.45)", "width": 1}, "hoverinfo": "skip"})
     if show["real"]:
         traces.append({"type": "scattergl", "mode": "markers", "x": _r(snap["real"][:, 0]),
@@ -149,8 +143,7 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
                        "marker": {"color": FAKE, "size": 4, "opacity": 0.9}})
     scale = 0.0
     if show["arrows"] and snap.get("arrows") is not None:
-        # Every ARROW_EVERY-th sample gets an arrow: a forest of 500 arrows hides the samples.
-        pts, vec = snap["fake"][::ARROW_EVERY], snap["arrows"][::ARROW_EVERY]
+        pts, vec = snap["fake"], snap["arrows"]
         scale = arrow_scale(snap["bounds"], vec)
         ax, ay = arrow_segments(pts, vec, scale)
         traces.append({"type": "scattergl", "mode": "lines", "x": ax, "y": ay, "name": "G update (−∇ₓ loss)",
@@ -191,7 +184,7 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         traces.append({"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(d_star, 4), "yaxis": "y2",
                        "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
     fake = snap["fake"][:, 0]
-    traces.append({"type": "scatter", "mode": "markers", "x": _r(fake), "y": [0.0] * len(fake),
+    traces.append({"type": "scatter", "mode": "markers", "x": _r(fake), "y": np.zeros(len(fake), dtype=np.float32),
                    "name": "generated", "marker": {"color": FAKE, "size": 5, "symbol": "line-ns-open"},
                    "hoverinfo": "skip"})
     scale = 0.0
@@ -202,7 +195,8 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         ys_a = np.tile([0.0, 0.0, np.nan], len(fake))
         traces.append({"type": "scatter", "mode": "lines", "x": _r(xs_a), "y": _r(ys_a), "name": "G update",
                        "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip", "opacity": 0.5})
-    ymax = nice_ceil(float(max(np.max(snap["p"]), np.max(snap["q"]), 1e-3)) * 1.1)   # changes rarely
+    # a round number a little above both densities: the axis changes now and then, not every frame
+    ymax = nice_ceil(float(max(np.max(snap["p"]), np.max(snap["q"]), 1e-3)) * 1.1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
     y2 = {"overlaying": "y", "side": "right", "title": {"text": "D(x)" if sig else "D score"},
           "showgrid": False}
     if sig:
@@ -225,9 +219,9 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
 def loss_figure(snap: dict[str, Any], height: int = 230) -> dict:
     steps, dl, gl = downsample(snap["loss_steps"], snap["d_loss"], snap["g_loss"])
     traces = [
-        {"type": "scatter", "mode": "lines", "x": steps.tolist(), "y": _r(dl, 4), "name": "D loss",
+        {"type": "scatter", "mode": "lines", "x": _r(steps), "y": _r(dl, 4), "name": "D loss",
          "line": {"color": D_LINE, "width": 1.5}},
-        {"type": "scatter", "mode": "lines", "x": steps.tolist(), "y": _r(gl, 4), "name": "G loss",
+        {"type": "scatter", "mode": "lines", "x": _r(steps), "y": _r(gl, 4), "name": "G loss",
          "line": {"color": FAKE, "width": 1.5}},
     ]
     layout = {"height": height, "margin": {"l": 45, "r": 10, "t": 28, "b": 30}, "font": FONT,
@@ -295,7 +289,8 @@ def header_items(snap: dict[str, Any]) -> list[list[str]]:
                   ["high quality", f"{m['high_quality_frac']:.1%}",
                    "samples within 3 standard deviations (Mahalanobis) of their nearest mode"],
                   ["mode KL", "–" if m["mode_kl"] is None else f"{m['mode_kl']:.3f}",
-                   "KL of the high-quality samples' mode histogram to uniform"]]
+                   "KL of the high-quality samples' mode histogram to the target's mode weights "
+                   "(uniform on every 2D mixture, as in VEEGAN/PacGAN)"]]
     if "js" in m:
         items.append(["JS (nats)", f"{m['js']:.3f}", f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
                       "estimated on a grid from fresh samples"])
@@ -303,7 +298,9 @@ def header_items(snap: dict[str, Any]) -> list[list[str]]:
 
 
 def live_frame(snap: dict[str, Any], show: dict[str, bool] | None = None, curves: bool = True) -> dict[str, Any]:
-    """Everything one frame of the live view sends to the browser: figures, metric row, play state."""
+    """Everything one frame of the live view sends to the browser: figures (long arrays packed as base64
+    float32), metric row, play state."""
     stats = snap.get("stats") or {"playing": False, "error": None}
-    return {"figures": lab_figures(snap, show, curves), "header": header_items(snap), "step": snap["step"],
+    figures = {name: pack_figure(fig) for name, fig in lab_figures(snap, show, curves).items()}
+    return {"figures": figures, "header": header_items(snap), "step": snap["step"],
             "playing": bool(stats["playing"]), "error": stats["error"] or None}

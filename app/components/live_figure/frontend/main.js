@@ -156,7 +156,7 @@
     const lay = Object.assign({}, fig.layout);
     delete lay.title;
     return JSON.stringify([lay, fig.data.map(t => [t.type, t.name, t.mode, t.xaxis, t.yaxis, t.visible, t.showlegend,
-                                                    t.colorbar, t.colorscale, t.fill, t.fillcolor])]);
+                                                    t.colorbar, t.colorscale, t.fill, t.fillcolor, t.zmin, t.zmax])]);
   }
 
   function overlayFor(d) {
@@ -211,6 +211,28 @@
     if (ax.type === "log") return v => (v > 0 ? ax.l2p(Math.log10(v)) : null);
     return v => ax.l2p(v);
   }
+
+  // Long arrays arrive as base64 float32 ({dtype: "f4", bdata, shape}, see playground/plotly_arrays.py);
+  // both Plotly and the canvas get typed arrays (rows of one for a 2D z). Gaps are NaN.
+  function decodeArray(v) {
+    if (!v || typeof v !== "object" || typeof v.bdata !== "string" || v.dtype !== "f4") return v;
+    const bin = atob(v.bdata), u8 = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+    const a = new Float32Array(u8.buffer);
+    if (!v.shape) return a;
+    const [rows, cols] = String(v.shape).split(",").map(Number), out = [];
+    for (let r = 0; r < rows; r++) out.push(a.subarray(r * cols, (r + 1) * cols));
+    return out;
+  }
+
+  function decodeFigures(figures) {
+    for (const name in figures || {}) {
+      for (const t of figures[name].data || []) for (const k of ["x", "y", "z"]) if (t[k]) t[k] = decodeArray(t[k]);
+    }
+    return figures;
+  }
+
+  const gap = v => v == null || v !== v;    // null (JSON) or NaN (typed arrays)
 
   function fastDraw(d, fig, extra) {
     const fl = d._fullLayout, fd = d._fullData;
@@ -267,7 +289,7 @@
       for (let q = 0; q < nx; q++) {
         const v = row[q];
         const o = ((ny - 1 - r) * nx + q) * 4;    // z rows go up in y; image rows go down
-        if (v == null) { img.data[o + 3] = 0; continue; }
+        if (gap(v)) { img.data[o + 3] = 0; continue; }
         const k = Math.round(255 * Math.min(1, Math.max(0, (v - zmin) / ((zmax - zmin) || 1)))) * 3;
         img.data[o] = lut[k]; img.data[o + 1] = lut[k + 1]; img.data[o + 2] = lut[k + 2]; img.data[o + 3] = 255;
       }
@@ -290,9 +312,9 @@
     ctx.globalAlpha *= (m.opacity != null ? m.opacity : 1) * col[3];
     ctx.beginPath();
     for (let i = 0; i < t.x.length; i++) {
-      if (t.x[i] == null || t.y[i] == null) continue;
+      if (gap(t.x[i]) || gap(t.y[i])) continue;
       const X = px(t.x[i]), Y = py(t.y[i]);
-      if (X == null || Y == null) continue;
+      if (gap(X) || gap(Y)) continue;
       if (tick) { ctx.moveTo(X, Y - r); ctx.lineTo(X, Y + r); } else { ctx.moveTo(X + r, Y); ctx.arc(X, Y, r, 0, 2 * Math.PI); }
     }
     if (tick) { ctx.strokeStyle = `rgb(${col[0]},${col[1]},${col[2]})`; ctx.lineWidth = 1; ctx.stroke(); }
@@ -304,8 +326,8 @@
     const pts = [];
     let run = [];
     for (let i = 0; i < t.x.length; i++) {
-      const X = t.x[i] == null ? null : px(t.x[i]), Y = t.y[i] == null ? null : py(t.y[i]);
-      if (X == null || Y == null) { if (run.length) pts.push(run); run = []; continue; }
+      const X = gap(t.x[i]) ? null : px(t.x[i]), Y = gap(t.y[i]) ? null : py(t.y[i]);
+      if (gap(X) || gap(Y)) { if (run.length) pts.push(run); run = []; continue; }
       run.push([X, Y]);
     }
     if (run.length) pts.push(run);
@@ -453,7 +475,7 @@
         playingNow = !!frame.playing;
         renderHeader(frame.header, frame.step);
         showError(frame.error);
-        if (frame.figures) await renderFeedFrame(frame.figures, -n);
+        if (frame.figures) await renderFeedFrame(decodeFigures(frame.figures), -n);
         if (!frame.playing) { if (gen === feedGen) stopFeed("stopped"); return; }
       } else {
         await sleep(500);
@@ -474,7 +496,7 @@
 
   let lastArgsHeight = 0;
   function render(args) {
-    const figures = args.figures || {};
+    const figures = decodeFigures(args.figures || {});
     columns = args.columns || [Object.keys(figures)];
     lastArgsHeight = args.height || 0;
     layoutColumns(columns, args.widths || []);
