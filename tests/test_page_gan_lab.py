@@ -167,3 +167,16 @@ def test_bad_config_json_is_refused_with_a_message(at):
         ("c.json", b'{"loss": "hinge", "dist": "spiral"}', "application/json")).run()
     at.run()
     assert (at.session_state["toy_lab"].cfg.loss, at.session_state["toy_lab"].cfg.dist) == ("hinge", "spiral")
+
+
+def test_drawing_on_a_1d_target_gives_1d_data(at):
+    at.selectbox(key="toy_dist").set_value("bimodal1d").run()
+    assert at.session_state["toy_lab"].dim == 1
+    at.session_state["toy_draw"] = True
+    at.session_state["toy_drawn"] = [[-1.0, 0.2], [0.5, 0.05], [1.5, 0.3]]     # clicks: (x, density-axis y)
+    at.run()
+    at.button(key="toy_draw_use").click().run()
+    at.run()
+    assert not at.exception
+    assert at.session_state["toy_lab"].cfg.dist == "custom" and at.session_state["toy_lab"].dim == 1
+    np.testing.assert_array_equal(at.session_state["toy_points"], [[-1.0], [0.5], [1.5]])

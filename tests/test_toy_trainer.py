@@ -77,6 +77,8 @@ def test_single_steps_update_only_one_network():
     assert torch.equal(params(gan.D), d1) and not torch.equal(params(gan.G), g0)
     steps, dl, gl = gan.losses()
     assert list(steps) == [1, 2] and len(dl) == 2
+    # the learning-rate schedule follows single steps too
+    assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(gan.cfg.d_lr * 0.5 ** (2 / gan.cfg.lr_half_life))
 
 
 def test_wgan_clips_discriminator_weights():

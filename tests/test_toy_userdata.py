@@ -101,3 +101,12 @@ def test_not_text():
     expect(b"\xff\xfe\x00\x01binary", "not UTF-8")
     expect("1,2\x00\n3,4\n", "NUL")
     expect(12345, "bytes or text")
+
+
+def test_header_names_decide_the_columns():
+    np.testing.assert_array_equal(load_points_csv("y,x\n1,2\n3,4\n"), [[2, 1], [4, 3]])    # swapped back
+    np.testing.assert_array_equal(load_points_csv("X, Y\n1,2\n3,4\n"), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(load_points_csv("a,b\n1,2\n3,4\n"), [[1, 2], [3, 4]])    # other names: in order
+    for bad in ("x,x\n1,2\n3,4\n", "x,z\n1,2\n3,4\n"):
+        with pytest.raises(PlaygroundError, match="name them x,y"):
+            load_points_csv(bad)

@@ -215,9 +215,11 @@ def draw_controls() -> None:
     """Under the plot while drawing (inside the fragment, so the count follows every click)."""
     drawn = SS.get("toy_drawn") or []
     c0, c1, c2 = st.columns([2, 1, 1])
-    c0.caption(f"{len(drawn)} points drawn. Click the plot to add points; shift-click adds a small cloud.")
+    where = "only its x position counts on a 1D target" if lab.dim == 1 else "shift-click adds a small cloud"
+    c0.caption(f"{len(drawn)} points drawn. Click the plot to add points; {where}.")
     if c1.button("Train on drawing", disabled=len(drawn) < 2, key="toy_draw_use"):
-        SS["toy_points"] = np.asarray(drawn, dtype=np.float64)
+        pts = np.asarray(drawn, dtype=np.float64)
+        SS["toy_points"] = pts[:, :1] if lab.dim == 1 else pts      # 1D: the height of a click is not data
         SS["toy_pending_dist"] = "custom"
         SS["toy_pending_draw_off"] = True
         st.rerun(scope="app")

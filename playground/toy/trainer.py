@@ -171,6 +171,8 @@ class ToyGAN:
         (self.step_d if which == "d" else self.step_g)()
         self.step += 1
         self._record()
+        if self.cfg.lr_half_life:
+            self._set_lrs()        # a lesson step counts on the schedule like a full one
 
     def losses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, d_loss, g_loss) for every recorded iteration (views into an amortised buffer)."""

@@ -1,7 +1,8 @@
 """Read the user's own 1D/2D points from an untrusted CSV upload, and write points back as CSV.
 
 Accepted: UTF-8 text (a BOM is fine), one point per row, cells separated by commas, semicolons or whitespace,
-an optional header row of names (e.g. `x,y`), blank lines and `#` comment lines. Everything else is refused
+an optional header row of names, blank lines and `#` comment lines. A header `y,x` is honoured (columns
+swapped); other names (e.g. `a,b`) are read in order as x then y. Everything else is refused
 with a PlaygroundError whose one-line message says what is wrong and how to fix it. Nothing is evaluated:
 cells are parsed with float() only.
 """
@@ -133,6 +134,13 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
             out[i, j] = v
     if len(out) < MIN_POINTS:
         raise PlaygroundError(f"only {len(out)} point: at least {MIN_POINTS} are needed")
+    if header is not None:
+        names = [h.strip().strip('"').strip("'").lower() for h in header]
+        if names == ["y", "x"]:
+            out = out[:, ::-1].copy()
+        elif len(names) == 2 and len(set(names) & {"x", "y"}) and sorted(names) != ["x", "y"]:
+            raise PlaygroundError(f"the header (row {first_line}) names the columns {', '.join(header)}: "
+                                  "name them x,y (or leave the header out)")
     return out
 
 

@@ -80,6 +80,11 @@ class LabWorker:
         return value
 
     @property
+    def dim(self) -> int:
+        """1 or 2: the current target's dimension (a custom target's comes from its points)."""
+        return self._view.gan.dim
+
+    @property
     def alive(self) -> bool:
         return self._proc.is_alive()
 
