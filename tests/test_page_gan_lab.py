@@ -64,6 +64,29 @@ def test_single_steps_advance_and_redraw(at):
     assert at.session_state["toy_lab"].stats()["step"] == 2
     assert figure_args(at)["frame"] > frame0
     assert figure_args(at)["figures"]["field"]["layout"]["title"]["text"].startswith("step 2")
+    lab = at.session_state["toy_lab"]
+    g_before = lab.snapshot()["fake"]
+    at.button(key="toy_step_g").click().run()
+    assert lab.stats()["step"] == 3 and not np.array_equal(lab.snapshot()["fake"], g_before)   # G moved
+
+
+def test_show_toggles_and_speed_control(at):
+    names = lambda: [t.get("name") for t in figure_args(at)["figures"]["field"]["data"]]  # noqa: E731
+    assert "G(noise grid)" not in names() and "G update (−∇ₓ loss)" in names()
+    at.pills(key="toy_show").set_value(["heatmap", "manifold", "real", "generated"]).run()
+    assert "G(noise grid)" in names() and "G update (−∇ₓ loss)" not in names()
+    # 10 steps/s: the worker trains at that rate, not flat out
+    at.select_slider(key="toy_speed").set_value("10 steps/s").run()
+    at.button(key="toy_play").click().run()
+    lab = at.session_state["toy_lab"]
+    time.sleep(0.5)
+    s0, t0 = lab.stats()["step"], time.time()
+    time.sleep(2.0)
+    rate = (lab.stats()["step"] - s0) / (time.time() - t0)
+    at.run()
+    at.button(key="toy_pause").click().run()
+    assert 5 <= rate <= 13, rate
+    assert not at.exception
 
 
 def test_live_change_keeps_training_and_reset_change_restarts(at):

@@ -239,7 +239,8 @@ def _serve(conn, idle_timeout: float, exit_timeout: float) -> None:
                         time.sleep(min(0.02, (1 - budget) / rate))
                 st["iterations"] += n
                 st["train_seconds"] += time.perf_counter() - t0 if n else 0.0
-                if not np.isfinite(lab.gan._last_d.item()) or not np.isfinite(lab.gan._last_g.item()):
+                # (only after steps ran: before the first one the last losses are NaN placeholders)
+                if n and (not np.isfinite(lab.gan._last_d.item()) or not np.isfinite(lab.gan._last_g.item())):
                     raise FloatingPointError("a loss became NaN or infinite; lower the learning rates and reset")
             except Exception as e:
                 st["error"] = f"training stopped: {e}"
