@@ -260,7 +260,7 @@ def live_view() -> None:
     value = live_figure(frame["figures"], [["field"], ["losses", "metrics"]], widths=[3, 2], key="toy_live",
                         height=620, frame=SS["toy_frame"], header=frame["header"], step=frame["step"],
                         playing=frame["playing"], feed=feed.url_for(feed_token) if use_feed else None,
-                        feed_min_gap_ms=88, fast=["field", "losses", "metrics"],  # <= 11.4 fps
+                        feed_min_gap_ms=92, fast=["field", "losses", "metrics"],  # <= 10.9 fps
                         draw=bool(SS.get("toy_draw")), draw_points=SS.get("toy_drawn") or [],
                         draw_epoch=SS["toy_draw_epoch"])
     if isinstance(value, dict) and value.get("epoch") == SS["toy_draw_epoch"]:

@@ -46,7 +46,9 @@ PRESETS: dict[str, Preset] = {
     "wgan_gp_grid25": Preset(
         "WGAN-GP on grid25",
         "A Wasserstein critic with gradient penalty (λ = 10) and five critic steps per generator step. The "
-        "heatmap is now a critic score, not a probability; the arrows follow its slope.",
+        "heatmap is now a critic score, not a probability; the arrows follow its slope. It is slow and blurry "
+        "here (about 20 iterations a second; after 3,000 it covered 13 to 19 of the 25 modes with only ~2% of "
+        "samples close to a mode centre): compare with the default non-saturating GAN with R1.",
         {"dist": "grid25", "loss": "wgan_gp", "d_steps": 5, "d_lr": 1e-4, "g_lr": 1e-4, "beta1": 0.5,
          "gp_weight": 10.0, "lr_half_life": 0}),
     "bimodal_1d": Preset(
