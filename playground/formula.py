@@ -85,3 +85,29 @@ def format_mixture(m: Mixture1D) -> str:
     if len(m.weights) == 1:
         return f"N({g(m.means[0])},{g(m.stds[0])})"
     return "+".join(f"{g(w)}*N({g(a)},{g(s)})" for w, a, s in zip(m.weights, m.means, m.stds))
+
+
+def mixture_rows(text: str) -> list[dict[str, float]]:
+    """The components of a formula as table rows {"weight", "mean", "std"} (weights normalised)."""
+    m = parse_mixture(text)
+    return [{"weight": round(float(w), 6), "mean": float(a), "std": float(s)}
+            for w, a, s in zip(m.weights, m.means, m.stds)]
+
+
+def formula_from_rows(rows: list[dict]) -> str:
+    """The formula for edited table rows (blank rows skipped; weights need not sum to one); raises
+    PlaygroundError naming the bad row."""
+    terms = []
+    for i, row in enumerate(rows, start=1):
+        vals = [row.get(k) for k in ("weight", "mean", "std")]
+        if all(v is None or v != v for v in vals):
+            continue                              # a blank row the table added
+        if any(v is None or v != v for v in vals):
+            raise PlaygroundError(f"component {i} is incomplete: give it a weight, a mean and a std")
+        w, mu, sd = (float(v) for v in vals)
+        terms.append(f"{w:.6g}*N({mu:.6g},{sd:.6g})")
+    if not terms:
+        raise PlaygroundError("the mixture needs at least one component")
+    text = "+".join(terms)
+    parse_mixture(text)                           # positive weights and stds, finite numbers
+    return text

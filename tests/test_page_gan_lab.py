@@ -203,3 +203,16 @@ def test_drawing_on_a_1d_target_gives_1d_data(at):
     assert not at.exception
     assert at.session_state["toy_lab"].cfg.dist == "custom" and at.session_state["toy_lab"].dim == 1
     np.testing.assert_array_equal(at.session_state["toy_points"], [[-1.0], [0.5], [1.5]])
+
+
+def test_mixture_components_table_writes_the_formula(at):
+    at.selectbox(key="toy_dist").set_value("mixture1d").run()
+    assert not at.exception
+    table = [d for d in at.dataframe if (d.key or "").startswith("toy_mix_")]
+    assert len(table) == 1                               # the components table
+    assert list(table[0].value["mean"]) == [-2.0, 2.0]   # the default formula's components
+    # an edit of the table arrives as a new formula on the next run (what the table's handler stores)
+    at.session_state["toy_pending_formula"] = "0.2*N(-3,0.4)+0.8*N(1,0.6)"
+    at.run()
+    assert not at.exception
+    assert at.session_state["toy_lab"].cfg.formula == "0.2*N(-3,0.4)+0.8*N(1,0.6)"

@@ -256,3 +256,21 @@ def test_bad_std_is_a_user_error():
         make_target(ToyConfig(dist="ring8", std=0.0))
     with pytest.raises(PlaygroundError, match="std must be positive"):
         make_target(ToyConfig(dist="spiral", std=0.0))
+
+
+def test_mixture_table_rows_round_trip_and_bad_rows_are_named():
+    from playground.errors import PlaygroundError
+    from playground.formula import formula_from_rows, mixture_rows, parse_mixture
+
+    rows = mixture_rows("3*N(-2,0.5)+1*N(2,0.25)")
+    assert rows == [{"weight": 0.75, "mean": -2.0, "std": 0.5}, {"weight": 0.25, "mean": 2.0, "std": 0.25}]
+    rows.append({"weight": 0.5, "mean": 0.0, "std": 1.0})          # a component added in the table
+    rows.append({"weight": None, "mean": None, "std": None})       # a blank row is ignored
+    m = parse_mixture(formula_from_rows(rows))
+    np.testing.assert_allclose(m.weights, [0.5, 1 / 6, 1 / 3])
+    np.testing.assert_allclose(m.means, [-2, 2, 0])
+    for bad, words in (([{"weight": 1.0, "mean": 0.0, "std": None}], "incomplete"),
+                       ([{"weight": 1.0, "mean": 0.0, "std": -1.0}], "standard deviation"),
+                       ([], "at least one")):
+        with pytest.raises(PlaygroundError, match=words):
+            formula_from_rows(bad)

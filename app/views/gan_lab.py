@@ -1,5 +1,6 @@
 """GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from components.live_figure import feed, live_figure  # noqa: E402
 
 from playground.configs import from_json, to_json  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
+from playground.formula import formula_from_rows, mixture_rows  # noqa: E402
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
 from playground.toy.plots import live_frame  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
@@ -30,6 +32,8 @@ SS.setdefault("toy_draw_epoch", 0)
 SS.setdefault("toy_frame", 0)
 if "toy_pending_dist" in SS:          # set by an upload or a drawing during the previous run
     SS[P + "dist"] = SS.pop("toy_pending_dist")
+if "toy_pending_formula" in SS:       # an edit of the mixture table during the previous run
+    SS[P + "formula"] = SS.pop("toy_pending_formula")
 if "toy_pending_cfg" in SS:           # a config file loaded during the previous run
     seed_state(ToyConfig, SS.pop("toy_pending_cfg").resolved(), P, force=True)
 if SS.pop("toy_pending_draw_off", False):
@@ -69,6 +73,29 @@ def _new_session(cfg: ToyConfig) -> None:
     SS["toy_rate"] = "max"
 
 
+def mixture_table() -> None:
+    """The 1D mixture's components as an editable table (add, delete, change rows); it writes the formula."""
+    try:
+        rows = mixture_rows(SS[P + "formula"])
+    except PlaygroundError:
+        return                                    # the formula field below shows what is wrong
+    # keyed by the formula: a formula typed by hand gives a fresh table
+    key = "toy_mix_" + hashlib.sha1(SS[P + "formula"].encode()).hexdigest()[:10]
+    edited = st.data_editor(rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+                            column_config={"weight": st.column_config.NumberColumn(min_value=0.0, format="%.2f",
+                                                                                   width=62),
+                                           "mean": st.column_config.NumberColumn(format="%.2f", width=62),
+                                           "std": st.column_config.NumberColumn(min_value=0.0, format="%.2f",
+                                                                                width=62)})
+    if edited == rows:
+        return
+    try:
+        SS["toy_pending_formula"] = formula_from_rows(edited)
+        st.rerun()
+    except PlaygroundError as e:
+        st.error(f"Mixture table: {e}. The previous mixture is kept.")
+
+
 # ---------------------------------------------------------------- sidebar: settings
 with st.sidebar:
     st.selectbox("Lesson preset", list(PRESETS), key="toy_preset", format_func=lambda k: PRESETS[k].title,
@@ -78,6 +105,7 @@ with st.sidebar:
     widget(ToyConfig, "dist", P, on_change=_on_dist_change, label="target")
     dist = SS[P + "dist"]
     if dist == "mixture1d":
+        mixture_table()
         widget(ToyConfig, "formula", P, label="mixture formula")
     elif dist != "custom":
         c1, c2, c3 = st.columns(3)
@@ -179,23 +207,23 @@ if "toy_notice" in SS:
 st.title("GAN lab")
 cols = st.columns([1.1, 1, 1, 1, 1, 2.2])
 if playing:
-    if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", use_container_width=True):
+    if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", width="stretch"):
         lab.pause()
         SS["toy_playing"] = False
         st.rerun()
 else:
     if cols[0].button("Play", key="toy_play", type="primary", icon=":material/play_arrow:",
-                      use_container_width=True):
+                      width="stretch"):
         lab.play()
         SS["toy_playing"] = True
         st.rerun()
 for col, which, text in ((cols[1], "d", "Step D"), (cols[2], "g", "Step G"), (cols[3], "both", "Step")):
-    if col.button(text, key=f"toy_step_{which}", use_container_width=True,
+    if col.button(text, key=f"toy_step_{which}", width="stretch",
                   help={"d": "one discriminator update", "g": "one generator update",
                         "both": "one full iteration"}[which]):
         lab.step(which)
         SS["toy_playing"] = playing = False
-if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", use_container_width=True, help="new networks from the seed"):
+if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", width="stretch", help="new networks from the seed"):
     _new_session(lab.cfg)
     st.rerun()
 speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed", label_visibility="collapsed",

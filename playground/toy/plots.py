@@ -228,7 +228,7 @@ def loss_figure(snap: dict[str, Any], height: int = 230) -> dict:
               "template": "plotly_white", "uirevision": "loss", "title": {"text": "losses", "font": {"size": 13},
                                                                           "x": 0.02},
               "xaxis": {"title": {"text": "step"}, "range": step_range(snap["step"])},
-              "yaxis": {"range": padded_range(np.concatenate([dl, gl]))},
+              "yaxis": {"range": padded_range(np.concatenate([dl, gl])) or [0.0, 1.0]},   # never null for Plotly
               "legend": {"orientation": "h", "y": 1.15, "x": 0.4}}
     return {"data": traces, "layout": layout}
 
