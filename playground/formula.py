@@ -90,8 +90,7 @@ def format_mixture(m: Mixture1D) -> str:
 def mixture_rows(text: str) -> list[dict[str, float]]:
     """The components of a formula as table rows {"weight", "mean", "std"} (weights normalised)."""
     m = parse_mixture(text)
-    return [{"weight": round(float(w), 6), "mean": float(a), "std": float(s)}
-            for w, a, s in zip(m.weights, m.means, m.stds)]
+    return [{"weight": float(w), "mean": float(a), "std": float(s)} for w, a, s in zip(m.weights, m.means, m.stds)]
 
 
 def formula_from_rows(rows: list[dict]) -> str:
@@ -105,9 +104,23 @@ def formula_from_rows(rows: list[dict]) -> str:
         if any(v is None or v != v for v in vals):
             raise PlaygroundError(f"component {i} is incomplete: give it a weight, a mean and a std")
         w, mu, sd = (float(v) for v in vals)
-        terms.append(f"{w:.6g}*N({mu:.6g},{sd:.6g})")
+        terms.append(f"{w!r}*N({mu!r},{sd!r})")          # exact: untouched rows stay as they were
     if not terms:
         raise PlaygroundError("the mixture needs at least one component")
     text = "+".join(terms)
     parse_mixture(text)                           # positive weights and stds, finite numbers
     return text
+
+
+def same_mixture(a: list[dict], b: list[dict]) -> bool:
+    """Whether two component tables describe the same mixture (up to float rounding of the weights)."""
+    key = ("weight", "mean", "std")
+    return len(a) == len(b) and bool(np.allclose([[r[k] for k in key] for r in a], [[r[k] for k in key] for r in b],
+                                                 rtol=1e-9, atol=0.0))
+
+
+def pending_rows(rows: list[dict]) -> int:
+    """How many table rows are partly filled in (a component being typed, not yet usable)."""
+    def blank(v) -> bool:
+        return v is None or v != v
+    return sum(1 for r in rows if 0 < sum(blank(r.get(k)) for k in ("weight", "mean", "std")) < 3)

@@ -18,7 +18,7 @@ def pack(values: Any) -> Any:
     numpy arrays become lists (NaN as None, JSON's gap)."""
     if not isinstance(values, (list, np.ndarray)):
         return values
-    if len(values) < MIN_LENGTH and np.ndim(values) == 1:
+    if len(values) < MIN_LENGTH and not any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
         if isinstance(values, np.ndarray):
             return [None if v != v else v for v in values.astype(np.float64).tolist()]
         return values

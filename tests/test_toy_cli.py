@@ -72,6 +72,7 @@ def test_eval_scores_exact_target_samples(capsys, tmp_path):
     (["toy", "train", "--steps", "5", "--threads", "0"], "--threads"),
     (["toy", "train", "--steps", "5", "--samples-out", "/nonexistent/s.csv"], "does not exist"),
     (["toy", "train", "--steps", "5", "--checkpoint-out", "/nonexistent/c.pt"], "does not exist"),
+    (["toy", "train", "--steps", "5", "--checkpoint-out", "/tmp"], "is a folder"),
     (["toy", "train", "--steps", "5", "--d-steps", "2.7"], "d_steps"),            # not silently 2
     (["toy", "train", "--steps", "5", "--lr", "0.001"], "unrecognized"),          # not --lr-half-life
 ])

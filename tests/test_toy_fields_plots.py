@@ -122,3 +122,13 @@ def test_one_d_figure_shows_d_star_exactly_where_it_is_the_optimum(loss, has_d_s
     lo, hi = fig["layout"]["yaxis2"]["range"]
     d = np.array(next(t for t in fig["data"] if t.get("yaxis") == "y2")["y"], dtype=float)
     assert lo <= np.nanmin(d) and np.nanmax(d) <= hi     # the fixed range holds the whole curve
+
+
+def test_a_diverged_critic_still_draws():
+    # a NaN critic (the worker then reports "loss became NaN") must not crash the figure builders
+    lab = LabSession(ToyConfig(loss="wgan_gp", g_width=16, d_width=16))
+    snap = lab.snapshot()
+    snap["d_grid"] = np.full_like(snap["d_grid"], np.nan)
+    snap["arrows"] = np.full_like(snap["arrows"], np.nan)
+    heat = live_frame(snap)["figures"]["field"]["data"][0]
+    assert heat["zmax"] == 1.0 and heat["zmin"] == -1.0

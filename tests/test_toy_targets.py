@@ -260,10 +260,16 @@ def test_bad_std_is_a_user_error():
 
 def test_mixture_table_rows_round_trip_and_bad_rows_are_named():
     from playground.errors import PlaygroundError
-    from playground.formula import formula_from_rows, mixture_rows, parse_mixture
+    from playground.formula import formula_from_rows, mixture_rows, parse_mixture, pending_rows, same_mixture
 
     rows = mixture_rows("3*N(-2,0.5)+1*N(2,0.25)")
     assert rows == [{"weight": 0.75, "mean": -2.0, "std": 0.5}, {"weight": 0.25, "mean": 2.0, "std": 0.25}]
+    # a blank row added in the table is the same mixture (the page must not apply it, or loop)
+    assert same_mixture(mixture_rows(formula_from_rows(rows + [{"weight": None, "mean": None, "std": None}])), rows)
+    tiny = mixture_rows("1e-9*N(0,1)+1*N(1234567,1)")       # exact numbers survive an edit elsewhere
+    assert same_mixture(mixture_rows(formula_from_rows(tiny)), tiny) and tiny[0]["weight"] > 0
+    assert not same_mixture(tiny, rows) and not same_mixture(rows, rows[:1])
+    assert pending_rows(rows + [{"weight": 1.0, "mean": None, "std": None}]) == 1 and pending_rows(rows) == 0
     rows.append({"weight": 0.5, "mean": 0.0, "std": 1.0})          # a component added in the table
     rows.append({"weight": None, "mean": None, "std": None})       # a blank row is ignored
     m = parse_mixture(formula_from_rows(rows))

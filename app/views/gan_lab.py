@@ -14,7 +14,7 @@ from components.live_figure import feed, live_figure  # noqa: E402
 
 from playground.configs import from_json, to_json  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
-from playground.formula import formula_from_rows, mixture_rows  # noqa: E402
+from playground.formula import formula_from_rows, mixture_rows, pending_rows, same_mixture  # noqa: E402
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
 from playground.toy.plots import live_frame  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
@@ -89,11 +89,18 @@ def mixture_table() -> None:
                                                                                 width=62)})
     if edited == rows:
         return
+    if pending_rows(edited):
+        st.caption("Fill in the new row's weight, mean and std to add the component.")
+        return
     try:
-        SS["toy_pending_formula"] = formula_from_rows(edited)
-        st.rerun()
+        new = formula_from_rows(edited)
     except PlaygroundError as e:
         st.error(f"Mixture table: {e}. The previous mixture is kept.")
+        return
+    # A row just added is blank until filled in: same mixture, nothing to apply (and no rerun loop).
+    if not same_mixture(mixture_rows(new), rows):
+        SS["toy_pending_formula"] = new
+        st.rerun()
 
 
 # ---------------------------------------------------------------- sidebar: settings

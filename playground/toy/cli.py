@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -60,8 +61,15 @@ def train_command(args: argparse.Namespace) -> int:
     if not 1 <= args.threads <= 256:
         raise PlaygroundError("--threads must be between 1 and 256")
     for flag, out in (("--samples-out", args.samples_out), ("--checkpoint-out", args.checkpoint_out)):
-        if out and not Path(out).resolve().parent.is_dir():   # fail now, not after training
+        if not out:
+            continue
+        p = Path(out).resolve()                       # fail now, not after training
+        if p.is_dir():
+            raise PlaygroundError(f"{flag}: {out} is a folder; give a file name")
+        if not p.parent.is_dir():
             raise PlaygroundError(f"{flag}: the folder of {out} does not exist")
+        if not os.access(p.parent, os.W_OK):
+            raise PlaygroundError(f"{flag}: cannot write in the folder of {out}")
     torch.set_num_threads(args.threads)
     gan = ToyGAN(cfg, _points(args, cfg))
     history = []

@@ -65,7 +65,9 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tup
 
 
 def nice_ceil(v: float, steps: tuple = (1, 2, 5)) -> float:
-    """The smallest of steps x 10^k at or above v (v > 0)."""
+    """The smallest of steps x 10^k at or above v (v > 0); 1.0 for anything else (NaN from a diverged net)."""
+    if not (np.isfinite(v) and v > 0):
+        return 1.0
     k = 10.0 ** np.floor(np.log10(v))
     return float(next(m * k for m in (*steps, 10) if m * k >= v * (1 - 1e-12)))
 
@@ -93,7 +95,8 @@ def log_range(values: list) -> list[float]:
     v = np.asarray([x for x in values if x is not None and x > 0 and np.isfinite(x)], dtype=np.float64)
     if not len(v):
         return [-3.0, 1.0]
-    return [float(np.floor(np.log10(v.min()))), float(np.ceil(np.log10(v.max())))]
+    lo, hi = float(np.floor(np.log10(v.min()))), float(np.ceil(np.log10(v.max())))
+    return [lo, max(hi, lo + 1.0)]
 
 
 def arrow_scale(bounds: tuple, vectors: np.ndarray) -> float:
@@ -122,7 +125,8 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         if sig:
             hm.update(zmin=0.0, zmax=1.0)
         else:
-            lim = nice_ceil(float(np.max(np.abs(z))) or 1.0)   # round: the colorbar changes rarely
+            finite = np.abs(z[np.isfinite(z)])
+            lim = nice_ceil(float(finite.max()) if finite.size else 1.0)   # round: the colorbar changes rarely
             hm.update(zmin=-lim, zmax=lim, zmid=0.0)
         traces.append(hm)
     if show["manifold"] and snap.get("manifold"):

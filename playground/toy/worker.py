@@ -71,7 +71,10 @@ class LabWorker:
                 raise PlaygroundError("the training process has stopped; press Reset to start a new one")
             self._conn.send((cmd, args))
             if not self._conn.poll(timeout):
-                raise PlaygroundError(f"the training process did not answer '{cmd}' within {timeout:.0f} s")
+                # Its late answer would be read as the next call's: this process is done for.
+                self._proc.terminate()
+                raise PlaygroundError(f"the training process did not answer '{cmd}' within {timeout:.0f} s; "
+                                      "press Reset to start a new one")
             status, value = self._conn.recv()
         if status == "user_error":
             raise PlaygroundError(value)

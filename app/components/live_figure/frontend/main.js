@@ -193,9 +193,10 @@
   }
 
   function hideOverlay(d) {
-    if (!d.__overlay || d.__overlay.style.display === "none") return;
-    d.__overlay.style.display = "none";
-    if (d.__geom) setTraceLayers(d.__geom, true);
+    const c = d.__overlay;
+    if (!c || c.style.display === "none") return;
+    c.style.display = "none";
+    if (c.__geom) setTraceLayers(c.__geom, true);   // the layers this canvas hid (d.__geom may be reset)
   }
 
   function hideOverlays() {
@@ -267,6 +268,7 @@
     const traces = extra ? fig.data.concat([extra]) : fig.data;
     traces.forEach(function (t, i) {
       if (t.visible === false || t.visible === "legendonly") return;
+      if (i < fig.data.length && fd[i] && fd[i].visible !== true) return;   // hidden from the legend by the user
       const a = axes[i] || axes[0] || main;
       const px = mapper(a.x), py = mapper(a.y);
       ctx.globalAlpha = t.opacity != null ? t.opacity : 1;
@@ -376,13 +378,20 @@
     });
   }
 
+  // The latest frame as the user sees it: their zoom (axis ranges) and the traces they hid in the legend.
   function exportPng(name) {
     const d = divs[name], fig = latest[name];
     if (!d || !fig) return;
-    const fl = d._fullLayout || {};
-    const data = fig.data.slice();
-    if (name === (columns[0] || [])[0] && drawn.length) data.push(drawnTrace());
-    Plotly.downloadImage({ data: data, layout: Object.assign({}, fig.layout, { width: fl.width, height: fl.height }) },
+    const fl = d._fullLayout || {}, fd = d._fullData || [];
+    const data = fig.data.map((t, i) => (fd[i] && fd[i].visible !== true ? Object.assign({}, t, { visible: fd[i].visible }) : t));
+    if (name === (columns[0] || [])[0] && drawMode && drawn.length) data.push(drawnTrace());
+    const layout = Object.assign({}, fig.layout, { width: fl.width, height: fl.height });
+    for (const key in fl) {
+      if (/^[xy]axis\d*$/.test(key) && fl[key] && fl[key].range) {
+        layout[key] = Object.assign({}, fig.layout[key] || {}, { range: fl[key].range.slice(), autorange: false });
+      }
+    }
+    Plotly.downloadImage({ data: data, layout: layout },
                          { format: "png", filename: "playground-" + name, scale: 2, width: fl.width, height: fl.height });
   }
 
