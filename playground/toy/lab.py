@@ -74,7 +74,6 @@ class LabSession:
         self.z_show, self.real_show = display_points(self.gan, n_show)
         self._eval_rng = np.random.default_rng(EVAL_SEED)
         self.metrics: list[dict[str, Any]] = []
-        self.iter_rate = 0.0
         self.evaluate_now()
 
     @property
@@ -95,9 +94,6 @@ class LabSession:
         else:
             self.metrics.append(m)
         return m
-
-    def bounds(self) -> tuple:
-        return tuple(float(b) for b in self.gan.target.bounds)
 
     def history(self, max_points: int = 400) -> dict[str, Any]:
         """The curves half of a snapshot, thinned so a frame stays small however long the run is."""

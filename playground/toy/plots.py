@@ -23,9 +23,8 @@ FONT = {"family": "system-ui, sans-serif", "size": 12}
 LOG_TICKS = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
 
 
-def _r(a: np.ndarray, digits: int = 3) -> np.ndarray:
-    """A float32 array (what the browser draws; gaps as NaN). `live_frame` packs these as base64, so a frame
-    costs no float formatting; `digits` is kept for the few short lists that stay JSON."""
+def _f32(a: np.ndarray) -> np.ndarray:
+    """A float32 array (what the browser draws; gaps as NaN); `live_frame` packs it as base64."""
     return np.asarray(a, dtype=np.float32)
 
 
@@ -61,7 +60,7 @@ def arrow_segments(points: np.ndarray, vectors: np.ndarray, scale: float) -> tup
     right = tip - rot_r * head
     nan = np.full_like(p, np.nan)
     seq = np.stack([p, tip, left, tip, right, nan], axis=1).reshape(-1, 2)
-    return _r(seq[:, 0]), _r(seq[:, 1])
+    return _f32(seq[:, 0]), _f32(seq[:, 1])
 
 
 def nice_ceil(v: float, steps: tuple = (1, 2, 5)) -> float:
@@ -118,7 +117,7 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     sig = snap["loss"] in SIGMOID_LOSSES
     if show["heatmap"]:
         z = snap["d_grid"]
-        hm = {"type": "heatmap", "x": _r(snap["grid_x"]), "y": _r(snap["grid_y"]), "z": _r(z, 3),
+        hm = {"type": "heatmap", "x": _f32(snap["grid_x"]), "y": _f32(snap["grid_y"]), "z": _f32(z),
               "colorscale": "RdBu", "reversescale": False, "opacity": 0.75, "name": "D",
               "colorbar": {"title": {"text": d_colorbar_title(snap["loss"])}, "thickness": 12, "len": 0.8},
               "hovertemplate": "x=%{x:.2f}<br>y=%{y:.2f}<br>D=%{z:.3f}<extra></extra>"}
@@ -134,16 +133,17 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         for line in snap["manifold"]:
             xs += [line[:, 0], [np.nan]]
             ys += [line[:, 1], [np.nan]]
-        traces.append({"type": "scattergl", "mode": "lines", "x": _r(np.concatenate(xs)), "y": _r(np.concatenate(ys)),
+        traces.append({"type": "scattergl", "mode": "lines", "x": _f32(np.concatenate(xs)),
+                       "y": _f32(np.concatenate(ys)),
                        "name": "G(noise grid)",
                        "line": {"color": "rgba(142,68,173,0.45)", "width": 1}, "hoverinfo": "skip"})
     if show["real"]:
-        traces.append({"type": "scattergl", "mode": "markers", "x": _r(snap["real"][:, 0]),
-                       "y": _r(snap["real"][:, 1]), "name": "real",
+        traces.append({"type": "scattergl", "mode": "markers", "x": _f32(snap["real"][:, 0]),
+                       "y": _f32(snap["real"][:, 1]), "name": "real",
                        "marker": {"color": REAL, "size": 4, "opacity": 0.8}})
     if show["fake"]:
-        traces.append({"type": "scattergl", "mode": "markers", "x": _r(snap["fake"][:, 0]),
-                       "y": _r(snap["fake"][:, 1]), "name": "generated",
+        traces.append({"type": "scattergl", "mode": "markers", "x": _f32(snap["fake"][:, 0]),
+                       "y": _f32(snap["fake"][:, 1]), "name": "generated",
                        "marker": {"color": FAKE, "size": 4, "opacity": 0.9}})
     scale = 0.0
     if show["arrows"] and snap.get("arrows") is not None:
@@ -174,21 +174,21 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     # labels a=0, b=1 (as the raw score); hinge and Wasserstein critics have no such pointwise optimum.
     has_d_star = sig or snap["loss"] == "least_squares"
     traces = [
-        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["p"], 4), "name": "target p(x)",
+        {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["p"]), "name": "target p(x)",
          "line": {"color": REAL, "width": 2}, "fill": "tozeroy", "fillcolor": "rgba(31,158,137,0.15)"},
-        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["q"], 4), "name": "generator q(x) (KDE)",
+        {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["q"]), "name": "generator q(x) (KDE)",
          "line": {"color": FAKE, "width": 2}},
-        {"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(snap["d"], 4), "yaxis": "y2",
+        {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["d"]), "yaxis": "y2",
          "name": "D(x)" if sig else "D score", "line": {"color": D_LINE, "width": 2}},
     ]
     if has_d_star:
         # D* = p/(p+q) is noise where neither density has mass: leave a gap there instead of a wiggle.
         mass = snap["p"] + snap["q"]
         d_star = np.where(mass > 1e-3 * mass.max(), snap["d_star"], np.nan)
-        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs), "y": _r(d_star, 4), "yaxis": "y2",
+        traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(d_star), "yaxis": "y2",
                        "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
     fake = snap["fake"][:, 0]
-    traces.append({"type": "scatter", "mode": "markers", "x": _r(fake), "y": np.zeros(len(fake), dtype=np.float32),
+    traces.append({"type": "scatter", "mode": "markers", "x": _f32(fake), "y": np.zeros(len(fake), dtype=np.float32),
                    "name": "generated", "marker": {"color": FAKE, "size": 5, "symbol": "line-ns-open"},
                    "hoverinfo": "skip"})
     scale = 0.0
@@ -197,7 +197,7 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         tip = fake + snap["arrows"][:, 0] * scale
         xs_a = np.stack([fake, tip, np.full_like(fake, np.nan)], axis=1).ravel()
         ys_a = np.tile([0.0, 0.0, np.nan], len(fake))
-        traces.append({"type": "scatter", "mode": "lines", "x": _r(xs_a), "y": _r(ys_a), "name": "G update",
+        traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs_a), "y": _f32(ys_a), "name": "G update",
                        "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip", "opacity": 0.5})
     # a round number a little above both densities: the axis changes now and then, not every frame
     ymax = nice_ceil(float(max(np.max(snap["p"]), np.max(snap["q"]), 1e-3)) * 1.1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
@@ -223,9 +223,9 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
 def loss_figure(snap: dict[str, Any], height: int = 230) -> dict:
     steps, dl, gl = downsample(snap["loss_steps"], snap["d_loss"], snap["g_loss"])
     traces = [
-        {"type": "scatter", "mode": "lines", "x": _r(steps), "y": _r(dl, 4), "name": "D loss",
+        {"type": "scatter", "mode": "lines", "x": _f32(steps), "y": _f32(dl), "name": "D loss",
          "line": {"color": D_LINE, "width": 1.5}},
-        {"type": "scatter", "mode": "lines", "x": _r(steps), "y": _r(gl, 4), "name": "G loss",
+        {"type": "scatter", "mode": "lines", "x": _f32(steps), "y": _f32(gl), "name": "G loss",
          "line": {"color": FAKE, "width": 1.5}},
     ]
     layout = {"height": height, "margin": {"l": 45, "r": 10, "t": 28, "b": 30}, "font": FONT,
