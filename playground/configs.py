@@ -109,10 +109,41 @@ def to_dict(cfg: Any) -> dict:
     return dataclasses.asdict(cfg)
 
 
+def renamed(cls: type) -> dict[str, str]:
+    """Old field name -> current name, for configs saved (JSON, URLs, run directories) before a rename."""
+    return dict(getattr(cls, "RENAMED", {}))
+
+
+def _rename_keys(cls: type, data: dict) -> dict:
+    """`data` with old field names replaced by the current ones; both names at once is an error."""
+    old_to_new = renamed(cls)
+    if not old_to_new:
+        return data
+    out = {}
+    for k, v in data.items():
+        new = old_to_new.get(k, k)
+        if new in out and new != k:
+            raise PlaygroundError(f"{k} is the old name of {new}: give only {new}")
+        if new != k and new in data:
+            raise PlaygroundError(f"{k} is the old name of {new}: give only {new}")
+        out[new] = v
+    return out
+
+
+def fill_derived(cfg: Any) -> None:
+    """Fill fields left at None from `cfg.derived_defaults()` (defaults that depend on other fields, such as a
+    target's shape parameters). Called by a config's __post_init__, so every config object is resolved in one
+    place however it was built; frozen dataclasses are filled with object.__setattr__."""
+    for k, v in cfg.derived_defaults().items():
+        if getattr(cfg, k) is None:
+            object.__setattr__(cfg, k, v)
+
+
 def from_dict(cls: type, data: dict, *, strict: bool = True) -> Any:
     """Build and validate a config from a mapping; unknown keys are an error when `strict`."""
     if not isinstance(data, dict):
         raise PlaygroundError(f"expected a JSON object with {cls.__name__} fields, got {type(data).__name__}")
+    data = _rename_keys(cls, data)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown and strict:
@@ -148,10 +179,14 @@ def _fmt(v: Any) -> str:
 def to_query(cfg: Any) -> dict[str, str]:
     """Query parameters for the fields that differ from their defaults (short, shareable URLs)."""
     default = type(cfg)()
+    derived = cfg.derived_defaults() if hasattr(cfg, "derived_defaults") else {}
     out = {}
     for f in dataclasses.fields(cfg):
         v = getattr(cfg, f.name)
-        if v != getattr(default, f.name):
+        if f.name in derived:                       # left out when it is what the other fields imply
+            if v != derived[f.name]:
+                out[f.name] = _fmt(v)
+        elif v != getattr(default, f.name):
             out[f.name] = _fmt(v)
     return out
 
@@ -160,7 +195,10 @@ def from_query(cls: type, params: dict[str, Any]) -> tuple[Any, list[str]]:
     """Config from query parameters; bad or unknown values are skipped and reported, never fatal."""
     names = {f.name for f in dataclasses.fields(cls)}
     values, problems = {}, []
+    old_to_new = renamed(cls)
     for k, v in params.items():
+        if old_to_new.get(k) is not None and old_to_new[k] not in params:
+            k = old_to_new[k]                      # a link made before a field was renamed
         if k not in names:
             continue
         if isinstance(v, list):
@@ -183,6 +221,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     for f in dataclasses.fields(cls):
         t, _ = _optional(hints[f.name])
         flag = "--" + f.name.replace("_", "-")
+        old_flags = ["--" + o.replace("_", "-") for o, n in renamed(cls).items() if n == f.name]
         help_text = f.metadata.get("help", "")
         allowed = get_args(t) if get_origin(t) is Literal else None
         base = _base_type(t)
@@ -195,7 +234,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             kwargs["metavar"] = "{0,1}"
         else:
             kwargs["type"] = str
-        parser.add_argument(flag, **kwargs)
+        parser.add_argument(flag, *old_flags, **kwargs)   # old names of renamed fields still work
 
 
 def from_args(cls: type, ns: argparse.Namespace, base: Any = None) -> Any:

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from playground.toy.metrics import evaluate
+from playground.toy.config import ToyConfig
 from playground.toy.presets import PRESETS
 from playground.toy.trainer import ToyGAN
 
 
 def _gan(name: str, **changes) -> ToyGAN:
-    return ToyGAN(replace(PRESETS[name].config(), **changes))
+    return ToyGAN(replace(PRESETS[name].config(ToyConfig), **changes))
 
 
 def _distance_to_data(gan: ToyGAN) -> float:

@@ -57,7 +57,7 @@ def _on_dist_change() -> None:
 def _on_preset() -> None:
     name = SS["toy_preset"]
     if name in PRESETS:
-        _apply_config(PRESETS[name].config())
+        _apply_config(PRESETS[name].config(ToyConfig))
         SS["toy_notice"] = f"Preset loaded: {PRESETS[name].title}"
 
 

@@ -28,7 +28,7 @@ ACTIVE = ("running", "queued")
 LOSS_KEYS = ("d_loss", "g_loss", "gp", "loss", "rec", "kl")
 SCORE_KEYS = ("fid", "kid", "precision", "recall")
 
-seed_state(ImageRunConfig, ImageRunConfig(**PRESETS["dcgan_digits"].overrides), P)
+seed_state(ImageRunConfig, PRESETS["dcgan_digits"].config(ImageRunConfig), P)
 SS.setdefault("img_preset", "dcgan_digits")
 SS.setdefault("img_nproc", 1)
 if "img_pending_select" in SS:            # a run launched during the previous script run
@@ -38,7 +38,7 @@ if "img_pending_select" in SS:            # a run launched during the previous s
 def _on_preset() -> None:
     name = SS["img_preset"]
     if name in PRESETS:
-        seed_state(ImageRunConfig, ImageRunConfig(**PRESETS[name].overrides), P, force=True)
+        seed_state(ImageRunConfig, PRESETS[name].config(ImageRunConfig), P, force=True)
 
 
 def _upscale_png(path: Path, target: int = 320) -> bytes:
@@ -79,7 +79,7 @@ with st.sidebar:
     st.header("New run")
     st.selectbox("Preset", list(PRESETS), key="img_preset", format_func=lambda k: PRESETS[k].title,
                  on_change=_on_preset, help="known-good starting points")
-    st.caption(PRESETS[SS["img_preset"]].note)
+    st.caption(PRESETS[SS["img_preset"]].lesson)
     widget(ImageRunConfig, "dataset", P)
     if SS[P + "dataset"] in ("folder", "npz", "mnist", "fashion_mnist", "cifar10", "celeba"):
         widget(ImageRunConfig, "data_root", P, label="data folder / file")

@@ -199,7 +199,7 @@ def features_command(args: argparse.Namespace) -> int:
 def presets_command(args: argparse.Namespace) -> int:
     from playground.images.config import PRESETS
 
-    _emit({k: {"title": p.title, "note": p.note, "overrides": p.overrides} for k, p in PRESETS.items()}, args)
+    _emit({k: p.describe() for k, p in PRESETS.items()}, args)
     return 0
 
 

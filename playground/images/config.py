@@ -11,6 +11,7 @@ from typing import Literal
 
 from playground.configs import from_dict, spec, to_dict
 from playground.errors import PlaygroundError
+from playground.presets import Preset
 
 Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
 Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]
@@ -93,13 +94,6 @@ def resolve_resolution(requested: int | None, native: int) -> int:
     return RESOLUTIONS[-1]
 
 
-@dataclass(frozen=True)
-class Preset:
-    title: str
-    note: str
-    overrides: dict
-
-
 # Known-good starting points. Each reads as the published recipe scaled to small images.
 PRESETS: dict[str, Preset] = {
     "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE, plus one "
@@ -136,7 +130,7 @@ PRESETS: dict[str, Preset] = {
 def preset_config(name: str, **overrides) -> ImageRunConfig:
     if name not in PRESETS:
         raise PlaygroundError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    return from_dict(ImageRunConfig, {**PRESETS[name].overrides, **overrides})
+    return PRESETS[name].config(ImageRunConfig, **overrides)
 
 
 def with_updates(cfg: ImageRunConfig, **changes) -> ImageRunConfig:

@@ -32,7 +32,7 @@ def read_user_file(path: str, max_bytes: int = MAX_FILE) -> bytes:
 def _base_config(args: argparse.Namespace) -> ToyConfig | None:
     base = None
     if getattr(args, "preset", None):
-        base = PRESETS[args.preset].config()
+        base = PRESETS[args.preset].config(ToyConfig)
     if getattr(args, "config", None):
         base = from_json(ToyConfig, read_user_file(args.config))
     return base
@@ -126,7 +126,7 @@ def eval_command(args: argparse.Namespace) -> int:
 def presets_command(args: argparse.Namespace) -> int:
     from playground.cli import emit
 
-    emit({name: {"title": p.title, "overrides": p.overrides} for name, p in PRESETS.items()}, args.json)
+    emit({name: p.describe() for name, p in PRESETS.items()}, args.json)
     return 0
 
 

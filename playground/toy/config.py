@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from playground.configs import live_fields, spec
+from playground.configs import fill_derived, live_fields, spec
 from playground.errors import PlaygroundError
 
 Dist = Literal["ring8", "grid25", "two_gaussians", "three_blobs", "line", "circle", "two_moons", "spiral",
@@ -76,22 +76,24 @@ class ToyConfig:
     # --- evaluation
     eval_samples: int = spec(2500, "fresh samples used for each metric evaluation", lo=100, hi=100_000, live=True)
 
+    def __post_init__(self) -> None:
+        fill_derived(self)
+
+    def derived_defaults(self) -> dict:
+        """Shape parameters left at None take the target's own (the URL leaves them out when they match)."""
+        return dict(TARGET_DEFAULTS[self.dist])
+
     @property
     def dim(self) -> int:
         return 1 if self.dist in DISTS_1D else 2
 
     def resolved(self) -> "ToyConfig":
-        """The config with the target's default shape parameters filled in."""
-        d = TARGET_DEFAULTS[self.dist]
-        return replace(self, n_modes=self.n_modes if self.n_modes is not None else d["n_modes"],
-                       radius=self.radius if self.radius is not None else d["radius"],
-                       std=self.std if self.std is not None else d["std"])
+        """Kept for callers not yet updated: every ToyConfig is resolved at construction now."""
+        return self
 
     def compact(self) -> "ToyConfig":
-        """The config with shape parameters equal to the target's defaults left as None (short URLs)."""
-        d = TARGET_DEFAULTS[self.dist]
-        return replace(self, **{k: (None if getattr(self, k) == d[k] else getattr(self, k))
-                                for k in ("n_modes", "radius", "std")})
+        """Kept for callers not yet updated: `to_query` leaves out shape parameters equal to the target's."""
+        return self
 
     def validate(self) -> None:
         if self.dist == "mixture1d":

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from playground.toy.config import ToyConfig
-
-
-@dataclass(frozen=True)
-class Preset:
-    title: str
-    lesson: str
-    overrides: dict = field(default_factory=dict)
-
-    def config(self) -> ToyConfig:
-        return ToyConfig(**self.overrides)
-
+from playground.presets import Preset
 
 PRESETS: dict[str, Preset] = {
     "default": Preset(

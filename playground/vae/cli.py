@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def eval_command(args: argparse.Namespace) -> int:
     model, ckpt = load_checkpoint(args.checkpoint, sha256=args.sha256)
     cfg = model.cfg
     if args.data_path:
-        cfg.data_path = args.data_path
+        cfg = dataclasses.replace(cfg, data_path=args.data_path)
     _, test = load_data(cfg)
     if test.shape != model.shape:
         raise PlaygroundError(f"the test images are {test.shape} but the model expects {model.shape}")

@@ -11,7 +11,7 @@ from playground.errors import PlaygroundError
 Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "folder", "npz"]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class VAEConfig:
     dataset: Dataset = spec("digits", "training data: built-in digits/sprites, torchvision sets, a folder or .npz")
     data_path: str = spec("data", "folder holding torchvision sets, or the image folder / .npz file")
