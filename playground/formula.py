@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from playground.errors import PlaygroundError
+from playground.numerics import logsumexp
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _TERM = re.compile(rf"^\s*(?:({_NUM})\s*\*\s*)?N\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$")
@@ -29,8 +30,7 @@ class Mixture1D:
         x = np.asarray(x, dtype=np.float64)[..., None]
         z = (x - self.means) / self.stds
         comp = np.log(self.weights) - 0.5 * z**2 - np.log(self.stds) - 0.5 * np.log(2 * np.pi)
-        m = comp.max(axis=-1, keepdims=True)
-        return (m + np.log(np.exp(comp - m).sum(axis=-1, keepdims=True)))[..., 0]
+        return logsumexp(comp, axis=-1)
 
     def formula(self) -> str:
         return format_mixture(self)

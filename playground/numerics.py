@@ -22,7 +22,7 @@ def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     """log Σ exp(a) along `axis`, without overflow; −inf where every term is −inf (no NaN, no warning).
 
     Plain numpy: scipy.special.logsumexp costs about 20x more on the small arrays used here."""
-    a = np.asarray(a, dtype=np.float64)
+    a = np.asarray(a)
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)       # all −inf (or an inf) row: shift by 0 instead of NaN
     with np.errstate(divide="ignore"):

@@ -16,21 +16,13 @@ from scipy.special import ndtr
 
 from playground.errors import PlaygroundError
 from playground.formula import Mixture1D, parse_mixture
+from playground.numerics import logsumexp
 
 GAUSS, UNIFORM = 0, 1
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _TERM = re.compile(rf"^\s*(?:({_NUM})\s*\*\s*)?([NU])\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$")
-
-
-def logsumexp(a: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    """log Σ exp(a) along `axis`; −inf when every term is −inf (plain numpy: scipy's is 20x slower here)."""
-    m = np.max(a, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from scipy.optimize import minimize
 from scipy.special import ndtr
 
 from playground.divergences import measures as M
-from playground.divergences.densities import Density1D, Mixture2D, logsumexp
+from playground.divergences.densities import Density1D, Mixture2D
+from playground.numerics import logsumexp
 from playground.errors import PlaygroundError
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)

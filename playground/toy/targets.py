@@ -25,6 +25,7 @@ import torch
 from scipy.special import i0e, log_ndtr, ndtr
 
 from playground.errors import PlaygroundError
+from playground.numerics import logsumexp
 from playground.toy.config import ToyConfig
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -143,12 +144,6 @@ def _diag_gaussian_cell_masses(means: np.ndarray, stds: np.ndarray, weights: np.
     return masses, max(0.0, 1.0 - float(masses.sum()))
 
 
-def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
-    m = a.max(axis=1)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    return m_safe + np.log(np.exp(a - m_safe[:, None]).sum(axis=1))
-
-
 def _square_bounds(lo: np.ndarray, hi: np.ndarray, margin: float = 0.1) -> tuple:
     """A view box around [lo, hi] with `margin` of the span on each side; square in 2D."""
     lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
@@ -209,7 +204,7 @@ class GaussianMixtureTarget(Target):
         for s in range(0, len(x), step):
             z = (x[s:s + step, None, :] - self.means[None]) / self.stds[None]          # (m, k, dim)
             comp = self._log_w + self._log_norm - 0.5 * (z * z).sum(axis=2)
-            out[s:s + step] = _logsumexp_rows(comp)
+            out[s:s + step] = logsumexp(comp, axis=1)
         return out
 
     def cell_masses(self, edges: list[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -338,7 +333,7 @@ def quadrature_log_prob(x: np.ndarray, nodes: np.ndarray, weights: np.ndarray, s
         xs = x[s:s + step]
         dx = xs[:, 0:1] - cx
         dy = xs[:, 1:2] - cy
-        out[s:s + step] = _logsumexp_rows(log_w - (dx * dx + dy * dy) * inv)
+        out[s:s + step] = logsumexp(log_w - (dx * dx + dy * dy) * inv)
     return out
 
 
