@@ -463,7 +463,7 @@ def _swiss_roll(radius: float) -> list[Curve]:
 
 
 def make_target(cfg: ToyConfig, points: np.ndarray | None = None) -> Target:
-    """The target named by `cfg.dist`, with shape parameters from `cfg.resolved()`.
+    """The target named by `cfg.dist` (any config with the target fields: ToyConfig, FamilyConfig).
 
     ring8: n_modes Gaussians evenly on a circle of `radius`. grid25: n_modes x n_modes Gaussians with spacing
     `radius`, centred at 0. two_gaussians: at (+-radius, 0). three_blobs: always three Gaussians on the circle
@@ -471,7 +471,7 @@ def make_target(cfg: ToyConfig, points: np.ndarray | None = None) -> Target:
     0.25 N(radius, std^2). mixture1d: `cfg.formula`. uniform1d: U(-radius, radius). custom: `points`.
     All mixtures have uniform weights unless stated.
     """
-    r = cfg.resolved()
+    r = cfg
     dist, k, radius, std = r.dist, int(r.n_modes), float(r.radius), float(r.std)
     if dist not in ("uniform1d", "custom", "mixture1d") and std <= 0:
         raise PlaygroundError(f"std must be positive for {dist}, got {std}")

@@ -1,0 +1,53 @@
+"""FamilyConfig: every setting of the families lab (CLI flags, widgets, saved JSON and URL come from it).
+
+The target fields share the GAN lab's names and defaults (`dist`, `n_modes`, `radius`, `std`, `formula`), so a
+target means the same thing on both pages. Fields prefixed with a family's name only matter to that family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from playground.configs import fill_derived, spec
+from playground.errors import PlaygroundError
+from playground.toy.config import TARGET_DEFAULTS, Dist
+
+Model = Literal["gan", "vae", "flow", "autoregressive", "diffusion", "flow_matching"]
+
+
+@dataclass(frozen=True)
+class FamilyConfig:
+    """One model of one family on one toy target."""
+
+    model: Model = spec("flow", "model family")
+    # --- target (as in the GAN lab)
+    dist: Dist = spec("ring8", "target distribution")
+    n_modes: int | None = spec(None, "number of modes (ring8: points on the ring; grid25: points per side)",
+                               lo=1, hi=40)
+    radius: float | None = spec(None, "ring radius / grid spacing / size of the shape", lo=0.1, hi=10.0)
+    std: float | None = spec(None, "standard deviation of each mode, or noise around a curve", lo=0.0, hi=5.0)
+    formula: str = spec("0.5*N(-2,0.5)+0.5*N(2,0.5)", "1D mixture for dist=mixture1d")
+    # --- networks and optimisation (shared by every family)
+    width: int = spec(128, "hidden width of every MLP", lo=8, hi=1024)
+    layers: int = spec(3, "hidden layers of every MLP", lo=1, hi=8)
+    batch_size: int = spec(512, "target samples per step", lo=8, hi=8192, live=True)
+    lr: float = spec(1e-3, "Adam learning rate (cosine-decayed to 0 over `steps`)", lo=1e-6, hi=1.0, log=True)
+    steps: int = spec(10_000, "training steps (the learning-rate schedule spans them)", lo=1, hi=10_000_000)
+    seed: int = spec(0, "random seed: weights, batches and sampling", lo=0, hi=2**31 - 1)
+    eval_samples: int = spec(2500, "fresh samples (and held-out target points) per scoreboard evaluation",
+                             lo=100, hi=100_000)
+
+    def __post_init__(self) -> None:
+        fill_derived(self)
+
+    def derived_defaults(self) -> dict:
+        return dict(TARGET_DEFAULTS[self.dist])
+
+    def validate(self) -> None:
+        if self.dist == "mixture1d":
+            from playground.formula import parse_mixture
+
+            parse_mixture(self.formula)
+        if self.dist not in ("uniform1d", "custom") and self.std <= 0:
+            raise PlaygroundError(f"std must be positive for {self.dist}")
