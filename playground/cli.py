@@ -1,17 +1,18 @@
 """`python -m playground <area> <command> ...`: every area registers its subcommands here.
 
-Every command can print one JSON object (`--json`); user mistakes print one line `error: ...` and exit 2.
+Every command can print one JSON object (`--json`), always standard JSON: a number JSON cannot hold (NaN, ±inf)
+is written as null (the policy of `playground.numerics`). User mistakes print one line `error: ...` and exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from typing import Any
 
 from playground.errors import PlaygroundError
+from playground.numerics import dumps
 
 # Modules exposing `register(subparsers)`; each adds its own top-level commands.
 AREAS = [
@@ -38,25 +39,12 @@ class OneLineParser(argparse.ArgumentParser):
 def emit(result: dict[str, Any], as_json: bool) -> None:
     """Print a command's result: one JSON object, or `key: value` lines for people."""
     if as_json:
-        print(json.dumps(result, default=_json_default))
+        print(dumps(result))
         return
     for k, v in result.items():
         if k == "config":
             continue
         print(f"{k}: {v}")
-
-
-def _json_default(o: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def build_parser() -> argparse.ArgumentParser:

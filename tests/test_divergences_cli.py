@@ -1,4 +1,4 @@
-"""`python -m playground divergence|fit`: keys, valid JSON with "inf" strings, one-line errors with exit 2."""
+"""`python -m playground divergence|fit`: keys, standard JSON (infinite values null), one-line errors with exit 2."""
 
 import json
 import math
@@ -37,10 +37,12 @@ def test_divergence_json(capsys):
     assert d["gan_value_optimal_d"] == pytest.approx(-math.log(4) + 2 * d["js"], abs=1e-10)
 
 
-def test_infinite_values_print_as_inf_strings(capsys):
+def test_infinite_values_are_null_in_json_and_inf_in_text(capsys):
     code, out, _ = run(capsys, "divergence", "--p", "U(0,1)", "--q", "U(2,3)", "--json")
     d = _strict_json(out)
-    assert d["kl"] == "inf" and d["pearson"] == "inf" and d["js"] == pytest.approx(math.log(2))
+    assert d["kl"] is None and d["pearson"] is None and d["js"] == pytest.approx(math.log(2))
+    code, out, _ = run(capsys, "divergence", "--p", "U(0,1)", "--q", "U(2,3)")
+    assert "kl: inf" in out.splitlines() and "pearson: inf" in out.splitlines()
 
 
 def test_fit_json(capsys):

@@ -1,6 +1,7 @@
 """playground.numerics: logsumexp against direct sums, and the one JSON policy (standard JSON, null for
 numbers JSON cannot hold)."""
 
+import importlib
 import json
 import math
 
@@ -49,3 +50,33 @@ def test_dumps_is_standard_json():
     assert strict_loads(text) == {"kl": None, "x": [None, 1.0], "y": None}
     with pytest.raises(ValueError):         # the checker itself refuses what plain json.dumps writes
         strict_loads(json.dumps({"kl": math.inf}))
+
+
+NON_FINITE = {"state": "completed", "fid": math.inf, "kid": math.nan, "curve": np.array([1.0, -np.inf]),
+              "loss": np.float32("nan")}
+AS_JSON = {"state": "completed", "fid": None, "kid": None, "curve": [1.0, None], "loss": None}
+
+
+def test_every_cli_prints_standard_json_for_non_finite_results(monkeypatch, capsys, tmp_path):
+    """Each area's --json output goes through the one policy: inf/NaN in a result still parse strictly."""
+    from playground.cli import main
+
+    # by module path: a package may re-export a function under its module's name (playground.vae.train)
+    image_train, toy_metrics, vae_train = (importlib.import_module(f"playground.{m}")
+                                           for m in ("images.train", "toy.metrics", "vae.train"))
+
+    monkeypatch.setattr(image_train, "run_from_args", lambda args: dict(NON_FINITE))
+    monkeypatch.setattr(vae_train, "train", lambda cfg, **kw: dict(NON_FINITE, model=object()))
+    monkeypatch.setattr(toy_metrics, "evaluate", lambda target, samples: dict(NON_FINITE))
+    samples = tmp_path / "s.csv"
+    samples.write_text("x,y\n0,0\n1,1\n")
+    commands = [
+        (main, ["images", "train", "--json"]),
+        (image_train.main, ["--json"]),                   # the torchrun entry point
+        (main, ["vae", "train", "--json"]),
+        (main, ["toy", "eval", "--dist", "ring8", "--samples", str(samples), "--json"]),
+    ]
+    for entry, argv in commands:
+        assert entry(argv) == 0, argv
+        out = strict_loads(capsys.readouterr().out)
+        assert {k: out[k] for k in AS_JSON} == AS_JSON, argv

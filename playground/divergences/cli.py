@@ -1,40 +1,15 @@
 """`python -m playground divergence ...` and `python -m playground fit ...`: the divergence lab headless.
 
-JSON output: an infinite divergence is printed as the string "inf" (JSON has no infinity; `Infinity` is not
-valid JSON), and a value that is not a number (never expected) as null.
+JSON output is standard JSON: an infinite divergence is null there (JSON has no infinity; the policy of
+`playground.numerics`), and `inf` in the text output.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
 
 from playground.errors import PlaygroundError
-
-
-def jsonable(obj: Any) -> Any:
-    """Floats made JSON-safe: inf -> "inf", -inf -> "-inf", NaN -> None; numpy scalars and arrays to Python."""
-    try:
-        import numpy as np
-
-        if isinstance(obj, np.ndarray):
-            obj = obj.tolist()
-        elif isinstance(obj, np.generic):
-            obj = obj.item()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return None
-        if math.isinf(obj):
-            return "inf" if obj > 0 else "-inf"
-        return obj
-    if isinstance(obj, dict):
-        return {k: jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    return obj
 
 
 def _finite_alpha(text: str) -> float:
@@ -51,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("divergence", help="every divergence between two 1D densities, in nats",
                        description="Print kl, rkl, js, hellinger2, tv, pearson, neyman, jeffreys, w1, "
                                    "gan_value_optimal_d (and alpha_<a> per --alpha) between p and q. "
-                                   "Infinite values print as \"inf\".")
+                                   "Infinite values print as inf (null in --json).")
     d.add_argument("--p", required=True, help='target p: a formula like "0.3*N(-2,0.5)+0.7*N(1.5,1)" '
                    "(N(mean,std); U(low,high) parts allowed) or a preset name")
     d.add_argument("--q", required=True, help='model q: a formula like "N(0,1)" or a preset name')
@@ -86,7 +61,7 @@ def _divergence(args: argparse.Namespace) -> int:
     from playground.divergences.measures import all_divergences
 
     p, q = resolve_target_1d(args.p), resolve_target_1d(args.q)
-    emit(jsonable(all_divergences(p, q, args.alpha)), args.json)
+    emit(all_divergences(p, q, args.alpha), args.json)
     return 0
 
 
@@ -112,5 +87,5 @@ def _fit(args: argparse.Namespace) -> int:
     if args.path:
         out["path"] = res.params_path()
         out["path_values"] = res.runs[res.best.run].values
-    emit(jsonable(out), args.json)
+    emit(out, args.json)
     return 0

@@ -165,12 +165,11 @@ def baseline_command(args: argparse.Namespace) -> int:
 
 def features_command(args: argparse.Namespace) -> int:
     """Train (or retrain) a dataset's feature classifier and write it with a card (make pretrained)."""
-    import hashlib
-    import json
     import time
 
     import torch
 
+    from playground.cards import write_card
     from playground.data import load_dataset
     from playground.images.metrics import _key, save_extractor, train_classifier
 
@@ -191,7 +190,7 @@ def features_command(args: argparse.Namespace) -> int:
                        + (f" --resolution {args.resolution}" if args.resolution else ""),
             "seconds": round(time.perf_counter() - t0, 2), "torch": str(torch.__version__),
             "date": time.strftime("%Y-%m-%d")}
-    (Path(args.out) / f"{key}.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_card(Path(args.out), key, card)
     _emit(card, args)
     return 0
 

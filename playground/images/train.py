@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import signal
 import socket
@@ -30,6 +29,7 @@ import torch
 
 from playground.configs import add_arguments, from_args, from_dict, to_dict
 from playground.errors import PlaygroundError
+from playground.numerics import dumps
 from playground.images import models as M
 from playground.images.config import PRESETS, ImageRunConfig, resolve_resolution
 from playground.images.rundir import RunDir, atomic_write_json, load_checkpoint, new_run_name, save_checkpoint
@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if rank0:
         if args.json:
-            print(json.dumps(result))
+            print(dumps(result))
         else:
             for k, v in result.items():
                 print(f"{k}: {v}")
