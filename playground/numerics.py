@@ -54,3 +54,24 @@ def to_jsonable(obj: Any) -> Any:
 def dumps(obj: Any, **kw: Any) -> str:
     """`json.dumps` under the policy above: always standard JSON (never NaN/Infinity tokens)."""
     return json.dumps(to_jsonable(obj), allow_nan=False, **kw)
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^−a) without overflow: exactly 0 and 1 at ∓inf, full relative precision in both tails."""
+    a = np.asarray(a, dtype=np.float64)
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_ratio(log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """log p − log q, the logit of the optimal discriminator: ±inf where one density is zero, 0 where both are
+    (no information either way)."""
+    with np.errstate(invalid="ignore"):
+        d = np.asarray(log_p, dtype=np.float64) - np.asarray(log_q, dtype=np.float64)
+    return np.where(np.isnan(d), 0.0, d)
+
+
+def optimal_discriminator(log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """The GAN's optimal discriminator D*(x) = p/(p + q) = sigmoid(log p − log q), from log-densities so that
+    densities that underflow in linear space still give the right answer; 1/2 where both densities vanish."""
+    return sigmoid(log_ratio(log_p, log_q))

@@ -7,7 +7,8 @@ import pytest
 from scipy import integrate, stats
 
 from playground.toy.config import ToyConfig
-from playground.toy.fields import kde_1d, manifold, noise_grid_lines, optimal_discriminator
+from playground.numerics import optimal_discriminator
+from playground.toy.fields import kde_1d, log_density, manifold, noise_grid_lines
 from playground.toy.lab import LabSession
 from playground.toy.plots import arrow_segments, downsample, field_figure_1d, lab_figures, live_frame
 
@@ -16,7 +17,7 @@ Q = stats.norm(1.0, 1.5)
 
 
 def d_star(x):
-    return optimal_discriminator(P.logpdf(x), Q.pdf(x))
+    return optimal_discriminator(P.logpdf(x), log_density(Q.pdf(x)))
 
 
 def test_optimal_discriminator_matches_p_over_p_plus_q_and_survives_underflow():
@@ -24,8 +25,8 @@ def test_optimal_discriminator_matches_p_over_p_plus_q_and_survives_underflow():
     np.testing.assert_allclose(d_star(x), P.pdf(x) / (P.pdf(x) + Q.pdf(x)), rtol=1e-12)
     # p underflows in linear space (log p = -1800) but its log is still used: D* ~ 0, not 0/0
     far = np.array([60.0])
-    assert 0.0 <= optimal_discriminator(P.logpdf(far), np.array([1e-300]))[0] < 1e-6
-    assert optimal_discriminator(np.array([-np.inf]), np.array([0.0]))[0] == 0.5
+    assert 0.0 <= optimal_discriminator(P.logpdf(far), log_density(np.array([1e-300])))[0] < 1e-6
+    assert optimal_discriminator(np.array([-np.inf]), log_density(np.array([0.0])))[0] == 0.5
 
 
 def test_game_value_at_optimal_d_is_minus_log4_plus_2_js():

@@ -125,12 +125,38 @@ def test_learning_rates_halve_every_half_life_and_change_live():
     assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(1e-3)
 
 
-def test_r1_step_matches_a_separate_penalty_pass():
-    """step_d reuses D(real) for R1; its update must equal the loss with a separate r1_penalty pass."""
-    from playground.toy.objectives import OBJECTIVES, r1_penalty
+# Each objective's per-sample losses written by hand (probabilities and logs), independent of the table.
+HAND_D = {
+    "minimax": lambda r, f: -torch.log(torch.sigmoid(r)) - torch.log(1 - torch.sigmoid(f)),
+    "least_squares": lambda r, f: 0.5 * (r - 1) ** 2 + 0.5 * f**2,
+    "hinge": lambda r, f: torch.clamp(1 - r, min=0) + torch.clamp(1 + f, min=0),
+    "wgan": lambda r, f: f - r,
+}
+HAND_D.update(nonsaturating=HAND_D["minimax"], wgan_gp=HAND_D["wgan"])
+HAND_G = {
+    "minimax": lambda f: torch.log(1 - torch.sigmoid(f)),
+    "nonsaturating": lambda f: -torch.log(torch.sigmoid(f)),
+    "least_squares": lambda f: 0.5 * (f - 1) ** 2,
+    "hinge": lambda f: -f, "wgan": lambda f: -f, "wgan_gp": lambda f: -f,
+}
+
+
+def assert_same_grads(trained, reference_net, reference):
+    """`trained`'s .grad equals d reference / d (reference_net's parameters), parameter by parameter."""
+    grads = torch.autograd.grad(reference, list(reference_net.parameters()))
+    for p, g in zip(trained.parameters(), grads):
+        torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "nonsaturating", "least_squares", "hinge", "wgan", "wgan_gp"])
+@pytest.mark.parametrize("r1", [0.0, 2.0])
+def test_step_gradients_equal_the_hand_written_objective(loss, r1):
+    """step_d / step_g leave behind the gradients of the hand-written loss, with WGAN-GP's penalty on the
+    same interpolates and R1 (which step_d computes from the forward pass it reuses) by a separate pass."""
+    from playground.penalties import gradient_penalty, interpolation_weights, r1_penalty
     from playground.toy.nets import sample_noise
 
-    cfg = dataclasses.replace(SMALL, r1=2.0)
+    cfg = dataclasses.replace(SMALL, loss=loss, r1=r1)
     a, b = ToyGAN(cfg), ToyGAN(cfg)
     a.train(3)
     b.train(3)
@@ -138,12 +164,16 @@ def test_r1_step_matches_a_separate_penalty_pass():
     real = b.target.sample(cfg.batch_size, b.rng)
     with torch.no_grad():
         fake = b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng))
-    b.rng.set_state(rng_state)
-    d_loss, _ = OBJECTIVES[cfg.loss]
-    ref = d_loss(b.D(real), b.D(fake)).mean() + cfg.r1 * r1_penalty(b.D, real)
-    grads = torch.autograd.grad(ref, list(b.D.parameters()))
+    ref = HAND_D[loss](b.D(real), b.D(fake)).mean()
+    if loss == "wgan_gp":
+        ref = ref + cfg.gp_weight * gradient_penalty(b.D, real, fake, alpha=interpolation_weights(real, b.rng))
+    if r1:
+        ref = ref + r1 * r1_penalty(b.D, real)
     a.d_opt.step = lambda: None          # keep a's weights: compare the gradients its step left behind
-    loss = a.step_d()
-    assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
-    for p, g in zip(a.D.parameters(), grads):
-        torch.testing.assert_close(p.grad, g, rtol=1e-5, atol=1e-7)
+    assert a.step_d().item() == pytest.approx(ref.item(), rel=1e-5)
+    assert_same_grads(a.D, b.D, ref)
+    assert a.rng.get_state().equal(b.rng.get_state())      # the step drew exactly what the reference drew
+    g_ref = HAND_G[loss](b.D(b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng)))).mean()
+    a.g_opt.step = lambda: None
+    assert a.step_g().item() == pytest.approx(g_ref.item(), rel=1e-5)
+    assert_same_grads(a.G, b.G, g_ref)

@@ -15,6 +15,7 @@ from components.live_figure import feed, live_figure  # noqa: E402
 from playground.configs import from_json, to_json  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
 from playground.formula import formula_from_rows, mixture_rows, pending_rows, same_mixture  # noqa: E402
+from playground.objectives import get_objective  # noqa: E402
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
 from playground.toy.plots import live_frame  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
@@ -136,10 +137,11 @@ with st.sidebar:
             st.caption(f"Current custom data: {len(SS['toy_points'])} points.")
     st.subheader("Objective")
     widget(ToyConfig, "loss", P)
-    loss = SS[P + "loss"]
-    if loss == "wgan_gp":
+    objective = get_objective(SS[P + "loss"])
+    st.caption(f"{objective.formula}. {objective.lesson}")
+    if objective.penalty == "gradient_penalty":
         widget(ToyConfig, "gp_weight", P, label="gradient penalty λ", step=1.0)
-    if loss == "wgan":
+    if objective.clip:
         widget(ToyConfig, "clip", P, label="weight clip", step=0.005, format="%.4f")
     widget(ToyConfig, "r1", P, label="R1 penalty γ", step=0.1)
     widget(ToyConfig, "spectral_norm", P, label="spectral norm on D (resets)")

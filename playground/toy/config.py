@@ -7,11 +7,12 @@ from typing import Literal
 
 from playground.configs import fill_derived, live_fields, spec
 from playground.errors import PlaygroundError
+from playground.objectives import NAMES as OBJECTIVE_NAMES
 
 Dist = Literal["ring8", "grid25", "two_gaussians", "three_blobs", "line", "circle", "two_moons", "spiral",
                "swiss_roll", "bimodal1d", "mixture1d", "uniform1d", "custom"]
 DISTS_1D = ("bimodal1d", "mixture1d", "uniform1d")
-Loss = Literal["nonsaturating", "minimax", "least_squares", "hinge", "wgan", "wgan_gp"]
+Loss = Literal[OBJECTIVE_NAMES]   # the objectives table decides the choices (and their order)
 Optim = Literal["adam", "rmsprop", "sgd"]
 Activation = Literal["relu", "leaky_relu", "elu", "tanh"]
 Noise = Literal["gaussian", "uniform"]

@@ -1,20 +1,17 @@
 """What the GAN lab draws, as plain numpy: D over a grid, per-sample update arrows, the warped noise grid,
-and in 1D the generator density and the optimal discriminator D* = p / (p + q)."""
+and in 1D the generator density (a KDE; D* = p / (p + q) itself is `playground.numerics.optimal_discriminator`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from playground.toy.objectives import SIGMOID_LOSSES
 from playground.toy.trainer import ToyGAN
 
 
 def display_d(gan: ToyGAN, raw: np.ndarray) -> np.ndarray:
     """D as the user should read it: a probability for the sigmoid losses, the raw score otherwise."""
-    if gan.cfg.loss in SIGMOID_LOSSES:
-        return 1.0 / (1.0 + np.exp(-np.clip(raw, -60, 60)))
-    return raw
+    return gan.objective.display(raw)
 
 
 def d_grid(gan: ToyGAN, bounds: tuple, n: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,11 +82,7 @@ def kde_1d(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return dens[pad:pad + len(xs)]
 
 
-def optimal_discriminator(log_p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """D*(x) = p / (p + q) = sigmoid(log p - log q), in the log domain so tiny densities do not underflow."""
+def log_density(density: np.ndarray) -> np.ndarray:
+    """log of a density estimate such as the KDE, -inf (without a warning) where it is exactly 0."""
     with np.errstate(divide="ignore"):
-        log_q = np.log(np.maximum(q, 0))
-    with np.errstate(invalid="ignore"):
-        diff = np.clip(log_p - log_q, -700, 700)
-    out = 1.0 / (1.0 + np.exp(-diff))
-    return np.where(np.isnan(diff), 0.5, out)  # both densities zero: no information, D* = 1/2
+        return np.log(np.maximum(density, 0.0))

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from playground.numerics import optimal_discriminator
 from playground.toy.config import ToyConfig
-from playground.toy.fields import d_curve, d_grid, kde_1d, manifold, optimal_discriminator
+from playground.toy.fields import d_curve, d_grid, kde_1d, log_density, manifold
 from playground.toy.metrics import evaluate
 from playground.toy.nets import sample_noise
 from playground.toy.plots import downsample
@@ -54,10 +55,10 @@ def picture(gan: ToyGAN, z_show: torch.Tensor, real_show: np.ndarray, show_arrow
     if gan.target.has_density:
         log_p = gan.target.log_prob(xs[:, None])
         snap["p"] = np.exp(log_p)
-        snap["d_star"] = optimal_discriminator(log_p, q)
+        snap["d_star"] = optimal_discriminator(log_p, log_density(q))
     else:
         snap["p"] = kde_1d(gan.target.sample(gan.cfg.eval_samples, torch.Generator().manual_seed(1)).numpy(), xs)
-        snap["d_star"] = optimal_discriminator(np.log(np.maximum(snap["p"], 1e-300)), q)
+        snap["d_star"] = optimal_discriminator(log_density(snap["p"]), log_density(q))
     return snap
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from playground.objectives import get_objective
 from playground.plotly_arrays import pack_figure
-from playground.toy.objectives import SIGMOID_LOSSES
 
 REAL = "#1f9e89"      # teal: real data
 FAKE = "#8e44ad"      # purple: generated samples
@@ -106,7 +106,7 @@ def arrow_scale(bounds: tuple, vectors: np.ndarray) -> float:
 
 
 def d_colorbar_title(loss: str) -> str:
-    return "D(x)" if loss in SIGMOID_LOSSES else "critic f(x)" if loss in ("wgan", "wgan_gp") else "D score"
+    return get_objective(loss).d_label
 
 
 def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, height: int = 520) -> dict:
@@ -114,7 +114,7 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     show = {"heatmap": True, "real": True, "fake": True, "arrows": True, "manifold": False, **(show or {})}
     x0, x1, y0, y1 = snap["bounds"]
     traces: list[dict] = []
-    sig = snap["loss"] in SIGMOID_LOSSES
+    sig = get_objective(snap["loss"]).sigmoid_output
     if show["heatmap"]:
         z = snap["d_grid"]
         hm = {"type": "heatmap", "x": _f32(snap["grid_x"]), "y": _f32(snap["grid_y"]), "z": _f32(z),
@@ -169,17 +169,18 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     """1D: target density p, generator density q (KDE), D(x) and the optimal D*(x) = p/(p+q)."""
     show = {"arrows": True, **(show or {})}
     xs = snap["xs"]
-    sig = snap["loss"] in SIGMOID_LOSSES
-    # D* = p/(p+q) is the optimal discriminator of the sigmoid GANs (as a probability) and of LSGAN with
-    # labels a=0, b=1 (as the raw score); hinge and Wasserstein critics have no such pointwise optimum.
-    has_d_star = sig or snap["loss"] == "least_squares"
+    objective = get_objective(snap["loss"])
+    sig, label = objective.sigmoid_output, objective.d_label
+    # D* = p/(p+q) is the optimum of the sigmoid GANs (as a probability) and of LSGAN with labels a=0, b=1
+    # (as the raw score); hinge and Wasserstein critics have no such pointwise optimum.
+    has_d_star = objective.has_optimal_d
     traces = [
         {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["p"]), "name": "target p(x)",
          "line": {"color": REAL, "width": 2}, "fill": "tozeroy", "fillcolor": "rgba(31,158,137,0.15)"},
         {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["q"]), "name": "generator q(x) (KDE)",
          "line": {"color": FAKE, "width": 2}},
         {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["d"]), "yaxis": "y2",
-         "name": "D(x)" if sig else "D score", "line": {"color": D_LINE, "width": 2}},
+         "name": label, "line": {"color": D_LINE, "width": 2}},
     ]
     if has_d_star:
         # D* = p/(p+q) is noise where neither density has mass: leave a gap there instead of a wiggle.
@@ -201,7 +202,7 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
                        "line": {"color": ARROW, "width": 1}, "hoverinfo": "skip", "opacity": 0.5})
     # a round number a little above both densities: the axis changes now and then, not every frame
     ymax = nice_ceil(float(max(np.max(snap["p"]), np.max(snap["q"]), 1e-3)) * 1.1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
-    y2 = {"overlaying": "y", "side": "right", "title": {"text": "D(x)" if sig else "D score"},
+    y2 = {"overlaying": "y", "side": "right", "title": {"text": label},
           "showgrid": False}
     if sig:
         y2.update(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1])

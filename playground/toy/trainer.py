@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from playground.configs import changed_fields
+from playground.objectives import Objective, get_objective
+from playground.penalties import gradient_penalty, r1_from_output
 from playground.toy.config import LIVE_FIELDS, ToyConfig
 from playground.toy.nets import make_discriminator, make_generator, sample_noise
-from playground.toy.objectives import OBJECTIVES, gradient_penalty, r1_from_output
 from playground.toy.targets import Target, make_target
 
 
@@ -64,7 +65,8 @@ class ToyGAN:
     # ---- settings -------------------------------------------------------------------------------------
 
     def _set_objective(self) -> None:
-        self.d_loss_fn, self.g_loss_fn = OBJECTIVES[self.cfg.loss]
+        self.objective: Objective = get_objective(self.cfg.loss)
+        self.d_loss_fn, self.g_loss_fn = self.objective.d_loss, self.objective.g_loss
 
     def needs_reset(self, new: ToyConfig) -> set[str]:
         """The changed fields that cannot be applied to a running model (data, architecture, noise, seed)."""
@@ -104,14 +106,14 @@ class ToyGAN:
             real.requires_grad_(True)      # R1 reuses this forward pass: no second D(real)
         real_out = self.D(real)
         loss = self.d_loss_fn(real_out, self.D(fake)).mean()
-        if c.loss == "wgan_gp" and c.gp_weight > 0:
+        if self.objective.penalty == "gradient_penalty" and c.gp_weight > 0:
             loss = loss + c.gp_weight * gradient_penalty(self.D, real.detach(), fake, self.rng)
         if c.r1 > 0:
             loss = loss + c.r1 * r1_from_output(real_out, real)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
         self.d_opt.step()
-        if c.loss == "wgan":
+        if self.objective.clip:
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-c.clip, c.clip)
