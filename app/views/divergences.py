@@ -18,6 +18,7 @@ from playground.divergences.densities import (GAUSS, PRESETS_1D, TARGETS_2D, Den
                                               format_density, resolve_target_1d)
 from playground.divergences.measures import LABELS, NAMES, NAMES_2D, parse_divergence  # noqa: E402
 from playground.errors import PlaygroundError  # noqa: E402
+from playground.userfiles import read_bounded  # noqa: E402
 
 P = "dv_"            # widget-key prefix of DivergenceConfig fields
 SS = st.session_state
@@ -136,7 +137,7 @@ def _load_config() -> None:
     if up is None:
         return
     try:
-        cfg = from_json(DivergenceConfig, up.getvalue())
+        cfg = from_json(DivergenceConfig, read_bounded(up, 100_000, "the config"))
     except PlaygroundError as e:
         SS["dv_notice"] = ("error", f"Config not loaded: {e}")
         return

@@ -21,6 +21,7 @@ from playground.toy.plots import live_frame  # noqa: E402
 from playground.toy.presets import PRESETS  # noqa: E402
 from playground.toy.worker import LabWorker  # noqa: E402
 from playground.toy.userdata import load_points_csv, points_to_csv  # noqa: E402
+from playground.userfiles import read_bounded  # noqa: E402
 
 P = "toy_"          # widget-key prefix of ToyConfig fields
 SS = st.session_state
@@ -323,9 +324,7 @@ with st.expander("Share, save and load"):
     if cfg_file is not None and SS.get("toy_cfg_upload_id") != cfg_file.file_id:
         SS["toy_cfg_upload_id"] = cfg_file.file_id
         try:
-            if cfg_file.size > 100_000:
-                raise PlaygroundError(f"{cfg_file.size} bytes is too large for a config (limit 100 kB)")
-            SS["toy_pending_cfg"] = from_json(ToyConfig, cfg_file.getvalue())
+            SS["toy_pending_cfg"] = from_json(ToyConfig, read_bounded(cfg_file, 100_000, "the config"))
             st.rerun()
         except PlaygroundError as e:
             st.error(f"{cfg_file.name}: {e}")

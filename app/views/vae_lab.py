@@ -366,11 +366,10 @@ if model is not None:
             try:
                 from playground.data.base import resize_images, to_channels
                 from playground.data.files import open_image
+                from playground.userfiles import read_bounded
 
-                data = up.getvalue()
-                if len(data) > MAX_UPLOAD:
-                    raise PlaygroundError(f"the upload is {len(data)} bytes; the limit is {MAX_UPLOAD}")
-                arr = open_image(data, model.shape[1], channels=model.shape[0])
+                arr = open_image(read_bounded(up, MAX_UPLOAD, "the upload"), model.shape[1],
+                                 channels=model.shape[0])
                 x = torch.from_numpy(arr)[None]
                 if st.checkbox("invert (dark strokes on light paper)", key="vae_invert",
                                value=float(x.mean()) > 0.5):

@@ -6,6 +6,6 @@
 """
 
 from playground.data.base import ImageDataset, resize_images, to_channels
-from playground.data.registry import DATASETS, BUILTIN, load_dataset
+from playground.data.registry import BUILTIN, DATASETS, load_dataset
 
-__all__ = ["ImageDataset", "load_dataset", "DATASETS", "BUILTIN", "resize_images", "to_channels"]
+__all__ = ["BUILTIN", "DATASETS", "ImageDataset", "load_dataset", "resize_images", "to_channels"]

@@ -52,7 +52,7 @@ class ImageDataset:
     def shape(self) -> tuple[int, int, int]:
         return tuple(int(s) for s in self.images.shape[1:])  # type: ignore[return-value]
 
-    def subset(self, index: Any) -> "ImageDataset":
+    def subset(self, index: Any) -> ImageDataset:
         """The same dataset restricted to `index` (a slice, an index array or a boolean mask)."""
         idx = torch.as_tensor(np.arange(len(self))[index])
         np_idx = idx.numpy()
@@ -115,7 +115,7 @@ def check_split(split: str) -> str:
 def holdout_split(n: int, split: str, test_fraction: float = 0.1, seed: int = 0) -> np.ndarray:
     """Indices of a fixed, seeded train/test partition of n items (test gets `test_fraction`, at least 1)."""
     perm = np.random.default_rng(seed).permutation(n)
-    n_test = max(1, int(round(n * test_fraction))) if n >= 2 else 0
+    n_test = max(1, round(n * test_fraction)) if n >= 2 else 0
     if split == "all":
         return np.arange(n)
     idx = perm[:n_test] if split == "test" else perm[n_test:]

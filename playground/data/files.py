@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from playground.errors import PlaygroundError
+from playground.userfiles import check_size, read_bounded
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_FOLDER_FILES = 20_000
@@ -25,9 +26,7 @@ def open_image(source, resolution: int, channels: int = 3, max_bytes: int = MAX_
     from PIL import Image, UnidentifiedImageError
 
     if isinstance(source, (bytes, bytearray)):
-        if len(source) > max_bytes:
-            raise PlaygroundError(f"image is {len(source)} bytes; the limit is {max_bytes}")
-        source = io.BytesIO(source)
+        source = io.BytesIO(read_bounded(source, max_bytes, "the image"))
     try:
         with Image.open(source) as im:
             w, h = im.size
@@ -70,8 +69,7 @@ def load_folder(root: str | Path, resolution: int, channels: int = 3, max_files:
     arrays, classes, skipped, kept = [], [], 0, []
     for p in files:
         try:
-            if p.stat().st_size > max_bytes:
-                raise PlaygroundError("too large")
+            check_size(p.stat().st_size, max_bytes, str(p))
             arrays.append(open_image(p, resolution, channels))
         except PlaygroundError:
             skipped += 1
@@ -97,9 +95,7 @@ def load_npz(path: str | Path, max_bytes: int = MAX_NPZ_BYTES):
     path = Path(path)
     if not path.is_file():
         raise PlaygroundError(f"no such file: {path} (expected an .npz with an 'images' array)")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise PlaygroundError(f"{path} is {size} bytes; the limit is {max_bytes}")
+    check_size(path.stat().st_size, max_bytes, str(path))
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = list(z.keys())

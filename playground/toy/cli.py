@@ -14,19 +14,16 @@ from playground.errors import PlaygroundError
 from playground.toy.config import DISTS_1D, ToyConfig
 from playground.toy.presets import PRESETS
 from playground.toy.userdata import load_points_csv, points_to_csv
+from playground.userfiles import read_bounded
 
 # torch and the targets are imported inside the commands: `python -m playground divergence` stays fast.
 
 MAX_FILE = 5_000_000
 
 
-def read_user_file(path: str, max_bytes: int = MAX_FILE) -> bytes:
-    p = Path(path)
-    if not p.is_file():
-        raise PlaygroundError(f"no such file: {path}")
-    if p.stat().st_size > max_bytes:
-        raise PlaygroundError(f"{path} is {p.stat().st_size} bytes; the limit is {max_bytes}")
-    return p.read_bytes()
+def read_user_file(path: str) -> bytes:
+    """A file named on the command line (config, points, samples), at most MAX_FILE bytes."""
+    return read_bounded(path, MAX_FILE, path)
 
 
 def _base_config(args: argparse.Namespace) -> ToyConfig | None:
@@ -118,7 +115,7 @@ def eval_command(args: argparse.Namespace) -> int:
     cfg = from_args(ToyConfig, args, _base_config(args))
     target = make_target(cfg.resolved(), _points(args, cfg))
     samples = load_points_csv(read_user_file(args.samples), dim=1 if cfg.dist in DISTS_1D else 2)
-    result = {"n_samples": int(len(samples)), **evaluate(target, samples), "config": to_dict(cfg.resolved())}
+    result = {"n_samples": len(samples), **evaluate(target, samples), "config": to_dict(cfg.resolved())}
     emit(result, args.json)
     return 0
 

@@ -15,6 +15,7 @@ import re
 import numpy as np
 
 from playground.errors import PlaygroundError
+from playground.userfiles import check_size
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
@@ -63,9 +64,7 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
         size = len(data)
     else:
         raise PlaygroundError(f"expected the file's bytes or text, got {type(data).__name__}")
-    if size > max_bytes:
-        raise PlaygroundError(f"file too big: {size:,} bytes, the limit is {max_bytes:,} bytes; "
-                              f"upload fewer points (at most {max_rows:,} rows)")
+    check_size(size, max_bytes, "the file", advice=f"upload fewer points (at most {max_rows:,} rows)")
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")

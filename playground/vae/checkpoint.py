@@ -17,6 +17,7 @@ import torch
 
 from playground.configs import from_dict, to_dict
 from playground.errors import PlaygroundError
+from playground.userfiles import check_size
 from playground.vae.config import VAEConfig
 from playground.vae.model import VAE, build_model
 
@@ -68,9 +69,7 @@ def read_checkpoint(path: str | Path, sha256: str | None = None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise PlaygroundError(f"no such checkpoint: {path}")
-    size = path.stat().st_size
-    if size > MAX_CHECKPOINT_BYTES:
-        raise PlaygroundError(f"{path} is {size} bytes; the limit for a VAE checkpoint is {MAX_CHECKPOINT_BYTES}")
+    check_size(path.stat().st_size, MAX_CHECKPOINT_BYTES, f"the VAE checkpoint {path}")
     if sha256 is None:
         sha256 = card_sha256(path)
     if sha256:  # "" skips the check (a fresh file without its card yet)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playground.configs import add_arguments, from_args, from_json
 from playground.errors import PlaygroundError
+from playground.userfiles import read_bounded
 from playground.vae.config import VAEConfig
 
 MAX_CONFIG = 100_000
@@ -30,10 +31,7 @@ def train_command(args: argparse.Namespace) -> int:
 
     base = None
     if args.config:
-        p = Path(args.config)
-        if not p.is_file() or p.stat().st_size > MAX_CONFIG:
-            raise PlaygroundError(f"--config {args.config}: no such file (or larger than {MAX_CONFIG} bytes)")
-        base = from_json(VAEConfig, p.read_text())
+        base = from_json(VAEConfig, read_bounded(args.config, MAX_CONFIG, f"--config {args.config}"))
     cfg = from_args(VAEConfig, args, base)
     _threads(args.threads)
     if not args.json and not args.quiet:
