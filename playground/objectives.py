@@ -11,8 +11,9 @@ reads (`output`), the penalty or weight clipping it needs, and whether D* = p/(p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 import torch

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from playground.toy.config import ToyConfig
 from playground.numerics import optimal_discriminator
+from playground.toy.config import ToyConfig
 from playground.toy.fields import kde_1d, log_density, manifold, noise_grid_lines
 from playground.toy.lab import LabSession
 from playground.toy.plots import arrow_segments, downsample, field_figure_1d, lab_figures, live_frame
@@ -34,7 +34,7 @@ def test_game_value_at_optimal_d_is_minus_log4_plus_2_js():
     lo, hi = -20, 20
     v = integrate.quad(lambda x: P.pdf(x) * np.log(d_star(np.array([x]))[0])
                        + Q.pdf(x) * np.log(1 - d_star(np.array([x]))[0]), lo, hi, limit=200)[0]
-    m = lambda x: 0.5 * (P.pdf(x) + Q.pdf(x))  # noqa: E731
+    m = lambda x: 0.5 * (P.pdf(x) + Q.pdf(x))
     kl_pm = integrate.quad(lambda x: P.pdf(x) * np.log(P.pdf(x) / m(x)), lo, hi, limit=200)[0]
     kl_qm = integrate.quad(lambda x: Q.pdf(x) * np.log(Q.pdf(x) / m(x)), lo, hi, limit=200)[0]
     js = 0.5 * kl_pm + 0.5 * kl_qm

@@ -75,7 +75,7 @@ def test_single_steps_update_only_one_network():
     d1 = params(gan.D)
     gan.single_step("g")
     assert torch.equal(params(gan.D), d1) and not torch.equal(params(gan.G), g0)
-    steps, dl, gl = gan.losses()
+    steps, dl, _ = gan.losses()
     assert list(steps) == [1, 2] and len(dl) == 2
     # the learning-rate schedule follows single steps too
     assert gan.d_opt.param_groups[0]["lr"] == pytest.approx(gan.cfg.d_lr * 0.5 ** (2 / gan.cfg.lr_half_life))
@@ -160,7 +160,6 @@ def test_step_gradients_equal_the_hand_written_objective(loss, r1):
     a, b = ToyGAN(cfg), ToyGAN(cfg)
     a.train(3)
     b.train(3)
-    rng_state = b.rng.get_state()
     real = b.target.sample(cfg.batch_size, b.rng)
     with torch.no_grad():
         fake = b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng))

@@ -294,11 +294,11 @@ def header_items(snap: dict[str, Any]) -> list[list[str]]:
                   ["high quality", f"{m['high_quality_frac']:.1%}",
                    "samples within 3 standard deviations (Mahalanobis) of their nearest mode"],
                   ["mode KL", "–" if m["mode_kl"] is None else f"{m['mode_kl']:.3f}",
-                   "KL of the high-quality samples' mode histogram to the target's mode weights "
-                   "(uniform on every 2D mixture, as in VEEGAN/PacGAN)"]]
+                   ("KL of the high-quality samples' mode histogram to the target's mode weights "
+                    "(uniform on every 2D mixture, as in VEEGAN/PacGAN)")]]
     if "js" in m:
-        items.append(["JS (nats)", f"{m['js']:.3f}", f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
-                      "estimated on a grid from fresh samples"])
+        items.append(["JS (nats)", f"{m['js']:.3f}", (f"KL(p‖q) = {m['kl']:.3f}, KL(q‖p) = {m['rkl']:.3f}, "
+                                                       "estimated on a grid from fresh samples")])
     return items
 
 
