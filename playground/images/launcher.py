@@ -18,8 +18,9 @@ from playground.configs import to_dict
 from playground.errors import PlaygroundError
 from playground.images.config import ImageRunConfig
 from playground.images.rundir import RunDir, delete_run, new_run_name
+from playground.paths import package_parent
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = package_parent()      # on the child's PYTHONPATH: the same engine as this process
 _CHILDREN: dict[str, subprocess.Popen] = {}      # run path -> process (reaped on every call)
 
 

@@ -27,9 +27,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from playground.errors import PlaygroundError
+from playground.paths import pretrained_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-PRETRAINED_FEATURES = ROOT / "pretrained" / "features"
+PRETRAINED_FEATURES = pretrained_dir() / "features"
 FEATURE_DIM = 64
 
 

@@ -18,9 +18,10 @@ from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
 from playground.images.rundir import RunDir, grid_image, load_checkpoint, png_bytes
+from playground.paths import pretrained_dir
 from playground.vae.checkpoint import sha256_file  # noqa: F401 (also used by images.pretrained)
 
-PRETRAINED_RUNS = Path(__file__).resolve().parents[2] / "pretrained" / "image_runs"
+PRETRAINED_RUNS = pretrained_dir() / "image_runs"
 
 
 @dataclass

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from playground.cards import read_cards, write_card
 from playground.errors import PlaygroundError
+from playground.paths import pretrained_dir
 
-ROOT = Path(__file__).resolve().parents[2] / "pretrained" / "vae"
+ROOT = pretrained_dir() / "vae"
 
 MODELS: dict[str, dict] = {
     "digits-2d": {"title": "Digits VAE, 2 latents (manifold)",
