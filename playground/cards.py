@@ -1,4 +1,5 @@
-"""Model cards of shipped pretrained files: `NAME.json` next to the weights (shared by VAEs and image runs)."""
+"""Model cards of shipped pretrained files: `NAME.json` next to the weights (shared by VAEs, image runs and
+feature classifiers). The one reader and writer of cards; a card is a JSON object with at least a `kind`."""
 
 from __future__ import annotations
 
@@ -6,20 +7,46 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from playground.errors import PlaygroundError
+from playground.numerics import dumps
+from playground.userfiles import read_bounded
+
+MAX_CARD_BYTES = 1_000_000          # the largest shipped card is ~14 kB (a VAE with its training history)
+
+
+def card_path(root: Path, name: str) -> Path:
+    return Path(root) / f"{name}.json"
+
 
 def write_card(root: Path, name: str, card: dict) -> dict:
-    (root / f"{name}.json").write_text(json.dumps(card, indent=1) + "\n")
+    card_path(root, name).write_text(dumps(card, indent=1) + "\n")
     return card
+
+
+def read_card(path: Path, kind: str | None = None) -> dict | None:
+    """The card at `path`, or None when there is none (or it is of another `kind`). A card that exists but
+    cannot be read raises PlaygroundError: the hash it holds is what its weights are checked against."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = read_bounded(path, MAX_CARD_BYTES, f"the card {path}")
+    try:
+        card = json.loads(data)
+    except ValueError:              # not JSON, or not UTF-8
+        card = None
+    if not isinstance(card, dict) or not isinstance(card.get("kind"), str):
+        raise PlaygroundError(f"the card {path} is unreadable (not a JSON object with a kind)")
+    return card if kind is None or card["kind"] == kind else None
 
 
 def read_cards(root: Path, kind: str, present: Callable[[dict], bool]) -> dict[str, dict]:
     """name -> card for every card in `root` that parses, is of `kind` and whose files are `present`."""
     out = {}
-    for p in sorted(root.glob("*.json")):
+    for p in sorted(Path(root).glob("*.json")):
         try:
-            card = json.loads(p.read_text())
-        except (OSError, ValueError):
+            card = read_card(p, kind)
+        except PlaygroundError:
             continue
-        if isinstance(card, dict) and card.get("kind") == kind and present(card):
-            out[card["name"]] = card
+        if card is not None and present(card):
+            out[card.get("name", p.stem)] = card
     return out

@@ -6,13 +6,13 @@ A run is a directory, or the name of a shipped model: `pretrained/image_runs/NAM
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from playground.cards import card_path, read_card
 from playground.configs import from_dict
 from playground.errors import PlaygroundError
 from playground.images import models as M
@@ -53,14 +53,7 @@ def resolve_run(run: str | Path) -> Path:
 def card_of(run_dir: str | Path) -> dict | None:
     """The card of a shipped model (NAME.json beside its run directory NAME/), or None for an ordinary run."""
     path = Path(run_dir)
-    card_path = path.parent / f"{path.name}.json"
-    if not card_path.is_file():
-        return None
-    try:
-        card = json.loads(card_path.read_text())
-    except (OSError, ValueError):
-        raise PlaygroundError(f"the card {card_path} is unreadable") from None
-    return card if isinstance(card, dict) and card.get("kind") == "image-run" else None
+    return read_card(card_path(path.parent, path.name), "image-run")
 
 
 def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:

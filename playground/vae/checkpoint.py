@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from playground.cards import read_card
 from playground.configs import from_dict, to_dict
 from playground.errors import PlaygroundError
 from playground.userfiles import check_size
@@ -89,14 +90,11 @@ def read_checkpoint(path: str | Path, sha256: str | None = None) -> dict:
 
 def card_sha256(path: Path) -> str | None:
     """The sha256 a pretrained card next to this file promises (CARD.json with "weights": this file's name)."""
-    card = path.with_suffix(".json")
-    if not card.is_file():
-        return None
     try:
-        data = json.loads(card.read_text())
-    except (OSError, json.JSONDecodeError):
+        data = read_card(path.with_suffix(".json"))
+    except PlaygroundError:         # not a card of ours (a user's own JSON beside their file)
         return None
-    if isinstance(data, dict) and data.get("weights") == path.name and isinstance(data.get("sha256"), str):
+    if data is not None and data.get("weights") == path.name and isinstance(data.get("sha256"), str):
         return data["sha256"]
     return None
 
