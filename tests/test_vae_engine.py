@@ -8,7 +8,8 @@ import torch
 from scipy.stats import norm
 
 from playground.vae import VAEConfig, build_model, evaluate, mig
-from playground.vae.latent import class_swap, grid_2d, interpolate, lerp, quantile_grid, slerp, traverse
+from playground.latent_paths import lerp, slerp
+from playground.vae.latent import class_swap, grid_2d, interpolate, quantile_grid, traverse
 from playground.vae.metrics import entropy, mutual_information
 from playground.vae.model import gaussian_kl, normal_log_prob
 

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from playground.errors import PlaygroundError
+from playground.latent_paths import latent_path
 
 
 def stages_for(resolution: int) -> int:
@@ -247,22 +248,6 @@ def noise(n: int, z_dim: int, generator: torch.Generator, device: torch.device |
     return z
 
 
-def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return a + (b - a) * t.view(-1, 1)
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation (White 2016): keeps the norm typical of Gaussian noise along the path."""
-    a, b, t = a.double(), b.double(), t.double().view(-1, 1)
-    cos = (a * b).sum(-1, keepdim=True) / (a.norm(dim=-1, keepdim=True) * b.norm(dim=-1, keepdim=True))
-    omega = torch.arccos(cos.clamp(-1.0, 1.0))
-    so = torch.sin(omega)
-    if float(so.abs().min()) < 1e-6:            # (anti)parallel: fall back to linear
-        return lerp(a, b, t.flatten()).float()
-    return ((torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b).float()
-
-
 def interpolate(a: torch.Tensor, b: torch.Tensor, n: int, mode: str = "spherical") -> torch.Tensor:
-    t = torch.linspace(0.0, 1.0, n)
-    a, b = a.view(1, -1).expand(n, -1), b.view(1, -1).expand(n, -1)
-    return slerp(a, b, t) if mode == "spherical" else lerp(a, b, t)
+    """n noise vectors from a to b (spherical keeps the norm typical of Gaussian noise)."""
+    return latent_path(a.reshape(-1), b.reshape(-1), torch.linspace(0.0, 1.0, n), mode)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
+from playground.latent_paths import latent_path
 from playground.vae.model import VAE
 
 
@@ -89,33 +90,10 @@ def grid_2d(model: VAE, dims: tuple[int, int] = (0, 1), n: int = 15, z0=None, y=
     return decode(model, z, y), q
 
 
-def lerp(z0, z1, t) -> np.ndarray:
-    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64).reshape(-1, 1)
-    return ((1 - t) * z0 + t * z1).astype(np.float32)
-
-
-def slerp(z0, z1, t) -> np.ndarray:
-    """Spherical interpolation: along the great circle between the directions, endpoints exact; when the
-    norms are equal every point has that norm (a Gaussian's typical shell). Falls back to lerp for
-    (anti)parallel codes."""
-    z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64).reshape(-1, 1)
-    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
-    if n0 < 1e-12 or n1 < 1e-12:
-        return lerp(z0, z1, t)
-    cos = np.clip(np.dot(z0, z1) / (n0 * n1), -1.0, 1.0)
-    omega = np.arccos(cos)
-    if np.sin(omega) < 1e-6:
-        return lerp(z0, z1, t)
-    out = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
-    return out.astype(np.float32)
-
-
 @torch.no_grad()
 def interpolate(model: VAE, z0, z1, steps: int = 9, method: str = "linear", y0=None, y1=None) -> torch.Tensor:
     t = np.linspace(0, 1, steps)
-    z = slerp(z0, z1, t) if method == "spherical" else lerp(z0, z1, t)
+    z = latent_path(z0, z1, t, method)
     y = None
     if model.num_classes:
         y = torch.tensor([y0 if ti < 0.5 else y1 for ti in t] if y1 is not None else [y0 or 0] * steps)
