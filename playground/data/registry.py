@@ -11,7 +11,7 @@ from playground.data import sprites as sprites_mod
 from playground.data.base import ImageDataset, check_split, holdout_split, resize_images, to_channels
 from playground.errors import PlaygroundError
 
-BUILTIN = ("digits", "sprites")                    # always available, no files needed
+BUILTIN = ("digits", "sprites", "mnist5k")         # always available, no files needed (mnist5k: in a wheel)
 TORCHVISION = ("mnist", "fashion_mnist", "cifar10", "celeba")
 USER = ("folder", "npz")
 DATASETS = BUILTIN + TORCHVISION + USER
@@ -27,7 +27,8 @@ def load_dataset(name: str, split: str = "train", resolution: int | None = None,
                  path: str | Path | None = None) -> ImageDataset:
     """Load `name` as an ImageDataset (images float32 (N, C, H, W) in [0, 1]).
 
-    name: digits | sprites | mnist | fashion_mnist | cifar10 | celeba | folder | npz.
+    name: digits | sprites | mnist5k | mnist | fashion_mnist | cifar10 | celeba | folder | npz.
+    mnist5k: 28x28 natively; resolution 32 pads it with 2 black pixels a side (see data/mnist5k.py).
     split: train | test | all. resolution: resize (square) to this side. size: at most this many images
     (sprites: exactly this many, generated from `seed`). channels: 1 or 3 (sprites: 3 turns colour on).
     data_root: folder holding torchvision sets. path: the folder or .npz file for `folder` / `npz`
@@ -47,6 +48,10 @@ def load_dataset(name: str, split: str = "train", resolution: int | None = None,
         return ds
     if name == "digits":
         ds = _digits(split)
+    elif name == "mnist5k":
+        from playground.data import mnist5k
+
+        ds = mnist5k.load(split, resolution)
     elif name in TORCHVISION:
         from playground.data.torchvision_sets import load_torchvision
 
