@@ -144,6 +144,7 @@ def from_dict(cls: type, data: dict, *, strict: bool = True) -> Any:
     if not isinstance(data, dict):
         raise PlaygroundError(f"expected a JSON object with {cls.__name__} fields, got {type(data).__name__}")
     data = _rename_keys(cls, data)
+    data = {k: v for k, v in data.items() if k not in getattr(cls, "RETIRED", ())}   # fields since removed
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown and strict:
@@ -245,6 +246,25 @@ def from_args(cls: type, ns: argparse.Namespace, base: Any = None) -> Any:
         if v is not None:
             data[f.name] = v
     return from_dict(cls, data)
+
+
+def to_args(cfg: Any) -> list[str]:
+    """Command-line flags that `add_arguments` + `from_args` turn back into `cfg` (how a launcher passes a
+    config to a trainer process): every field, booleans as 1/0, floats exactly, lists comma-joined, and None as
+    `none` where the field's default is not None."""
+    out: list[str] = []
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        if v is None:
+            if f.default is None:
+                continue
+            text = "none"
+        elif isinstance(v, (list, tuple)):
+            text = ",".join(_fmt(x) for x in v)
+        else:
+            text = _fmt(v)
+        out += ["--" + f.name.replace("_", "-"), text]
+    return out
 
 
 def live_fields(cls: type) -> set[str]:

@@ -1,13 +1,14 @@
 """Training runs, checkpoints (round trip, tampering, shape checks), resumption and the CLI."""
 
 import json
+
 import pytest
 import torch
 
 from playground.cli import main
 from playground.errors import PlaygroundError
+from playground.runs.rundir import RunDir
 from playground.vae import VAEConfig, load_checkpoint, save_checkpoint, train
-from playground.vae import runs
 from playground.vae.model import build_model
 
 
@@ -21,10 +22,11 @@ def test_run_directory_resume_is_exact(tmp_path):
     resumed = train(cfg, out=tmp_path / "half", final_eval=False)
     for k, v in full["model"].state_dict().items():
         assert torch.equal(v, resumed["model"].state_dict()[k]), k
-    rows = runs.read_metrics(tmp_path / "half")
+    rows = RunDir(tmp_path / "half").read_metrics()
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
-    status = runs.read_status(tmp_path / "half")
-    assert status["state"] == "done" and status["epoch"] == 4
+    status = RunDir(tmp_path / "half").read_status()
+    assert status["state"] == "completed" and status["epoch"] == 4 and status["kind"] == "vae"
+    assert (tmp_path / "half" / "checkpoints" / "latest.pt").is_file()
     assert json.loads((tmp_path / "half" / "config.json").read_text())["latent"] == 2
     with pytest.raises(PlaygroundError, match="different settings"):
         train(VAEConfig(latent=3, epochs=4, hidden=32), out=tmp_path / "half")
@@ -33,7 +35,7 @@ def test_run_directory_resume_is_exact(tmp_path):
 def test_progress_can_stop_and_stop_file(tmp_path):
     r = train(VAEConfig(latent=2, epochs=10, hidden=32), out=tmp_path, final_eval=False, progress=lambda i: i["epoch"] < 2)
     assert r["stopped"] and r["epochs"] == 2
-    assert runs.read_status(tmp_path)["state"] == "stopped"
+    assert RunDir(tmp_path).read_status()["state"] == "stopped"
 
 
 def test_checkpoint_round_trip_tamper_and_shape(tmp_path):
@@ -50,7 +52,7 @@ def test_checkpoint_round_trip_tamper_and_shape(tmp_path):
     with pytest.raises(PlaygroundError, match="hash"):
         load_checkpoint(p, sha256="0" * 64)
     # a card next to the file is checked automatically; a changed byte is refused
-    (tmp_path / "m.json").write_text(json.dumps({"weights": "m.pt", "sha256": good}))
+    (tmp_path / "m.json").write_text(json.dumps({"kind": "vae", "weights": "m.pt", "sha256": good}))
     data = bytearray(p.read_bytes())
     data[len(data) // 2] ^= 0xFF
     p.write_bytes(bytes(data))
@@ -79,17 +81,17 @@ def test_cli_train_eval_traverse(tmp_path, capsys):
     for key in ("test_elbo", "test_recon", "test_kl", "test_iwae", "iwae_k", "active_units", "seconds"):
         assert key in res
     assert res["test_iwae"] >= res["test_elbo"] and "mig" not in res
-    assert main(["vae", "eval", "--checkpoint", str(out / "checkpoint.pt"), "--iwae-k", "8", "--json"]) == 0
+    assert main(["vae", "eval", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--iwae-k", "8", "--json"]) == 0
     ev = json.loads(capsys.readouterr().out)
     assert ev["test_elbo"] == pytest.approx(res["test_elbo"], abs=1e-6)
     png = tmp_path / "strip.png"
-    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoint.pt"), "--dim", "1", "--out", str(png),
+    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--dim", "1", "--out", str(png),
                  "--json"]) == 0
     from PIL import Image
 
     assert Image.open(png).size[0] > Image.open(png).size[1]
     capsys.readouterr()
-    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoint.pt"), "--dim", "5", "--out", str(png)]) == 2
+    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--dim", "5", "--out", str(png)]) == 2
     assert "outside" in capsys.readouterr().err
     assert main(["vae", "eval", "--checkpoint", str(tmp_path / "none.pt")]) == 2
 

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playground.errors import PlaygroundError
 from playground.numerics import dumps
+from playground.userfiles import check_size
 
 MAX_JSON_BYTES = 10_000_000          # config.json / status.json are a few KiB; refuse anything absurd
 
@@ -45,9 +45,7 @@ def atomic_write_json(path: Path | str, obj: Any) -> None:
 def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """Parse a JSON file of at most `max_bytes` (OSError if it is missing, ValueError if it is not JSON)."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise PlaygroundError(f"{path} is too big: {size} bytes; the limit is {max_bytes} bytes")
+    check_size(path.stat().st_size, max_bytes, str(path))
     return json.loads(path.read_bytes())
 
 

@@ -6,10 +6,7 @@ is deserialised; a file whose tensors do not fit the model its config describes 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +15,9 @@ import torch
 from playground.cards import read_card
 from playground.configs import from_dict, to_dict
 from playground.errors import PlaygroundError
-from playground.userfiles import check_size
+from playground.runs.checkpoints import load_checkpoint as load_tagged
+from playground.runs.checkpoints import save_checkpoint as save_tagged
+from playground.runs.checkpoints import sha256_file, versions  # noqa: F401 (re-exported)
 from playground.vae.config import VAEConfig
 from playground.vae.model import VAE, build_model
 
@@ -26,26 +25,10 @@ FORMAT = "playground.vae/1"
 MAX_CHECKPOINT_BYTES = 200_000_000
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    import numpy
-
-    return {"torch": str(torch.__version__), "numpy": str(numpy.__version__), "python": platform.python_version()}
-
-
 def save_checkpoint(path: str | Path, model: VAE, *, optimizer: torch.optim.Optimizer | None = None,
                     epoch: int = 0, step: int = 0, metrics: dict | None = None, extra: dict | None = None) -> Path:
-    """Write atomically (temp file + rename) so a reader never sees half a checkpoint."""
-    path = Path(path)
+    """Write through the run layer (atomic, fsync'd, tagged FORMAT) so a reader never sees half a checkpoint."""
     ckpt: dict[str, Any] = {
-        "format": FORMAT,
         "config": to_dict(model.cfg),
         "data": {"shape": list(model.shape), "num_classes": model.num_classes},
         "model": model.state_dict(),
@@ -58,34 +41,15 @@ def save_checkpoint(path: str | Path, model: VAE, *, optimizer: torch.optim.Opti
         ckpt["optimizer"] = optimizer.state_dict()
     if extra:
         ckpt["extra"] = json.loads(json.dumps(extra))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(ckpt, tmp)
-    os.replace(tmp, path)
-    return path
+    return save_tagged(path, ckpt, FORMAT)
 
 
 def read_checkpoint(path: str | Path, sha256: str | None = None) -> dict:
     """The raw checkpoint dict, after the size and (optional) hash checks; never unpickles arbitrary objects."""
     path = Path(path)
-    if not path.is_file():
-        raise PlaygroundError(f"no such checkpoint: {path}")
-    check_size(path.stat().st_size, MAX_CHECKPOINT_BYTES, f"the VAE checkpoint {path}")
-    if sha256 is None:
-        sha256 = card_sha256(path)
-    if sha256:  # "" skips the check (a fresh file without its card yet)
-        actual = sha256_file(path)
-        if actual != sha256.lower():
-            raise PlaygroundError(f"{path.name} fails its hash check (sha256 {actual[:12]}... expected "
-                                  f"{sha256[:12]}...): the file is corrupt or was changed; retrain or restore it")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # unpickling errors, truncated zips, foreign formats
-        raise PlaygroundError(f"{path.name} is not a loadable VAE checkpoint ({type(e).__name__}: "
-                              f"{str(e).splitlines()[0][:120] if str(e) else ''})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise PlaygroundError(f"{path.name} is not a VAE checkpoint of this playground (format {FORMAT})")
-    return ckpt
+    if sha256 is None and path.is_file():
+        sha256 = card_sha256(path)            # "" skips the check (a fresh file without its card yet)
+    return load_tagged(path, FORMAT, what="VAE checkpoint", max_bytes=MAX_CHECKPOINT_BYTES, sha256=sha256)
 
 
 def card_sha256(path: Path) -> str | None:

@@ -29,10 +29,20 @@ def train_command(args: argparse.Namespace) -> int:
     from playground.cli import emit
     from playground.vae.train import train
 
-    base = None
-    if args.config:
-        base = from_json(VAEConfig, read_bounded(args.config, MAX_CONFIG, f"--config {args.config}"))
-    cfg = from_args(VAEConfig, args, base)
+    if args.resume:                    # the stored config; flags equal to it pass, epochs/iwae_k may change
+        from playground.vae.train import resume_config
+
+        if args.config or args.no_resume or (args.out and Path(args.out).resolve() != Path(args.resume).resolve()):
+            raise PlaygroundError("--resume takes the run's own config and directory: drop --config, --out "
+                                  "and --no-resume")
+        given = {f.name: getattr(args, f.name) for f in dataclasses.fields(VAEConfig)
+                 if getattr(args, f.name, None) is not None}
+        cfg, args.out = resume_config(args.resume, given), args.resume
+    else:
+        base = None
+        if args.config:
+            base = from_json(VAEConfig, read_bounded(args.config, MAX_CONFIG, f"--config {args.config}"))
+        cfg = from_args(VAEConfig, args, base)
     _threads(args.threads)
     if not args.json and not args.quiet:
         def progress(info: dict) -> None:
@@ -122,7 +132,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
     t.add_argument("--config", help="JSON file with VAEConfig fields (flags override it)")
-    t.add_argument("--out", help="run directory: config.json, status.json, metrics.jsonl, checkpoint.pt")
+    t.add_argument("--out", help="run directory (playground.runs): config.json, status.json, metrics.jsonl, "
+                                 "checkpoints/latest.pt; a run already there is continued")
+    t.add_argument("--resume", metavar="DIR", help="continue the run in DIR with its stored config (from epoch 0 "
+                                                   "if it has no checkpoint yet); --epochs may lengthen it")
     t.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -130,7 +143,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.set_defaults(func=train_command)
 
     e = cmds.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
-    e.add_argument("--checkpoint", required=True, help="a checkpoint.pt (or a pretrained/*.pt)")
+    e.add_argument("--checkpoint", required=True, help="a run's checkpoints/latest.pt (or a pretrained/*.pt)")
     e.add_argument("--sha256", help="refuse the file unless it has this sha256 (default: its card's, if any)")
     e.add_argument("--iwae-k", type=int, default=None, help="importance samples (default: the model's config)")
     e.add_argument("--data-path", default=None, help="override where the dataset is read from")

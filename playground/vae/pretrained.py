@@ -53,15 +53,16 @@ def train_one(name: str, root: Path = ROOT) -> dict:
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         argv = [sys.executable, *shlex.split(command(name, str(Path(tmp) / "run")))[1:]]
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, check=False, capture_output=True, text=True)
         if proc.returncode != 0:
             raise PlaygroundError(f"training {name} failed: {proc.stderr.strip()[-300:]}")
         result = json.loads(proc.stdout)
-        ckpt = read_checkpoint(Path(tmp) / "run" / "checkpoint.pt", sha256="")  # no card yet
-        from playground.vae.runs import read_metrics
+        from playground.runs.rundir import RunDir
 
+        run = RunDir(Path(tmp) / "run")
+        ckpt = read_checkpoint(run.latest_path, sha256="")  # no card yet
         history = [{k: r[k] for k in ("epoch", "train_loss", "test_elbo", "test_recon", "test_kl")}
-                   for r in read_metrics(Path(tmp) / "run")]
+                   for r in run.read_metrics()]
     ckpt.pop("optimizer", None)
     weights = root / f"{name}.pt"
     torch.save(ckpt, weights)

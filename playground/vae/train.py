@@ -1,29 +1,35 @@
 """Training a VAE: epochs of Adam on the negative beta-ELBO, progress callbacks, run directories, resumption.
 
+    python -m playground.vae.train --dataset digits --latent 2 --epochs 50 --out runs/vae-demo
+    python -m playground.vae.train --resume runs/vae-demo --epochs 80      # the same as `playground vae train`
+
 Batches and noise are drawn from generators seeded by (seed, epoch), so a run resumed from its checkpoint
-continues exactly as if it had never stopped.
+continues exactly as if it had never stopped. With `out`, the run directory is written through the run
+layer (playground.runs): states queued/running/completed/failed/stopped, checkpoints/latest.pt.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import os
+import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 
 from playground.configs import to_dict
 from playground.data import ImageDataset, load_dataset
 from playground.errors import PlaygroundError
-from playground.vae import runs
+from playground.runs import states
+from playground.runs.liveness import me
+from playground.runs.rundir import RunDir
 from playground.vae.checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from playground.vae.config import VAEConfig
 from playground.vae.metrics import evaluate
 from playground.vae.model import VAE, build_model, count_parameters
 
+KIND = "vae"
 Progress = Callable[[dict], "bool | None"]
 QUICK_EVAL = 500          # test images used for the per-epoch curve
 # settings that may differ when resuming (they do not change what was trained so far)
@@ -54,6 +60,38 @@ def quick_eval(model: VAE, test: ImageDataset, seed: int = 0) -> dict:
             "kl_per_dim": [round(float(v), 4) for v in t["kl_dims"].mean(0)]}
 
 
+def _take(out: str | Path, cfg: VAEConfig, resume: bool) -> tuple[RunDir, dict | None]:
+    """The run directory at `out`, under this process's writer lock, and the checkpoint to resume from (or None:
+    a fresh start, which clears what an earlier attempt left)."""
+    run = RunDir(out)
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.acquire()
+    try:
+        if run.config_path.is_file() and run.kind not in (KIND, None):
+            raise PlaygroundError(f"{run.path} holds a run of another kind ({run.kind}): choose another --out")
+        ckpt = None
+        if resume and run.latest_path.exists():
+            ckpt = read_checkpoint(run.latest_path, sha256="")
+            old = ckpt.get("config", {})
+            differ = sorted(k for k, v in to_dict(cfg).items() if k not in RESUMABLE and old.get(k) != v)
+            if differ:
+                raise PlaygroundError(f"{run.path} holds a run with different settings ({', '.join(differ)}); "
+                                      "choose a new --out or pass --no-resume")
+            run.clear_stop()
+        else:
+            for p in (run.metrics_path, run.checkpoint_path("latest"), run.checkpoint_path("best")):
+                p.unlink(missing_ok=True)
+        run.remove_temp_files()
+        run.checkpoints_dir.mkdir(exist_ok=True)
+        run.write_config(to_dict(cfg))
+        run.write_status(state=states.RUNNING, phase="loading", kind=KIND, epoch=0, epochs=cfg.epochs, error=None,
+                         process_gone=None, **me())
+    except BaseException:
+        run.release()
+        raise
+    return run, ckpt
+
+
 def train(cfg: VAEConfig, out: str | Path | None = None, *, progress: Progress | None = None, resume: bool = True,
           data: tuple[ImageDataset, ImageDataset] | None = None, final_eval: bool = True) -> dict:
     """Train (or resume) and evaluate. With `out`, writes the run directory as it goes.
@@ -63,50 +101,41 @@ def train(cfg: VAEConfig, out: str | Path | None = None, *, progress: Progress |
     """
     cfg.validate()
     t_start = time.perf_counter()
-    run = Path(out) if out else None
-    if run is not None:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / runs.STOP).unlink(missing_ok=True)
-        runs.write_json_atomic(run / runs.CONFIG, to_dict(cfg))
-        runs.write_status(run, state="loading", epoch=0, epochs=cfg.epochs, pid=os.getpid(), message="")
+    run, ckpt = _take(out, cfg, resume) if out else (None, None)
     try:
-        return _train(cfg, run, progress, resume, data, final_eval, t_start)
-    except PlaygroundError as e:
+        return _train(cfg, run, ckpt, progress, data, final_eval, t_start)
+    except BaseException as e:
         if run is not None:
-            runs.write_status(run, state="failed", message=str(e))
+            msg = str(e) if isinstance(e, PlaygroundError) else f"{type(e).__name__}: {e}"
+            run.write_status(state=states.FAILED, phase=None, error=msg[:500], message=msg[:500])
+            if not isinstance(e, PlaygroundError):
+                run.log(traceback.format_exc())
         raise
-    except Exception as e:
+    finally:
         if run is not None:
-            runs.write_status(run, state="failed", message=f"{type(e).__name__}: {e}")
-            runs.log(run, traceback.format_exc())
-        raise
+            run.release()
 
 
-def _train(cfg, run, progress, resume, data, final_eval, t_start) -> dict:
+def _train(cfg, run: RunDir | None, ckpt, progress, data, final_eval, t_start) -> dict:
     train_ds, test_ds = data if data is not None else load_data(cfg)
     model = build_model(cfg, train_ds.shape, train_ds.num_classes)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_epoch, step = 0, 0
-    ckpt_path = run / runs.CHECKPOINT if run is not None else None
-    if ckpt_path is not None and resume and ckpt_path.exists():
-        ckpt = read_checkpoint(ckpt_path)
-        old = ckpt.get("config", {})
-        differ = sorted(k for k, v in to_dict(cfg).items() if k not in RESUMABLE and old.get(k) != v)
-        if differ:
-            raise PlaygroundError(f"{run} holds a run with different settings ({', '.join(differ)}); "
-                                  "choose a new --out or pass --no-resume")
-        model = model_from_checkpoint(ckpt, ckpt_path.name)
+    if ckpt is not None:
+        model = model_from_checkpoint(ckpt, run.latest_path.name)
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         if "optimizer" in ckpt:
             opt.load_state_dict(ckpt["optimizer"])
         start_epoch, step = int(ckpt["epoch"]), int(ckpt.get("step", 0))
-        runs.log(run, f"resumed from epoch {start_epoch}")
+        run.truncate_metrics(start_epoch, key="epoch")     # epochs after the checkpoint are trained again
+        run.log(f"resumed from epoch {start_epoch}")
+    ckpt_path = run.checkpoint_path("latest") if run is not None else None
+    if ckpt_path is not None and ckpt_path.parent != run.checkpoints_dir:
+        ckpt_path = run.checkpoints_dir / "latest.pt"          # an old run's checkpoint.pt moves to the new place
     if run is not None:
-        if start_epoch == 0:
-            (run / runs.METRICS).unlink(missing_ok=True)
-        runs.write_status(run, state="running", epoch=start_epoch, epochs=cfg.epochs, step=step,
-                          params=count_parameters(model), started=time.time())
-        runs.log(run, f"training {cfg.dataset} latent={cfg.latent} beta={cfg.beta} from epoch {start_epoch}")
+        run.write_status(phase="training", epoch=start_epoch, epochs=cfg.epochs, step=step,
+                         params=count_parameters(model), started=time.time())
+        run.log(f"training {cfg.dataset} latent={cfg.latent} beta={cfg.beta} from epoch {start_epoch}")
     x_all, y_all = train_ds.images, train_ds.labels
     use_y = bool(model.num_classes)
     n = len(x_all)
@@ -132,7 +161,7 @@ def _train(cfg, run, progress, resume, data, final_eval, t_start) -> dict:
             for k_ in sums:
                 sums[k_] += terms[k_] * len(idx)
             seen += len(idx)
-            if run is not None and b % 20 == 19 and runs.stop_requested(run):
+            if run is not None and b % 20 == 19 and run.stop_requested():
                 stopped = True
                 break
         if stopped:
@@ -143,16 +172,17 @@ def _train(cfg, run, progress, resume, data, final_eval, t_start) -> dict:
                **quick_eval(model, test_ds, seed=epoch), "epoch_seconds": round(time.perf_counter() - t_epoch, 3),
                "seconds": round(time.perf_counter() - t_start, 3)}
         if run is not None:
-            runs.append_metrics(run, row)
+            run.append_metrics(row)
             now = time.perf_counter()
             if now - last_save > 10 or epoch == cfg.epochs:
                 save_checkpoint(ckpt_path, model, optimizer=opt, epoch=epoch, step=step)
+                run.write_status(checkpoint_step=epoch)
                 last_save = now
-            runs.write_status(run, state="running", epoch=epoch, step=step, last=row)
+            run.write_status(epoch=epoch, step=step, last=row)
         if progress is not None and progress({**row, "epochs": cfg.epochs}) is False:
             stopped = True
             break
-        if run is not None and runs.stop_requested(run):
+        if run is not None and run.stop_requested():
             stopped = True
             break
     if run is not None and (stopped or epoch < cfg.epochs or not ckpt_path.exists()):
@@ -161,7 +191,7 @@ def _train(cfg, run, progress, resume, data, final_eval, t_start) -> dict:
     result: dict = {"epochs": epoch, "steps": step, "stopped": stopped, "params": count_parameters(model)}
     if final_eval:
         if run is not None:
-            runs.write_status(run, state="evaluating")
+            run.write_status(phase="evaluating")
         result.update(evaluate(model, test_ds.images, test_ds.labels, k=cfg.iwae_k, seed=cfg.seed,
                                factors=test_ds.factors))
     result["train_seconds"] = round(train_seconds, 3)
@@ -169,15 +199,30 @@ def _train(cfg, run, progress, resume, data, final_eval, t_start) -> dict:
     if run is not None:
         save_checkpoint(ckpt_path, model, optimizer=opt, epoch=epoch, step=step, metrics=result)
         result["checkpoint"] = str(ckpt_path)
-        result["out"] = str(run)
-        runs.write_status(run, state="stopped" if stopped else "done", epoch=epoch, result=result)
-        runs.log(run, f"finished: {result.get('test_elbo')} test ELBO")
+        result["out"] = str(run.path)
+        if stopped:
+            run.clear_stop()
+        run.write_status(state=states.STOPPED if stopped else states.COMPLETED, phase=None, epoch=epoch,
+                         checkpoint_step=epoch, result=result, finished=time.time())
+        run.log(f"finished: {result.get('test_elbo')} test ELBO")
     result["config"] = to_dict(cfg)
     result["model"] = model
     return result
 
 
-def replace(cfg: VAEConfig, **changes) -> VAEConfig:
-    new = dataclasses.replace(cfg, **changes)
-    new.validate()
-    return new
+def resume_config(run_dir: str | Path, requested: dict | None = None) -> VAEConfig:
+    """The stored config of the run at `run_dir`; flags equal to it pass, `epochs`/`iwae_k` may change."""
+    from playground.runs.resume import resume_config as stored
+
+    return stored(RunDir.open(run_dir), VAEConfig, requested, RESUMABLE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m playground.vae.train ARGS` is `python -m playground vae train ARGS`: one parser for both."""
+    from playground.cli import main as cli_main
+
+    return cli_main(["vae", "train", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
