@@ -20,7 +20,8 @@ from components.config_widgets import config_from_state, seed_state, widget  # n
 from playground.errors import PlaygroundError  # noqa: E402
 from playground.images import launcher  # noqa: E402
 from playground.images.config import PRESETS, RESOLUTIONS, ImageRunConfig  # noqa: E402
-from playground.images.rundir import RunDir, list_runs, png_bytes  # noqa: E402
+from playground.images.rundir import RunDir, list_runs  # noqa: E402
+from playground.pictures import png_bytes  # noqa: E402
 
 P = "img_"
 SS = st.session_state

@@ -17,8 +17,9 @@ from playground.configs import from_dict
 from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
-from playground.images.rundir import RunDir, grid_image, load_checkpoint, png_bytes
+from playground.images.rundir import RunDir, load_checkpoint
 from playground.paths import pretrained_dir
+from playground.pictures import grid_image, png_bytes
 from playground.vae.checkpoint import sha256_file  # noqa: F401 (also used by images.pretrained)
 
 PRETRAINED_RUNS = pretrained_dir() / "image_runs"

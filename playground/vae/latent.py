@@ -7,6 +7,7 @@ import torch
 from scipy.stats import norm
 
 from playground.latent_paths import latent_path
+from playground.pictures import grid_image, png_bytes, to_uint8
 from playground.vae.model import VAE
 
 
@@ -124,13 +125,8 @@ def sample_prior(model: VAE, n: int, seed: int = 0, y=None) -> tuple[np.ndarray,
 
 
 def to_grid(images: torch.Tensor, nrow: int, padding: int = 1, upscale: int = 1, pad_value: float = 0.3) -> np.ndarray:
-    """A uint8 (H, W, 3) picture of the images (torchvision's make_grid), nearest-upscaled for crisp pixels."""
-    from torchvision.utils import make_grid
-
-    g = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=padding, pad_value=pad_value)
-    if upscale > 1:
-        g = g.repeat_interleave(upscale, 1).repeat_interleave(upscale, 2)
-    return (g.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    """A uint8 picture of the images, nearest-upscaled for crisp pixels (the frame scales with them)."""
+    return grid_image(images, nrow=nrow, pad=padding * upscale, pad_value=pad_value, upscale=upscale)
 
 
 def to_png(image: torch.Tensor, compress_level: int = 1) -> bytes:
@@ -138,12 +134,4 @@ def to_png(image: torch.Tensor, compress_level: int = 1) -> bytes:
 
     An 8x8 digit is about 100 bytes: small enough to travel inside a page update as a data URI, with the
     browser doing the nearest-neighbour upscaling."""
-    import io
-
-    from PIL import Image
-
-    a = (image.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
-    arr = a[0].numpy() if a.shape[0] == 1 else a.permute(1, 2, 0).numpy()
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    return png_bytes(to_uint8(image), compress_level=compress_level)
