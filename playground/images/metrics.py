@@ -44,7 +44,7 @@ class ClassifierNet(nn.Module):
         c, r = width, resolution
         while r > 4:
             layers += [nn.Conv2d(c, c * 2, 3, 2, 1), nn.ReLU(True)]
-            c, r = c * 2, r // 2
+            c, r = c * 2, (r + 1) // 2          # a stride-2 conv with padding 1 rounds up (7 -> 4)
         layers += [nn.Conv2d(c, c, 3, 1, 1), nn.ReLU(True), nn.Flatten(), nn.Linear(c * r * r, FEATURE_DIM),
                    nn.ReLU(True)]
         self.body = nn.Sequential(*layers)
