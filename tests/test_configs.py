@@ -8,7 +8,6 @@ import pytest
 from playground.configs import (add_arguments, changed_fields, from_args, from_dict, from_json, from_query,
                                 to_json, to_query)
 from playground.errors import PlaygroundError
-from playground.formula import format_mixture, parse_mixture
 from playground.toy.config import LIVE_FIELDS, ToyConfig
 
 
@@ -55,13 +54,3 @@ def test_live_fields_are_training_settings_only():
     a = ToyConfig()
     assert changed_fields(a, dataclasses.replace(a, seed=4, loss="hinge")) == {"seed", "loss"}
 
-
-def test_mixture_formula_parses_normalises_and_refuses_nonsense():
-    m = parse_mixture("0.3*N(-2,0.5)+0.9*N(1.5,1e0)")
-    assert m.weights.tolist() == pytest.approx([0.25, 0.75]) and m.means.tolist() == [-2, 1.5]
-    assert parse_mixture(format_mixture(m)).stds.tolist() == [0.5, 1.0]
-    assert parse_mixture("N(-1e-1,2)").means.tolist() == [-0.1]
-    for bad, words in (("0.5*N(0,-1)", "standard deviation"), ("-1*N(0,1)", "weight"), ("N(0,1)+", "cannot read"),
-                       ("Q(0,1)", "cannot read"), ("", "empty")):
-        with pytest.raises(PlaygroundError, match=words):
-            parse_mixture(bad)

@@ -1,28 +1,23 @@
 """Targets and models of the divergence lab: 1D mixtures (Gaussian and uniform parts) and 2D Gaussian mixtures.
 
 Every density gives its log-density (never the raw density, so nothing underflows), and the 1D ones their CDF.
-A formula reads like the GAN lab's: `0.3*N(-2,0.5)+0.7*N(1.5,1)`, where `N(mean,std)` takes the standard
-deviation and a weight may be left out; the divergence lab also accepts `U(low,high)` parts, which is what
-makes disjoint supports (and so infinite divergences) possible.
+Formulas use the one grammar of `playground.formula` (`0.3*N(-2,0.5)+0.7*N(1.5,1)`, N taking the std), with
+`U(low,high)` parts allowed: they make disjoint supports (and so infinite divergences) possible.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr
 
 from playground.errors import PlaygroundError
-from playground.formula import Mixture1D, parse_mixture
+from playground.formula import Mixture1D, Term, format_terms, parse_terms
 from playground.numerics import logsumexp
 
 GAUSS, UNIFORM = 0, 1
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
-
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_TERM = re.compile(rf"^\s*(?:({_NUM})\s*\*\s*)?([NU])\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,17 +40,17 @@ class Density1D:
 
     # --- construction
     @staticmethod
-    def gaussian(mu: float, sigma: float) -> "Density1D":
+    def gaussian(mu: float, sigma: float) -> Density1D:
         return Density1D(np.array([GAUSS]), np.array([1.0]), np.array([float(mu)]), np.array([float(sigma)]))
 
     @staticmethod
-    def mixture(weights, means, stds) -> "Density1D":
+    def mixture(weights, means, stds) -> Density1D:
         w = np.asarray(weights, dtype=np.float64)
         return Density1D(np.zeros(len(w), dtype=int), w / w.sum(), np.asarray(means, dtype=np.float64),
                          np.asarray(stds, dtype=np.float64))
 
     @staticmethod
-    def from_mixture(m: Mixture1D) -> "Density1D":
+    def from_mixture(m: Mixture1D) -> Density1D:
         return Density1D.mixture(m.weights, m.means, m.stds)
 
     # --- properties
@@ -149,64 +144,24 @@ class Density1D:
         return format_density(self)
 
 
-def _split_terms(text: str) -> list[str]:
-    """Split at the '+' signs that join terms (not a sign inside N(...), after '*', or in an exponent)."""
-    terms, depth, cur = [], 0, ""
-    for ch in text:
-        depth += (ch == "(") - (ch == ")")
-        if ch == "+" and depth == 0 and cur.strip() and not cur.rstrip().endswith(("e", "E", "*")):
-            terms.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    terms.append(cur)
-    return terms
-
-
 def parse_density(text: str) -> Density1D:
-    """Parse `[w*]N(mean,std)` and `[w*]U(low,high)` terms joined by '+'; raise PlaygroundError naming the problem."""
-    if not isinstance(text, str) or not text.strip():
-        raise PlaygroundError("empty formula: write e.g. 0.3*N(-2,0.5)+0.7*N(1.5,1) or U(-1,1)")
-    if "U" not in text:
-        return Density1D.from_mixture(parse_mixture(text))
-    kinds, w, loc, scale = [], [], [], []
-    for term in _split_terms(text):
-        m = _TERM.match(term)
-        if not m:
-            raise PlaygroundError(f"cannot read {term.strip()!r} in {text!r}: each term is [weight*]N(mean,std) "
-                                  "or [weight*]U(low,high), e.g. 0.3*N(-2,0.5)")
-        weight = float(m.group(1)) if m.group(1) is not None else 1.0
-        a, b = float(m.group(3)), float(m.group(4))
-        if not all(np.isfinite(v) for v in (weight, a, b)):
-            raise PlaygroundError(f"non-finite number in {term.strip()!r}")
-        if weight <= 0:
-            raise PlaygroundError(f"weight must be positive in {term.strip()!r}")
-        if m.group(2) == "N":
-            if b <= 0:
-                raise PlaygroundError(f"standard deviation must be positive in {term.strip()!r}")
-            kinds.append(GAUSS)
-            loc.append(a)
-            scale.append(b)
-        else:
-            if b <= a:
-                raise PlaygroundError(f"U(low,high) needs low < high in {term.strip()!r}")
-            kinds.append(UNIFORM)
-            loc.append(a)
-            scale.append(b - a)
-        w.append(weight)
-    weights = np.asarray(w) / np.sum(w)
-    return Density1D(np.asarray(kinds), weights, np.asarray(loc, dtype=np.float64), np.asarray(scale, dtype=np.float64))
+    """A formula of N(mean,std) and U(low,high) parts (the grammar of `playground.formula`) as a density."""
+    terms = parse_terms(text)
+    w = np.array([t.weight for t in terms])
+    kinds = np.array([GAUSS if t.kind == "N" else UNIFORM for t in terms])
+    locs = np.array([t.a for t in terms], dtype=np.float64)
+    scales = np.array([t.b if t.kind == "N" else t.b - t.a for t in terms], dtype=np.float64)
+    return Density1D(kinds, w / w.sum(), locs, scales)
+
+
+def density_terms(d: Density1D) -> list[Term]:
+    """The formula terms of a density (U parts as low, high)."""
+    return [Term("N", w, loc, scale) if kind == GAUSS else Term("U", w, loc, loc + scale)
+            for kind, w, loc, scale in zip(d.kinds, d.weights, d.locs, d.scales)]
 
 
 def format_density(d: Density1D) -> str:
-    def g(v: float) -> str:
-        return f"{v:.6g}"
-
-    terms = []
-    for kind, w, loc, scale in zip(d.kinds, d.weights, d.locs, d.scales):
-        body = f"N({g(loc)},{g(scale)})" if kind == GAUSS else f"U({g(loc)},{g(loc + scale)})"
-        terms.append(body if len(d.weights) == 1 else f"{g(w)}*{body}")
-    return "+".join(terms)
+    return format_terms(density_terms(d))
 
 
 # Presets of the 1D lab: name -> (formula, one-line description).
