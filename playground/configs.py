@@ -1,7 +1,9 @@
 """One config dataclass drives CLI flags, widgets, saved JSON and URL query parameters.
 
 A field's `metadata` (built with `spec`) carries its help text, numeric bounds and whether it can change
-while training runs. Everything here is generic over flat dataclasses of bool/int/float/str/Literal fields.
+while training runs. Everything here is generic over flat dataclasses of bool/int/float/str/Literal fields and
+list fields, typed `tuple[X, ...]` with X one of those: a flag takes comma-separated or repeated values, JSON
+holds a list, a URL the comma-joined items; items are checked one by one, the length against `min_len`/`max_len`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from playground.errors import PlaygroundError
 
 
 def spec(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-         live: bool = False, log: bool = False, label: str | None = None) -> Any:
-    """A dataclass field with the metadata the CLI, widgets and validation read."""
+         live: bool = False, log: bool = False, label: str | None = None,
+         min_len: int | None = None, max_len: int | None = None) -> Any:
+    """A dataclass field with the metadata the CLI, widgets and validation read (`lo`/`hi` bound a number or
+    each item of a list field; `min_len`/`max_len` bound a list field's length)."""
     return dataclasses.field(default=default, metadata={
-        "help": help, "lo": lo, "hi": hi, "live": live, "log": log, "label": label})
+        "help": help, "lo": lo, "hi": hi, "live": live, "log": log, "label": label,
+        "min_len": min_len, "max_len": max_len})
 
 
 def _field_type(cls: type, f: dataclasses.Field) -> Any:
@@ -32,6 +37,33 @@ def choices(cls: type, name: str) -> tuple | None:
     """The allowed values of a Literal field, else None."""
     t, _ = _optional(typing.get_type_hints(cls)[name])
     return get_args(t) if get_origin(t) is Literal else None
+
+
+def _list_item(t: Any) -> Any | None:
+    """The item type of a list field's type `tuple[X, ...]`, else None."""
+    args = get_args(t)
+    return args[0] if get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis else None
+
+
+def is_list(cls: type, name: str) -> bool:
+    """Whether a field is a list field (`tuple[X, ...]`)."""
+    return _list_item(_optional(typing.get_type_hints(cls)[name])[0]) is not None
+
+
+def item_choices(cls: type, name: str) -> tuple | None:
+    """The allowed items of a `tuple[Literal[...], ...]` field, else None."""
+    item = _list_item(_optional(typing.get_type_hints(cls)[name])[0])
+    return get_args(item) if get_origin(item) is Literal else None
+
+
+def split_items(name: str, value: Any) -> list:
+    """A list field's raw items: a comma-separated string (flags, URLs, configs saved before the field became a
+    list) or a list/tuple (JSON, widgets, repeated flags), whose string items may hold commas too."""
+    if isinstance(value, str):
+        return [s.strip() for s in value.split(",") if s.strip()]
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in (split_items(name, v) if isinstance(v, str) else [v])]
+    raise PlaygroundError(f"{name}: expected a list or comma-separated values, got {value!r}")
 
 
 def _optional(t: Any) -> tuple[Any, bool]:
@@ -56,6 +88,20 @@ def coerce(cls: type, name: str, value: Any) -> Any:
     t, optional = _optional(_field_type(cls, f))
     if optional and (value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "default"))):
         return None
+    item = _list_item(t)
+    if item is None:
+        return _coerce_value(name, t, f.metadata, value)
+    items = tuple(_coerce_value(name, item, f.metadata, v) for v in split_items(name, value))
+    lo, hi = f.metadata.get("min_len"), f.metadata.get("max_len")
+    if lo is not None and len(items) < lo:
+        raise PlaygroundError(f"{name}: give at least {lo} value{'s' if lo > 1 else ''}")
+    if hi is not None and len(items) > hi:
+        raise PlaygroundError(f"{name}: at most {hi} values, got {len(items)}")
+    return items
+
+
+def _coerce_value(name: str, t: Any, meta: Any, value: Any) -> Any:
+    """One value (a scalar field, or one item of a list field) converted to type `t` and checked."""
     allowed = get_args(t) if get_origin(t) is Literal else None
     base = _base_type(t)
     try:
@@ -93,7 +139,7 @@ def coerce(cls: type, name: str, value: Any) -> Any:
         raise PlaygroundError(f"{name}: expected {base.__name__}, got {value!r}") from None
     if allowed is not None and value not in allowed:
         raise PlaygroundError(f"{name}: {value!r} is not one of {', '.join(map(str, allowed))}")
-    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    lo, hi = meta.get("lo"), meta.get("hi")
     if isinstance(value, str):
         if len(value) > 2000:
             raise PlaygroundError(f"{name}: value too long ({len(value)} characters)")
@@ -170,6 +216,8 @@ def from_json(cls: type, text: str | bytes) -> Any:
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return ",".join(_fmt(x) for x in v)
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, float):
@@ -202,8 +250,8 @@ def from_query(cls: type, params: dict[str, Any]) -> tuple[Any, list[str]]:
             k = old_to_new[k]                      # a link made before a field was renamed
         if k not in names:
             continue
-        if isinstance(v, list):
-            v = v[-1]
+        if isinstance(v, list) and not is_list(cls, k):
+            v = v[-1]                              # a repeated parameter: the last one counts (lists: all)
         try:
             values[k] = coerce(cls, k, v)
         except PlaygroundError as e:
@@ -216,18 +264,25 @@ def from_query(cls: type, params: dict[str, Any]) -> tuple[Any, list[str]]:
     return cfg, problems
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One `--flag` per field, with the field's default, choices and help."""
+def add_arguments(parser: argparse.ArgumentParser, cls: type, only: typing.Collection[str] | None = None) -> None:
+    """One `--flag` per field (or per field named in `only`), with the field's default, choices and help."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
+        if only is not None and f.name not in only:
+            continue
         t, _ = _optional(hints[f.name])
         flag = "--" + f.name.replace("_", "-")
         old_flags = ["--" + o.replace("_", "-") for o, n in renamed(cls).items() if n == f.name]
         help_text = f.metadata.get("help", "")
         allowed = get_args(t) if get_origin(t) is Literal else None
         base = _base_type(t)
-        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": f"{help_text} (default: {f.default})"}
-        if allowed is not None:
+        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": f"{help_text} (default: {_fmt(f.default)})"}
+        if _list_item(t) is not None:              # comma-separated or repeated; items checked by coerce
+            items = item_choices(cls, f.name)
+            kwargs.update(action="append", type=str, metavar="A,B,...", help=(
+                f"{help_text} ({'items: ' + ', '.join(map(str, items)) + '; ' if items else ''}"
+                f"comma-separated or repeated; default: {_fmt(f.default)})"))
+        elif allowed is not None:
             kwargs["choices"] = allowed
             kwargs["type"] = base
         elif base is bool:

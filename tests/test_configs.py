@@ -2,11 +2,23 @@
 
 import argparse
 import dataclasses
+import json
+from typing import Literal
 
 import pytest
 
-from playground.configs import (add_arguments, changed_fields, from_args, from_dict, from_json, from_query,
-                                to_json, to_query)
+from playground.configs import (
+    add_arguments,
+    changed_fields,
+    from_args,
+    from_dict,
+    from_json,
+    from_query,
+    spec,
+    to_args,
+    to_json,
+    to_query,
+)
 from playground.errors import PlaygroundError
 from playground.toy.config import LIVE_FIELDS, ToyConfig
 
@@ -54,3 +66,63 @@ def test_live_fields_are_training_settings_only():
     a = ToyConfig()
     assert changed_fields(a, dataclasses.replace(a, seed=4, loss="hinge")) == {"seed", "loss"}
 
+
+
+# ------------------------------------------------------------------------------------------------ list fields
+Color = Literal["red", "green", "blue"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ListConfig:
+    colors: tuple[Color, ...] = spec(("red", "blue"), "colours", min_len=1, max_len=3)
+    names: tuple[str, ...] = spec((), "free-form names")
+    widths: tuple[int, ...] = spec((64, 64), "layer widths", lo=1, hi=512, max_len=4)
+    seed: int = spec(0, "seed")
+
+
+def _parser():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, ListConfig)
+    return parser
+
+
+def test_list_fields_are_lists_in_json_and_read_old_comma_strings():
+    cfg = ListConfig(colors=("green",), names=("a", "b c"), widths=(8, 16, 32))
+    assert json.loads(to_json(cfg))["colors"] == ["green"] and json.loads(to_json(cfg))["widths"] == [8, 16, 32]
+    assert from_json(ListConfig, to_json(cfg)) == cfg
+    old = from_json(ListConfig, '{"colors": "green, blue", "widths": "8,16", "names": ""}')   # saved before lists
+    assert (old.colors, old.widths, old.names) == (("green", "blue"), (8, 16), ())
+
+
+def test_list_fields_in_the_url_are_comma_joined():
+    cfg = ListConfig(colors=("blue", "green"), widths=(128,))
+    q = to_query(cfg)
+    assert q == {"colors": "blue,green", "widths": "128"}
+    assert from_query(ListConfig, q) == (cfg, [])
+    assert from_query(ListConfig, {"colors": ["red", "green"]})[0].colors == ("red", "green")   # repeated keys
+    back, problems = from_query(ListConfig, {"colors": "red,purple", "seed": "3"})
+    assert back == ListConfig(seed=3) and len(problems) == 1 and "purple" in problems[0]
+
+
+@pytest.mark.parametrize("data, words", [
+    ({"colors": ["red", "purple"]}, "not one of"), ({"colors": []}, "at least 1 value"),
+    ({"colors": "red,red,red,red"}, "at most 3"), ({"widths": [64, 1024]}, "above the maximum"),
+    ({"widths": "64,2.5"}, "expected int"), ({"colors": 3}, "expected a list"),
+])
+def test_list_items_and_lengths_are_checked(data, words):
+    with pytest.raises(PlaygroundError, match=words):
+        from_dict(ListConfig, data)
+
+
+def test_list_flags_take_commas_or_repeats_and_default_to_the_field():
+    parser = _parser()
+    assert from_args(ListConfig, parser.parse_args([])) == ListConfig()
+    cfg = from_args(ListConfig, parser.parse_args(["--colors", "green,red", "--colors", "blue", "--widths", "3"]))
+    assert cfg.colors == ("green", "red", "blue") and cfg.widths == (3,)
+    assert "items: red, green, blue" in parser.format_help() and "default: red,blue" in parser.format_help()
+
+
+@pytest.mark.parametrize("cfg", [ListConfig(), ListConfig(colors=("green",), names=("x", "y"), widths=(1, 512)),
+                                 ListConfig(names=(), widths=())])
+def test_to_args_round_trips_list_fields(cfg):
+    assert from_args(ListConfig, _parser().parse_args(to_args(cfg))) == cfg
