@@ -1,13 +1,10 @@
 """The pages and navigation. `make app` serves it through app/server.py (which adds the live-figure feed route);
 `streamlit run app/streamlit_app.py` also works, with fragment reruns in place of the feed."""
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 import torch
-
-sys.path.insert(0, str(Path(__file__).parent))  # `import components` from the pages
 
 # Tiny networks: one intra-op thread is ~10x faster than two fighting the server on 2 cores.
 torch.set_num_threads(1)

@@ -31,11 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from playground.errors import PlaygroundError
+from playground.images.rundir import RunDir, load_checkpoint
 
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.images.rundir import RunDir, load_checkpoint  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BIG = 10_000_000          # the kill phase's step budget: no trial may finish the run before it is killed
 

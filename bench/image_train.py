@@ -24,12 +24,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from playground.data import ImageDataset  # noqa: E402
-from playground.images import models as M  # noqa: E402
-from playground.images.config import ImageRunConfig  # noqa: E402
-from playground.images.train import Trainer, pick_device  # noqa: E402
+from playground.data import ImageDataset
+from playground.images import models as M
+from playground.images.config import ImageRunConfig
+from playground.images.train import Trainer, pick_device
 
 
 def _sync(device: torch.device) -> None:

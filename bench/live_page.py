@@ -3,7 +3,7 @@ with the same engine training headless in the same run (targets: >= 10 fps, >= 8
 
     .venv/bin/python bench/live_page.py [--seconds 8] [--rounds 7] [--json]
 
-Starts the real server (app/server.py, with the frame feed) and headless Chromium (tests/browser_harness.py),
+Starts the real server (app/server.py, with the frame feed) and headless Chromium (app/headless.py),
 presses Play, and reads the frame timestamps the component records (window.__liveFigure.times) and the
 training step from the figure's title. Headless speed (same defaults, one thread, one process of its own
 started once) is measured in windows interleaved with the playing ones, while the page is paused; each playing
@@ -25,10 +25,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from app.headless import app_server, browser_page, live_frame
 
-from browser_harness import app_server, browser_page, live_frame  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Headless:

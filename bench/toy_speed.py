@@ -22,15 +22,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from playground.configs import add_arguments, from_args  # noqa: E402
-from playground.toy.config import ToyConfig  # noqa: E402
-from playground.toy.trainer import ToyGAN  # noqa: E402
+from playground.configs import add_arguments, from_args
+from playground.toy.config import ToyConfig
+from playground.toy.trainer import ToyGAN
 
 ACT = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "tanh": nn.Tanh}
 

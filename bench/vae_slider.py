@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/vae_slider.py [--moves 30] [--model digits-2d] [--decode browser|server] [--json]
 
-Starts the real server (the whole app, tests/browser_harness.py) and headless Chromium, opens the VAE lab,
+Starts the real server (the whole app, app/headless.py) and headless Chromium, opens the VAE lab,
 waits until the first script run is over, focuses the first latent slider and presses the arrow keys. For
 each press the page itself measures, with performance.now(), from the keydown event to the first animation
 frame after the decoded image has changed: the canvas that the page's in-browser decoder draws (default), or
@@ -22,10 +22,7 @@ import statistics
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from browser_harness import app_server, browser_page  # noqa: E402
+from app.headless import app_server, browser_page
 
 # Installed before the app's own scripts: timestamps of websocket traffic (Streamlit's one socket).
 WS_HOOK = """

@@ -1,10 +1,24 @@
-"""Shared test set-up: app/ importable (page components), one torch thread (2-core machines)."""
+"""Shared test set-up: one torch thread (2-core machines), and the `chromium` fixture of the browser tests.
 
-import sys
-from pathlib import Path
+`app` and `playground` are installed packages (`pip install -e .`), so nothing is added to sys.path here; the
+server and browser helpers the tests share with the benches are in app/headless.py."""
 
+import os
+
+import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "app"))
+from app.headless import CHROMIUM, chromium_installed
+
 torch.set_num_threads(1)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium for a browser test: skipped where it is not installed, a failure in CI."""
+    if not chromium_installed():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium package)")
+        pytest.skip("headless Chromium not installed: apt-get install -y chromium")
+    return CHROMIUM
+

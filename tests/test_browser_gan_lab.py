@@ -2,13 +2,12 @@
 
 import pytest
 
-from browser_harness import app_server, browser_page, frames_drawn, live_frame, require_chromium
+from app.headless import app_server, browser_page, frames_drawn, live_frame
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def test_play_updates_the_figure_in_place_and_drawing_returns_points():
-    require_chromium()
+def test_play_updates_the_figure_in_place_and_drawing_returns_points(chromium):
     with app_server() as url, browser_page() as page:
         page.goto(url + "/gan_lab")
         frame = live_frame(page)

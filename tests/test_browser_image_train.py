@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from browser_harness import app_server, browser_page, require_chromium
-
+from app.headless import app_server, browser_page
 from playground.images.rundir import RunDir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -29,8 +28,7 @@ def _no_error_shown(page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_launch_a_short_run_and_watch_progress_and_first_grid(tmp_path):
-    require_chromium()
+def test_launch_a_short_run_and_watch_progress_and_first_grid(chromium, tmp_path):
     runs = tmp_path / "runs"
     with app_server() as url, browser_page() as page:
         page.goto(url + "/image_train")

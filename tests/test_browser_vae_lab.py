@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from browser_harness import ROOT, app_server, browser_page, require_chromium
+from app.headless import ROOT, app_server, browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -102,8 +102,7 @@ def canvas_matches_python(page, name: str, y=None, timeout_s: float = 15.0) -> l
     return got["z"]
 
 
-def test_slider_redraws_the_decoded_image_in_the_browser():
-    require_chromium()
+def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
     assert (ROOT / "pretrained/vae/digits-2d.pt").is_file(), "the shipped VAEs are missing: run make pretrained"
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
         errors = []
@@ -164,9 +163,8 @@ def test_slider_redraws_the_decoded_image_in_the_browser():
         assert not errors, errors
 
 
-def test_server_decoding_fallback():
+def test_server_decoding_fallback(chromium):
     """?decode=server: the image is decoded in Python and sent as a native-resolution PNG."""
-    require_chromium()
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
         page.goto(url + "/?decode=server")
         page.get_by_role("slider").first.wait_for(timeout=60000)

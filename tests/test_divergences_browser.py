@@ -2,13 +2,12 @@
 
 import pytest
 
-from browser_harness import app_server, browser_page, require_chromium
+from app.headless import app_server, browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def test_page_draws_fits_and_switches_to_the_landscape():
-    require_chromium()
+def test_page_draws_fits_and_switches_to_the_landscape(chromium):
     with app_server(script="app/views/divergences.py") as url, browser_page() as page:
         page.goto(url + "/?divergences=kl,rkl")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=90_000)

@@ -9,7 +9,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from components.live_figure import feed
+from app.components.live_figure import feed
 
 
 class Client:

@@ -1,24 +1,18 @@
 """Divergence lab: fit a Gaussian (or a mixture) to a target under KL, reverse KL, JS and the whole f-family."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
-
-from components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget  # noqa: E402
-
-from playground.configs import from_json, to_json  # noqa: E402
-from playground.divergences import plots, snapshots  # noqa: E402
-from playground.divergences.config import PARAM_2D_DEFAULTS, DivergenceConfig, split_names  # noqa: E402
-from playground.divergences.densities import (GAUSS, PRESETS_1D, TARGETS_2D, Density1D,  # noqa: E402
+from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
+from playground.configs import from_json, to_json
+from playground.divergences import plots, snapshots
+from playground.divergences.config import PARAM_2D_DEFAULTS, DivergenceConfig, split_names
+from playground.divergences.densities import (GAUSS, PRESETS_1D, TARGETS_2D, Density1D,
                                               format_density, resolve_target_1d)
-from playground.divergences.measures import LABELS, NAMES, NAMES_2D, parse_divergence  # noqa: E402
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.userfiles import read_bounded  # noqa: E402
+from playground.divergences.measures import LABELS, NAMES, NAMES_2D, parse_divergence
+from playground.errors import PlaygroundError
+from playground.userfiles import read_bounded
 
 P = "dv_"            # widget-key prefix of DivergenceConfig fields
 SS = st.session_state

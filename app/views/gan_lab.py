@@ -1,27 +1,22 @@
 """GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
 
 import hashlib
-import sys
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
-
-from components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget  # noqa: E402
-from components.live_figure import feed, live_figure  # noqa: E402
-
-from playground.configs import from_json, to_json  # noqa: E402
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.formula import formula_from_rows, mixture_rows, pending_rows, same_mixture  # noqa: E402
-from playground.objectives import get_objective  # noqa: E402
-from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig  # noqa: E402
-from playground.toy.plots import live_frame  # noqa: E402
-from playground.toy.presets import PRESETS  # noqa: E402
-from playground.toy.worker import LabWorker  # noqa: E402
-from playground.toy.userdata import load_points_csv, points_to_csv  # noqa: E402
-from playground.userfiles import read_bounded  # noqa: E402
+from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
+from app.components.live_figure import feed, live_figure
+from playground.configs import from_json, to_json
+from playground.errors import PlaygroundError
+from playground.formula import formula_from_rows, mixture_rows, pending_rows, same_mixture
+from playground.objectives import get_objective
+from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig
+from playground.toy.plots import live_frame
+from playground.toy.presets import PRESETS
+from playground.toy.worker import LabWorker
+from playground.toy.userdata import load_points_csv, points_to_csv
+from playground.userfiles import read_bounded
 
 P = "toy_"          # widget-key prefix of ToyConfig fields
 SS = st.session_state

@@ -1,15 +1,12 @@
 """Image models — Sample: grids from a run's checkpoint, the truncation trick, latent interpolation, PNG download."""
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
-
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.images import sampling  # noqa: E402
-from playground.images.rundir import RunDir, list_runs  # noqa: E402
+from playground.errors import PlaygroundError
+from playground.images import sampling
+from playground.images.rundir import RunDir, list_runs
 
 SS = st.session_state
 PRETRAINED_RUNS = sampling.PRETRAINED_RUNS

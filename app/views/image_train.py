@@ -5,7 +5,6 @@ reload or an app restart finds every run again. A fragment polls the selected ru
 """
 
 import io
-import sys
 import time
 from pathlib import Path
 
@@ -13,15 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
-
-from components.config_widgets import config_from_state, seed_state, widget  # noqa: E402
-
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.images import launcher  # noqa: E402
-from playground.images.config import PRESETS, RESOLUTIONS, ImageRunConfig  # noqa: E402
-from playground.images.rundir import RunDir, list_runs  # noqa: E402
-from playground.pictures import png_bytes  # noqa: E402
+from app.components.config_widgets import config_from_state, seed_state, widget
+from playground.errors import PlaygroundError
+from playground.images import launcher
+from playground.images.config import PRESETS, RESOLUTIONS, ImageRunConfig
+from playground.images.rundir import RunDir, list_runs
+from playground.pictures import png_bytes
 
 P = "img_"
 SS = st.session_state

@@ -12,14 +12,12 @@ import numpy as np
 import streamlit as st
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app/ (for AppTest of this page alone)
-
-from playground.errors import PlaygroundError  # noqa: E402
-from playground.vae import runs  # noqa: E402
-from playground.vae.checkpoint import load_checkpoint  # noqa: E402
-from playground.vae.latent import (  # noqa: E402
+from playground.errors import PlaygroundError
+from playground.vae import runs
+from playground.vae.checkpoint import load_checkpoint
+from playground.vae.latent import (
     class_swap, decode, decode_std, encode, grid_2d, interpolate, to_grid, to_png, traverse)
-from playground.vae.pretrained import ROOT as PRETRAINED, cards  # noqa: E402
+from playground.vae.pretrained import ROOT as PRETRAINED, cards
 
 SS = st.session_state
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,31 +3,21 @@
 Stock `st.plotly_chart` remounts on every data change in Streamlit 1.67 (its identity hashes the figure),
 which flickers and drops zoom. This is a Components-v1 iframe with a stable key: each script or fragment
 run sends new figure specs as arguments and the page's JS reacts them into the same Plotly divs.
-Plotly.js itself is copied next to our two small files from the installed plotly package (never
-downloaded, never committed).
+Plotly.js is served straight from the installed plotly package (never downloaded, never copied): its folder
+is registered as a second component, whose URL the iframe's page loads (`../NAME/plotly.min.js`).
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
+import plotly
 import streamlit.components.v1 as components
 
 FRONTEND = Path(__file__).parent / "frontend"
-
-
-def _ensure_plotly_js() -> None:
-    dst = FRONTEND / "plotly.min.js"
-    if dst.exists():
-        return
-    import plotly
-
-    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    tmp = dst.with_suffix(".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data"     # holds plotly.min.js
+PLOTLY_COMPONENT = "plotly_js"      # served at /component/<this module>.plotly_js/ (index.html loads it)
 
 
 def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str, height: int = 560,
@@ -49,7 +39,7 @@ def live_figure(figures: dict[str, dict], columns: list[list[str]], *, key: str,
     scatter traces only) are painted on a canvas over their last Plotly rendering while the feed plays,
     with a full Plotly render every few seconds and on pause.
     """
-    _ensure_plotly_js()
+    components.declare_component(PLOTLY_COMPONENT, path=str(PLOTLY_JS))
     component = components.declare_component("live_figure", path=str(FRONTEND))
     return component(figures=figures, columns=columns, height=height, frame=frame, draw=draw,
                      draw_points=draw_points or [], draw_epoch=draw_epoch, widths=widths or [], header=header or [],

@@ -1,4 +1,5 @@
-"""Start the real app server and a headless Chromium (Debian's package, driven by Playwright)."""
+"""Serve the app on a free loopback port and drive it in a headless Chromium (Debian's package, through
+Playwright): shared by the browser tests (tests/test_browser_*.py) and the live-page benches (bench/)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,14 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]       # the folder holding app/ (a checkout's root)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (.ci/run installs Debian's chromium package)")
-        pytest.skip("headless Chromium not installed: apt-get install -y chromium")
+def chromium_installed() -> bool:
+    return Path(CHROMIUM).exists()
 
 
 def free_port() -> int:
