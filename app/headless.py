@@ -33,6 +33,13 @@ def free_port() -> int:
 def app_server(timeout: float = 90.0, script: str = "app/server.py"):
     """`streamlit run <script>` (the whole app by default, or one page alone) on a free loopback port;
     yields its base URL."""
+    with app_server_process(timeout, script) as (url, _):
+        yield url
+
+
+@contextmanager
+def app_server_process(timeout: float = 90.0, script: str = "app/server.py"):
+    """As app_server, yielding (base URL, the server's Popen) for tests that watch its processes."""
     port = free_port()
     env = {**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     proc = subprocess.Popen(
@@ -52,13 +59,54 @@ def app_server(timeout: float = 90.0, script: str = "app/server.py"):
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"server did not start (exit {proc.poll()}):\n{out[-3000:]}")
             time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def chromium_browser():
+    """A headless Chromium (Playwright Browser): for tests that open several contexts (browser sessions)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def process_table() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, command name, state letter) of every process readable in /proc."""
+    table = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            table[int(d.name)] = (int(rest[1]), name, rest[0])
+    return table
+
+
+def descendants_named(root: int, name: str) -> set[int]:
+    """Live (not zombie) processes called `name` (their /proc comm) among the descendants of `root`."""
+    table = process_table()
+    found, todo = set(), [root]
+    while todo:
+        parent = todo.pop()
+        for pid, (ppid, comm, state) in table.items():
+            if ppid == parent:
+                todo.append(pid)
+                if comm == name and state != "Z":
+                    found.add(pid)
+    return found
 
 
 @contextmanager

@@ -22,3 +22,14 @@ def chromium() -> str:
         pytest.skip("headless Chromium not installed: apt-get install -y chromium")
     return CHROMIUM
 
+
+@pytest.fixture(scope="session")
+def shared_lab_worker():
+    """One GAN-lab training process for the page tests to hand to the page (each resets it: new networks,
+    paused), instead of one forked per test."""
+    from playground.toy.config import ToyConfig
+    from playground.toy.worker import LabWorker
+
+    worker = LabWorker(ToyConfig())
+    yield worker
+    worker.close()

@@ -2,14 +2,16 @@
 
 import json
 import time
+from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.plotly_arrays import unpack
-
-from pathlib import Path
+from playground.toy.config import ToyConfig
+from playground.toy.worker import live_workers
+from playground.toy.worker_limits import ENV_MAX_WORKERS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "app/views/gan_lab.py")
@@ -29,12 +31,15 @@ def figure_args(at):
 
 
 @pytest.fixture
-def at():
+def at(shared_lab_worker):
+    """The page with the test run's one training process, reset as a fresh page would have it."""
+    shared_lab_worker.reset(ToyConfig())            # new networks from the default seed, paused, full speed
     app = AppTest.from_file(PAGE, default_timeout=60)
+    app.session_state["toy_lab"] = shared_lab_worker
     app.run()
     assert not app.exception, app.exception
     yield app
-    if "toy_lab" in app.session_state:
+    if app.session_state["toy_lab"] is not shared_lab_worker:
         app.session_state["toy_lab"].close()
 
 
@@ -71,7 +76,7 @@ def test_single_steps_advance_and_redraw(at):
 
 
 def test_show_toggles_and_speed_control(at):
-    names = lambda: [t.get("name") for t in figure_args(at)["figures"]["field"]["data"]]  # noqa: E731
+    names = lambda: [t.get("name") for t in figure_args(at)["figures"]["field"]["data"]]
     assert "G(noise grid)" not in names() and "G update (−∇ₓ loss)" in names()
     at.pills(key="toy_show").set_value(["heatmap", "manifold", "real", "generated"]).run()
     assert "G(noise grid)" in names() and "G update (−∇ₓ loss)" not in names()
@@ -216,3 +221,29 @@ def test_mixture_components_table_writes_the_formula(at):
     at.run()
     assert not at.exception
     assert at.session_state["toy_lab"].cfg.formula == "0.2*N(-3,0.4)+0.8*N(1,0.6)"
+
+
+def test_an_ended_worker_is_replaced_and_a_full_server_says_so_keeping_the_settings(monkeypatch, shared_lab_worker):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    own = at.session_state["toy_lab"]
+    assert own is not shared_lab_worker and own.alive
+    at.selectbox(key="toy_loss").set_value("hinge").run()
+    at.select_slider(key="toy_speed").set_value("10 steps/s").run()
+    own.close()                                   # as after its idle time, or the end of a websocket
+    monkeypatch.setenv(ENV_MAX_WORKERS, str(len(live_workers())))    # and no slot left for a new one
+    at.run()
+    assert not at.exception
+    notice = " ".join(w.value for w in at.warning)
+    assert "training slots" in notice and "Try again" in notice and "settings are kept" in notice
+    assert at.button(key="toy_worker_retry").label == "Try again"
+    monkeypatch.setenv(ENV_MAX_WORKERS, str(len(live_workers()) + 1))     # a slot frees up
+    at.button(key="toy_worker_retry").click().run()
+    assert not at.exception and not at.warning
+    new = at.session_state["toy_lab"]
+    try:
+        assert new is not own and new.alive and new.stats()["step"] == 0
+        assert new.cfg.loss == "hinge" and at.select_slider(key="toy_speed").value == "10 steps/s"
+        assert any("ended" in t.value for t in at.toast)
+    finally:
+        new.close()

@@ -1,21 +1,21 @@
 """GAN lab: train a GAN on a toy 1D/2D distribution live, change settings while it runs."""
 
-import hashlib
-
 import numpy as np
 import streamlit as st
 
 from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
+from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
+from app.components.mixture_table import mixture_table
 from playground.configs import from_json, to_json
 from playground.errors import PlaygroundError
-from playground.formula import formula_from_rows, mixture_rows, pending_rows, same_mixture
 from playground.objectives import get_objective
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig
 from playground.toy.plots import live_frame
 from playground.toy.presets import PRESETS
-from playground.toy.worker import LabWorker
 from playground.toy.userdata import load_points_csv, points_to_csv
+from playground.toy.worker import LabWorker
+from playground.toy.worker_limits import WorkerLimitError
 from playground.userfiles import read_bounded
 
 P = "toy_"          # widget-key prefix of ToyConfig fields
@@ -37,10 +37,6 @@ if SS.pop("toy_pending_draw_off", False):
     SS["toy_draw"] = False
 
 
-def _apply_config(cfg: ToyConfig) -> None:
-    seed_state(ToyConfig, cfg.resolved(), P, force=True)
-
-
 def _on_dist_change() -> None:
     d = TARGET_DEFAULTS[SS[P + "dist"]]
     for k in ("n_modes", "radius", "std"):
@@ -54,12 +50,13 @@ def _on_dist_change() -> None:
 def _on_preset() -> None:
     name = SS["toy_preset"]
     if name in PRESETS:
-        _apply_config(PRESETS[name].config(ToyConfig))
+        seed_state(ToyConfig, PRESETS[name].config(ToyConfig).resolved(), P, force=True)
         SS["toy_notice"] = f"Preset loaded: {PRESETS[name].title}"
 
 
 def _new_session(cfg: ToyConfig) -> None:
-    """Fresh networks from the seed, in the session's training process (started on first use)."""
+    """Fresh networks from the seed, in the session's training process (started on first use or when the
+    last one ended; raises WorkerLimitError when the server has no slot left)."""
     points = SS["toy_points"] if cfg.dist == "custom" else None
     worker = SS.get("toy_lab")
     if worker is not None and worker.alive:
@@ -68,36 +65,6 @@ def _new_session(cfg: ToyConfig) -> None:
         SS["toy_lab"] = LabWorker(cfg, points)
     SS["toy_playing"] = False
     SS["toy_rate"] = "max"
-
-
-def mixture_table() -> None:
-    """The 1D mixture's components as an editable table (add, delete, change rows); it writes the formula."""
-    try:
-        rows = mixture_rows(SS[P + "formula"])
-    except PlaygroundError:
-        return                                    # the formula field below shows what is wrong
-    # keyed by the formula: a formula typed by hand gives a fresh table
-    key = "toy_mix_" + hashlib.sha1(SS[P + "formula"].encode()).hexdigest()[:10]
-    edited = st.data_editor(rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
-                            column_config={"weight": st.column_config.NumberColumn(min_value=0.0, format="%.2f",
-                                                                                   width=62),
-                                           "mean": st.column_config.NumberColumn(format="%.2f", width=62),
-                                           "std": st.column_config.NumberColumn(min_value=0.0, format="%.2f",
-                                                                                width=62)})
-    if edited == rows:
-        return
-    if pending_rows(edited):
-        st.caption("Fill in the new row's weight, mean and std to add the component.")
-        return
-    try:
-        new = formula_from_rows(edited)
-    except PlaygroundError as e:
-        st.error(f"Mixture table: {e}. The previous mixture is kept.")
-        return
-    # A row just added is blank until filled in: same mixture, nothing to apply (and no rerun loop).
-    if not same_mixture(mixture_rows(new), rows):
-        SS["toy_pending_formula"] = new
-        st.rerun()
 
 
 # ---------------------------------------------------------------- sidebar: settings
@@ -109,7 +76,9 @@ with st.sidebar:
     widget(ToyConfig, "dist", P, on_change=_on_dist_change, label="target")
     dist = SS[P + "dist"]
     if dist == "mixture1d":
-        mixture_table()
+        if (edited := mixture_table(SS[P + "formula"], key_prefix="toy_mix_")) is not None:
+            SS["toy_pending_formula"] = edited       # applied before the formula field is drawn
+            st.rerun()
         widget(ToyConfig, "formula", P, label="mixture formula")
     elif dist != "custom":
         c1, c2, c3 = st.columns(3)
@@ -179,7 +148,10 @@ if cfg.dist == "custom" and SS["toy_points"] is None:
             "Showing the previous target meanwhile.")
     cfg = base
 try:
-    if "toy_lab" not in SS:
+    if "toy_lab" not in SS or not SS["toy_lab"].alive:
+        if "toy_lab" in SS:
+            SS["toy_notice"] = ("The previous training process had ended (unused for a while, or the connection "
+                                "was lost); a new one starts from step 0 with your settings.")
         _new_session(cfg)
     else:
         lab: LabWorker = SS["toy_lab"]
@@ -196,12 +168,17 @@ try:
         elif lab.cfg != cfg.resolved():
             lab.apply(cfg)
     SS["toy_points_used"] = SS["toy_points"] if cfg.dist == "custom" else None
+except WorkerLimitError as e:
+    SS["toy_playing"] = False
+    worker_limit_notice(e, keep=("toy_speed", "toy_show"))     # ends this run
 except PlaygroundError as e:
     st.error(f"Cannot use these settings: {e}")
-    if "toy_lab" not in SS:
+    if "toy_lab" not in SS or not SS["toy_lab"].alive:
         _new_session(ToyConfig())
 
 lab: LabWorker = SS["toy_lab"]
+feed_token = SS.setdefault("toy_feed_token", feed.new_token())
+hold(lab, on_end=lambda: feed.unregister(feed_token))    # the process ends with the browser session
 SS["toy_last_dist"] = SS[P + "dist"]
 playing = SS.get("toy_playing", False)
 sync_url(lab.cfg.compact())
@@ -211,17 +188,11 @@ if "toy_notice" in SS:
 # ---------------------------------------------------------------- controls
 st.title("GAN lab")
 cols = st.columns([1.1, 1, 1, 1, 1, 2.2])
-if playing:
-    if cols[0].button("Pause", key="toy_pause", type="primary", icon=":material/pause:", width="stretch"):
-        lab.pause()
-        SS["toy_playing"] = False
-        st.rerun()
-else:
-    if cols[0].button("Play", key="toy_play", type="primary", icon=":material/play_arrow:",
-                      width="stretch"):
-        lab.play()
-        SS["toy_playing"] = True
-        st.rerun()
+label, icon = ("Pause", ":material/pause:") if playing else ("Play", ":material/play_arrow:")
+if cols[0].button(label, key=f"toy_{label.lower()}", type="primary", icon=icon, width="stretch"):
+    (lab.pause if playing else lab.play)()
+    SS["toy_playing"] = not playing
+    st.rerun()
 for col, which, text in ((cols[1], "d", "Step D"), (cols[2], "g", "Step G"), (cols[3], "both", "Step")):
     if col.button(text, key=f"toy_step_{which}", width="stretch",
                   help={"d": "one discriminator update", "g": "one generator update",
@@ -265,7 +236,6 @@ def draw_controls() -> None:
 # While playing, the browser pulls frames from the server's feed (app/server.py) without rerunning the
 # script; where the feed route is not mounted (one page run alone, AppTest) the fragment reruns instead.
 use_feed = playing and feed.MOUNTED
-feed_token = SS.setdefault("toy_feed_token", feed.new_token())
 if use_feed:
     shown = dict(show)
     feed.register(feed_token, lambda q: live_frame(
