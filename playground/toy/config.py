@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,7 +11,8 @@ from playground.errors import PlaygroundError
 from playground.objectives import NAMES as OBJECTIVE_NAMES
 
 Dist = Literal["ring8", "grid25", "two_gaussians", "three_blobs", "line", "circle", "two_moons", "spiral",
-               "swiss_roll", "bimodal1d", "mixture1d", "uniform1d", "custom"]
+               "swiss_roll", "gaussians8_ffjord", "rings", "two_spirals", "pinwheel", "checkerboard", "image",
+               "bimodal1d", "mixture1d", "uniform1d", "custom"]
 DISTS_1D = ("bimodal1d", "mixture1d", "uniform1d")
 Loss = Literal[OBJECTIVE_NAMES]   # the objectives table decides the choices (and their order)
 Optim = Literal["adam", "rmsprop", "sgd"]
@@ -28,6 +30,13 @@ TARGET_DEFAULTS: dict[str, dict] = {
     "two_moons": {"n_modes": 2, "radius": 1.0, "std": 0.05},
     "spiral": {"n_modes": 1, "radius": 3.0, "std": 0.05},
     "swiss_roll": {"n_modes": 1, "radius": 3.0, "std": 0.05},
+    # the flow literature's toy sets, with FFJORD's parameters (see playground/toy/targets/literature.py)
+    "gaussians8_ffjord": {"n_modes": 8, "radius": 4 / 1.414, "std": 0.5 / 1.414},
+    "rings": {"n_modes": 4, "radius": 3.0, "std": 0.08},       # n_modes circles, the outer one of `radius`
+    "two_spirals": {"n_modes": 2, "radius": math.pi, "std": 0.1},
+    "pinwheel": {"n_modes": 5, "radius": 2.0, "std": 0.2},     # n_modes arms; std tangential (radial 3x)
+    "checkerboard": {"n_modes": 4, "radius": 4.0, "std": 0.05},  # n_modes squares per side on [-r, r]^2
+    "image": {"n_modes": 1, "radius": 3.0, "std": 0.05},       # a picture on [-r, r]^2, blurred by std
     "bimodal1d": {"n_modes": 2, "radius": 2.0, "std": 0.5},
     "mixture1d": {"n_modes": 2, "radius": 2.0, "std": 0.5},
     "uniform1d": {"n_modes": 1, "radius": 2.0, "std": 0.0},   # U(-radius, radius)

@@ -34,14 +34,18 @@ from playground.toy.targets.curves import (
     curve_table,
     quadrature_log_prob,
 )
+from playground.toy.targets.literature import RingsTarget, TwoSpiralsTarget, gaussians8_ffjord
 from playground.toy.targets.mixtures import CustomTarget, GaussianMixtureTarget, Uniform1DTarget
+from playground.toy.targets.picture import picture_target
+from playground.toy.targets.pinwheel import PinwheelTarget
+from playground.toy.targets.pixels import PixelTarget, checkerboard
 
-__all__ = ["CircleTarget", "CurveTarget", "CustomTarget", "GaussianMixtureTarget", "LineTarget", "Target",
-           "Uniform1DTarget", "curve_nodes", "curve_table", "make_target", "midpoint_cell_masses",
+__all__ = ["CircleTarget", "CurveTarget", "CustomTarget", "GaussianMixtureTarget", "LineTarget",
+           "PinwheelTarget", "PixelTarget", "RingsTarget", "Target", "TwoSpiralsTarget", "Uniform1DTarget", "curve_nodes", "curve_table", "make_target", "midpoint_cell_masses",
            "quadrature_log_prob"]
 
 
-def make_target(cfg: ToyConfig, points: np.ndarray | None = None) -> Target:
+def make_target(cfg: ToyConfig, points: np.ndarray | None = None, image=None) -> Target:
     """The target named by `cfg.dist` (any config with the target fields: ToyConfig, FamilyConfig).
 
     ring8: n_modes Gaussians evenly on a circle of `radius`. grid25: n_modes x n_modes Gaussians with spacing
@@ -49,6 +53,11 @@ def make_target(cfg: ToyConfig, points: np.ndarray | None = None) -> Target:
     of `radius` at 90, 210 and 330 degrees (n_modes is ignored). bimodal1d: 0.75 N(-radius, std^2) +
     0.25 N(radius, std^2). mixture1d: `cfg.formula`. uniform1d: U(-radius, radius). custom: `points`.
     All mixtures have uniform weights unless stated.
+    From the flow literature (FFJORD's definitions, see `literature`): gaussians8_ffjord (n_modes Gaussians on
+    the circle of `radius`, FFJORD: 8, 4/1.414, std 0.5/1.414), rings (n_modes circles), two_spirals,
+    pinwheel (n_modes arms), checkerboard (n_modes squares per side on [-radius, radius]^2, blurred by std)
+    and image: `image` (image-file bytes or a darkness array; None = the built-in picture) on
+    [-radius, radius]^2, blurred by std.
     """
     r = cfg
     dist, k, radius, std = r.dist, int(r.n_modes), float(r.radius), float(r.std)
@@ -87,6 +96,18 @@ def make_target(cfg: ToyConfig, points: np.ndarray | None = None) -> Target:
         if radius <= 0:
             raise PlaygroundError(f"radius must be positive for uniform1d, got {radius}")
         return Uniform1DTarget(dist, radius)
+    if dist == "gaussians8_ffjord":
+        return gaussians8_ffjord(dist, k, radius, std)
+    if dist == "rings":
+        return RingsTarget(dist, k, radius, std)
+    if dist == "two_spirals":
+        return TwoSpiralsTarget(dist, radius, std)
+    if dist == "pinwheel":
+        return PinwheelTarget(dist, k, radius, std)
+    if dist == "checkerboard":
+        return checkerboard(dist, k, radius, std)
+    if dist == "image":
+        return picture_target(dist, radius, std, image)
     if dist == "custom":
         if points is None:
             raise PlaygroundError("dist=custom needs your points: upload a CSV of x,y rows")

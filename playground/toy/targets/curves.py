@@ -18,6 +18,7 @@ from playground.toy.targets.base import (
     _diag_gaussian_cell_masses,
     _log_diff_ndtr,
     _square_bounds,
+    log_diff_ndtr_torch,
 )
 
 _NODE_SPACING = 0.5                  # largest quadrature node spacing along a curve, in units of std
@@ -56,6 +57,15 @@ class CurveTarget(Target):
 
     def _log_prob(self, x: np.ndarray) -> np.ndarray:
         return quadrature_log_prob(x, self.nodes, self.node_weights, self.std)
+
+    differentiable = True
+
+    def _log_prob_torch(self, x: torch.Tensor) -> torch.Tensor:
+        """The same node mixture as `_log_prob` (subclasses with closed forms override both)."""
+        s = self.std
+        log_w = torch.from_numpy(np.log(self.node_weights)) - _LOG_2PI - 2 * math.log(s)
+        d2 = ((x[:, None, :] - torch.from_numpy(self.nodes)) ** 2).sum(dim=2)
+        return torch.logsumexp(log_w - d2 / (2 * s * s), dim=1)
 
     def cell_masses(self, edges: list[np.ndarray]) -> tuple[np.ndarray, float]:
         edges = self._check_edges(edges)
@@ -152,6 +162,14 @@ class LineTarget(CurveTarget):
         across = -0.5 * (v / s) ** 2 - math.log(s) - 0.5 * _LOG_2PI
         return along + across
 
+    def _log_prob_torch(self, x: torch.Tensor) -> torch.Tensor:
+        d = 1 / math.sqrt(2)
+        u = (x[:, 0] + x[:, 1]) * d
+        v = (x[:, 1] - x[:, 0]) * d
+        s, r = self.std, self.radius
+        along = log_diff_ndtr_torch((u + r) / s, (u - r) / s) - math.log(2 * r)
+        return along - 0.5 * (v / s) ** 2 - math.log(s) - 0.5 * _LOG_2PI
+
 
 class CircleTarget(CurveTarget):
     """Uniform angle on the circle of `radius`, plus isotropic noise. Exact density:
@@ -167,10 +185,18 @@ class CircleTarget(CurveTarget):
         super().__init__(name, [ring], std)
 
     def _log_prob(self, x: np.ndarray) -> np.ndarray:
-        s, r = self.std, self.radius
-        rho = np.hypot(x[:, 0], x[:, 1])
-        log_i0 = np.log(i0e(r * rho / (s * s)))             # log I0(z) - z, no overflow
-        return -((rho - r) ** 2) / (2 * s * s) + log_i0 - math.log(2 * math.pi * s * s)
+        return circle_log_prob(np.hypot(x[:, 0], x[:, 1]), self.radius, self.std, np)
+
+    def _log_prob_torch(self, x: torch.Tensor) -> torch.Tensor:
+        return circle_log_prob(torch.sqrt((x * x).sum(dim=1) + 1e-300), self.radius, self.std, torch)
+
+
+def circle_log_prob(rho, r: float, s: float, xp):
+    """log density at distance `rho` from 0 of a uniform angle on the circle of radius r plus N(0, s^2 I):
+    -(rho - r)^2 / (2 s^2) + log i0e(r rho / s^2) - log(2 pi s^2)  (i0e(z) = I0(z) e^-z, no overflow).
+    `xp` is numpy or torch (torch's i0e is differentiable)."""
+    i0e_fn = i0e if xp is np else torch.special.i0e
+    return -((rho - r) ** 2) / (2 * s * s) + xp.log(i0e_fn(r * rho / (s * s))) - math.log(2 * math.pi * s * s)
 
 
 

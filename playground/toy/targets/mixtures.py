@@ -67,6 +67,14 @@ class GaussianMixtureTarget(Target):
             out[s:s + step] = logsumexp(comp, axis=1)
         return out
 
+    differentiable = True
+
+    def _log_prob_torch(self, x: torch.Tensor) -> torch.Tensor:
+        means, stds = torch.from_numpy(self.means), torch.from_numpy(self.stds)
+        z = (x[:, None, :] - means) / stds                                              # (n, k, dim)
+        comp = torch.from_numpy(self._log_w + self._log_norm) - 0.5 * (z * z).sum(dim=2)
+        return torch.logsumexp(comp, dim=1)
+
     def cell_masses(self, edges: list[np.ndarray]) -> tuple[np.ndarray, float]:
         edges = self._check_edges(edges)
         return _diag_gaussian_cell_masses(self.means, self.stds, self.weights, edges)
