@@ -124,6 +124,8 @@ def browser_page(width: int = 1500, height: int = 1000):
 
 def live_frame(page, timeout: float = 90.0):
     """The live-figure iframe once it has drawn its first frame."""
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.time() + timeout
     while time.time() < deadline:
         for f in page.frames:
@@ -131,8 +133,8 @@ def live_frame(page, timeout: float = 90.0):
                 try:
                     if f.evaluate("document.body.dataset.frames || null"):
                         return f
-                except Exception:  # frame still navigating
-                    pass
+                except PlaywrightError:  # the frame is still navigating: look again
+                    continue
         page.wait_for_timeout(250)
     raise AssertionError("the live figure never drew a frame")
 
