@@ -14,7 +14,8 @@ import statistics
 import time
 
 from playground.divergences.densities import resolve_target_1d, target_2d
-from playground.divergences.fit import fit_1d, fit_2d
+from playground.divergences.fit import fit_1d
+from playground.divergences.fit2d import fit_2d
 from playground.divergences.measures import NAMES, all_divergences
 
 TARGET = "0.3*N(-2,0.5)+0.7*N(1.5,1)"
@@ -34,10 +35,10 @@ def run(repeats: int = 3, restarts: int = 20) -> dict:
     out = {"target": TARGET, "restarts": restarts, "machine": platform.processor() or platform.machine(),
            "fit_1d_seconds": {}, "fit_1d_mixture2_seconds": {}}
     for name in (*NAMES, "alpha:0.5"):
-        out["fit_1d_seconds"][name] = round(_cpu(lambda: fit_1d(p, name, restarts=restarts), repeats), 3)
+        out["fit_1d_seconds"][name] = round(_cpu(lambda n=name: fit_1d(p, n, restarts=restarts), repeats), 3)
     for name in ("kl", "rkl", "js"):
         out["fit_1d_mixture2_seconds"][name] = round(
-            _cpu(lambda: fit_1d(p, name, "mixture", components=2, restarts=restarts), repeats), 3)
+            _cpu(lambda n=name: fit_1d(p, n, "mixture", components=2, restarts=restarts), repeats), 3)
     q = resolve_target_1d("N(0,1)")
     out["all_divergences_seconds"] = round(_cpu(lambda: all_divergences(p, q, [0.5]), repeats), 4)
     ring = target_2d("ring")

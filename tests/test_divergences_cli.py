@@ -42,6 +42,7 @@ def test_infinite_values_are_null_in_json_and_inf_in_text(capsys):
     d = _strict_json(out)
     assert d["kl"] is None and d["pearson"] is None and d["js"] == pytest.approx(math.log(2))
     code, out, _ = run(capsys, "divergence", "--p", "U(0,1)", "--q", "U(2,3)")
+    assert code == 0
     assert "kl: inf" in out.splitlines() and "pearson: inf" in out.splitlines()
 
 
@@ -66,6 +67,7 @@ def test_fit_alpha_mixture_and_2d(capsys):
     assert _strict_json(out)["means"] == pytest.approx([-2, 2], abs=1e-3)
     code, out, _ = run(capsys, "fit", "--target", "correlated", "--divergence", "rkl", "--family", "gaussian_diag",
                        "--restarts", "2", "--json")
+    assert code == 0
     cov = _strict_json(out)["cov"]
     assert cov[0][0] == pytest.approx(0.19, abs=1e-6) and cov[1][1] == pytest.approx(0.19, abs=1e-6)
 
@@ -100,6 +102,33 @@ def test_bad_flag_value_is_one_line(capsys):
 @pytest.mark.slow
 def test_module_entry_point():
     r = subprocess.run([sys.executable, "-m", "playground", "divergence", "--p", "N(0,1)", "--q", "N(0,2)",
-                        "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                        "--json"], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert _strict_json(r.stdout)["kl"] == pytest.approx(math.log(2) + 1 / 8 - 0.5)
+
+
+def test_fit_flags_and_defaults_are_the_configs():
+    from playground.cli import build_parser
+    from playground.divergences.cli import fit_config
+    from playground.divergences.config import DivergenceConfig
+
+    parse = build_parser().parse_args
+    assert fit_config(parse(["fit", "--divergence", "js"])) == (DivergenceConfig(divergences=("js",)), False)
+    cfg, is_2d = fit_config(parse(["fit", "--target", "ring", "--divergence", "kl", "--param", "3", "--restarts",
+                                   "5", "--family", "gaussian"]))
+    assert is_2d and cfg == DivergenceConfig(target2d="ring", param2d=3.0, divergences2d=("kl",), restarts=5,
+                                             family2d="gaussian")
+    assert fit_config(parse(["fit", "--target", "ring", "--divergence", "kl"]))[0].family2d == "gaussian_diag"
+
+
+def test_fit_uses_the_configs_default_restarts_and_bounds(capsys):
+    from playground.divergences.config import DivergenceConfig
+
+    code, out, _ = run(capsys, "fit", "--target", "gaussian", "--divergence", "kl", "--json")
+    assert code == 0 and _strict_json(out)["restarts"] == DivergenceConfig().restarts == 12
+    code, out, err = run(capsys, "fit", "--target", "gaussian", "--divergence", "kl", "--restarts", "201")
+    assert code == 2 and "restarts: 201 is above the maximum 200" in err
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "starts of the multi-start fit (default: 12)" in help_text

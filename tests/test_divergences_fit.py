@@ -8,8 +8,16 @@ import pytest
 
 from playground.divergences import measures as M
 from playground.divergences.densities import correlated, parse_density, resolve_target_1d, target_2d
-from playground.divergences.fit import (MixtureFamily, Problem1D, alpha_sweep, bounds_1d, factorised_fits, fit_1d,
-                                        fit_2d, initial_points_1d, landscape_1d)
+from playground.divergences.fit import (
+    MixtureFamily,
+    Problem1D,
+    alpha_sweep,
+    bounds_1d,
+    fit_1d,
+    initial_points_1d,
+    landscape_1d,
+)
+from playground.divergences.fit2d import factorised_fits, fit_2d
 from playground.errors import PlaygroundError
 
 

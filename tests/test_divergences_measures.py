@@ -1,5 +1,6 @@
 """Divergences by quadrature against closed forms, high-precision quad, symmetries, bounds, limits and infinities."""
 
+import itertools
 import math
 
 import numpy as np
@@ -7,7 +8,13 @@ import pytest
 from scipy import integrate
 
 from playground.divergences import measures as M
-from playground.divergences.densities import Density1D, correlated, gaussian_2d, parse_density, resolve_target_1d
+from playground.divergences.densities import (
+    Density1D,
+    correlated,
+    gaussian_2d,
+    parse_density,
+    resolve_target_1d,
+)
 from playground.errors import PlaygroundError
 
 G = Density1D.gaussian
@@ -61,7 +68,7 @@ def _quad(f, p, q):
     pts = np.sort(M.breakpoints(p, q))
     lo, hi = pts[0] - 5, pts[-1] + 5
     edges = [lo, *[x for x in pts if lo < x < hi][::4], hi]
-    return sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for a, b in zip(edges, edges[1:]))
+    return sum(integrate.quad(f, a, b, epsabs=1e-14, epsrel=1e-13, limit=200)[0] for a, b in itertools.pairwise(edges))
 
 
 @pytest.mark.parametrize("fp,fq", [("0.3*N(-2,0.5)+0.7*N(1.5,1)", "N(0,1)"),

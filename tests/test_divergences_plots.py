@@ -1,4 +1,4 @@
-"""Figure builders (pure: arrays -> JSON-ready Plotly specs), CSV export and the page's config."""
+"""Figure builders (pure: arrays -> JSON-ready Plotly specs), tables, CSV exports and explanations of the lab."""
 
 import json
 import math
@@ -6,10 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from playground.configs import from_json, from_query, to_json, to_query
-from playground.divergences import plots, snapshots
-from playground.divergences.config import DivergenceConfig
-from playground.errors import PlaygroundError
+from playground.divergences import explain, plots, snapshots, tables
+from playground.divergences.densities import resolve_target_1d
 
 
 def _json(fig):
@@ -58,23 +56,42 @@ def test_ellipse_radius():
 
 
 def test_curves_csv():
-    text = plots.curves_csv({"x": [0.0, 1.0], "v": [math.inf, float("nan")]})
+    text = tables.curves_csv({"x": [0.0, 1.0], "v": [math.inf, float("nan")]})
     assert text.splitlines() == ["x,v", "0.0,inf", "1.0,"]
     with pytest.raises(ValueError):
-        plots.curves_csv({"a": [1.0], "b": [1.0, 2.0]})
+        tables.curves_csv({"a": [1.0], "b": [1.0, 2.0]})
+    assert tables.rows_csv([{"a": 1, "b": "x, y"}, {"a": 2, "b": "z"}]).splitlines() == ['a,b', '1,"x, y"', "2,z"]
 
 
-def test_config_round_trips_and_validates():
-    cfg = DivergenceConfig(target="0.5*N(-1,0.5)+0.5*U(0,2)", divergences="kl,alpha:0.3", alpha=-0.5,
-                           view="landscape", param2d=0.5)
-    cfg.validate()
-    assert from_json(DivergenceConfig, to_json(cfg)) == cfg
-    back, problems = from_query(DivergenceConfig, to_query(cfg))
-    assert back == cfg and problems == []
-    assert cfg.divergence_list == ["kl", "alpha:0.3"]
-    for bad in ({"divergences": "kl,foo"}, {"target": "N(0,-1)"}, {"divergences2d": "w1"},
-                {"param2d": 5.0, "target2d": "correlated"}, {"gan_q": "N(0"}):
-        with pytest.raises(PlaygroundError):
-            DivergenceConfig(**bad).validate()
-    _, problems = from_query(DivergenceConfig, {"alpha": "zz", "restarts": "3"})
-    assert problems and "alpha" in problems[0]
+def test_fit_tables_show_the_snapshots_numbers():
+    snap = snapshots.fits_snapshot("lecture", ["kl", "rkl"], restarts=4)
+    rows = tables.fits_table(snap)
+    p = resolve_target_1d("lecture")
+    assert [r["divergence"] for r in rows] == ["KL(p‖q) (forward)", "KL(q‖p) (reverse)"]
+    assert rows[0]["μ"] == pytest.approx(p.mean(), abs=1e-6) and rows[0]["σ"] == pytest.approx(p.std(), abs=1e-6)
+    assert rows[1]["local minima"] == len(snap["fits"][1]["minima"]) >= 2
+    measured = tables.measured_table(snap)
+    assert float(measured[0]["kl"]) <= float(measured[1]["kl"])          # KL is smallest at the KL fit
+    assert float(measured[1]["rkl"]) <= float(measured[0]["rkl"])
+    minima = tables.minima_table(snap["fits"][1])
+    assert sum(m["starts that ended here"] for m in minima) == snap["fits"][1]["restarts"]   # every start, once
+    assert [m["value"] for m in minima] == sorted(m["value"] for m in minima)
+    assert snap["fits"][0]["formula"] == f"N({p.mean():.6g},{p.std():.6g})"     # the one formatter
+    csv_lines = tables.fits_csv(snap).splitlines()
+    assert csv_lines[0] == "x,p,q_kl,q_rkl" and len(csv_lines) == len(snap["x"]) + 1
+
+
+def test_mixture_parameters_and_values_read_as_text():
+    assert tables.params_columns({"weights": [0.25, 0.75], "means": [-1, 2], "stds": [0.5, 1]}) == {
+        "weights": "0.250, 0.750", "means": "-1.000, 2.000", "stds": "0.500, 1.000"}
+    assert [tables.fmt_value(v) for v in (math.inf, None, float("nan"), 0.1234567)] == ["∞", "—", "—", "0.123457"]
+
+
+def test_the_fits_story_tells_wide_from_narrow_js():
+    def story(js_sigma):
+        fits = [{"name": "js", "params": {"mu": 0.0, "sigma": js_sigma}, "minima": [{}]},
+                {"name": "rkl", "params": {"mu": 0.0, "sigma": 1.0}, "minima": [{}, {}]}]
+        return explain.fits_story({"fits": fits, "std": 2.0, "mean": 0.0})
+    assert "unlike the textbook picture" in story(1.9) and "it picks a mode" in story(0.6)
+    assert "2 distinct local minima (roughly one per mode)" in story(1.0)
+    assert "Forward KL" not in story(1.0)

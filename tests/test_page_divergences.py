@@ -1,11 +1,13 @@
 """The divergence lab page through AppTest: every view renders, widgets drive the config, URL and errors."""
 
+import dataclasses
 import json
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.divergences import snapshots
+from playground.divergences.config import DivergenceConfig
 from playground.divergences.densities import PRESETS_1D
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +47,7 @@ def test_preset_divergences_and_url():
     at = new_app()
     at.selectbox(key="dv_preset_pick").set_value("symmetric").run()
     assert at.text_input(key="dv_target").value == PRESETS_1D["symmetric"][0]
-    at.multiselect(key="dv_div_pick").set_value(["kl", "tv", "alpha:0.3"]).run()
+    at.multiselect(key="dv_divergences").set_value(["kl", "tv", "alpha:0.3"]).run()
     assert not at.exception
     assert trace_names(spec(at))[1:] == ["KL(p‖q) (forward)", "total variation", "α-divergence, α = 0.3"]
     assert at.query_params["target"] == PRESETS_1D["symmetric"][0]
@@ -101,7 +103,7 @@ def test_2d_and_gan_views():
 def test_fit_button_when_live_is_off():
     at = new_app()
     at.toggle(key="dv_live").set_value(False).run()
-    at.multiselect(key="dv_div_pick").set_value(["pearson"]).run()
+    at.multiselect(key="dv_divergences").set_value(["pearson"]).run()
     assert any("press **Fit**" in i.value for i in at.info)
     assert len(spec(at)["data"]) == 4                             # still the old fits
     next(b for b in at.button if b.proto.label == "Fit").click().run()
@@ -113,3 +115,28 @@ def test_infinite_for_every_gaussian_is_a_warning_not_a_crash():
     assert not at.exception
     assert any("infinite for every Gaussian" in w.value for w in at.warning)
     assert trace_names(spec(at))[1:] == ["KL(p‖q) (forward)"]
+
+
+def test_list_widgets_are_the_config_fields():
+    at = new_app(view="2d", divergences2d="kl")
+    assert at.multiselect(key="dv_divergences2d").value == ["kl"]
+    assert sum(t.get("showlegend", True) for t in spec(at)["data"] if t["type"] == "scatter") == 1
+    at.multiselect(key="dv_divergences2d").set_value(["kl", "js", "alpha:0.5"]).run()
+    assert not at.exception
+    assert at.query_params["divergences2d"] == "kl,js,alpha:0.5"
+    assert list(at.dataframe[0].value["divergence"]) == ["KL(p‖q) (forward)", "Jensen-Shannon",
+                                                                  "α-divergence, α = 0.5"]
+    at.multiselect(key="dv_divergences2d").set_value([]).run()
+    assert any("Pick at least one" in i.value for i in at.info)
+
+
+def test_restarts_widget_has_the_configs_bounds_and_default():
+    meta = {f.name: f.metadata for f in dataclasses.fields(DivergenceConfig)}["restarts"]
+    box = new_app().number_input(key="dv_restarts")
+    assert (box.value, box.min, box.max) == (DivergenceConfig().restarts, meta["lo"], meta["hi"])
+
+
+def test_gan_view_defaults_to_the_first_fit_written_by_the_one_formatter():
+    at = new_app(view="gan", divergences="kl,rkl")
+    snap = snapshots.fits_snapshot(PRESETS_1D["lecture"][0], ["kl", "rkl"], restarts=DivergenceConfig().restarts)
+    assert any(f"q = `{snap['fits'][0]['formula']}`" in m.value for m in at.markdown)

@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from playground.configs import choices, from_dict, from_query, to_dict, to_query
+from playground.configs import choices, from_dict, from_query, is_list, item_choices, to_dict, to_query
 from playground.errors import PlaygroundError
 
 
@@ -29,7 +29,7 @@ def seed_state(cls: type, cfg: Any, prefix: str, force: bool = False) -> None:
     for k, v in to_dict(cfg).items():
         key = prefix + k
         if force or key not in st.session_state:
-            st.session_state[key] = v
+            st.session_state[key] = list(v) if isinstance(v, tuple) else v     # a multiselect holds a list
 
 
 def seed_from_url(cls: type, prefix: str, flag: str) -> list[str]:
@@ -48,11 +48,13 @@ def widget(cls: type, name: str, prefix: str, container: Any = st, **kwargs: Any
     """Draw the widget for one field; its value lives in st.session_state[prefix + name]."""
     meta = _meta(cls, name)
     key = prefix + name
-    help_text = meta.get("help")
+    help_text = kwargs.pop("help", None) or meta.get("help")
     opts = choices(cls, name)
     hints = typing.get_type_hints(cls)
     t = hints[name]
     lab = kwargs.pop("label", None) or label(cls, name)
+    if is_list(cls, name):
+        return _multiselect(cls, name, key, lab, help_text, container, **kwargs)
     if opts is not None:
         fmt = kwargs.pop("format_func", lambda v: str(v).replace("_", " "))
         return container.selectbox(lab, opts, key=key, help=help_text, format_func=fmt, **kwargs)
@@ -73,6 +75,19 @@ def widget(cls: type, name: str, prefix: str, container: Any = st, **kwargs: Any
     return container.number_input(lab, min_value=lo if not is_int or lo is None else int(lo),
                                   max_value=hi if not is_int or hi is None else int(hi), step=step, key=key,
                                   help=help_text, **kwargs)
+
+
+def _multiselect(cls: type, name: str, key: str, lab: str, help_text: str | None, container: Any,
+                 **kwargs: Any) -> Any:
+    """A list field's widget: a multiselect over the field's allowed items (`tuple[Literal[...], ...]`), or over
+    `options=` (suggestions) with new items typed in (`tuple[str, ...]`); at most `max_len` picks."""
+    allowed = item_choices(cls, name)
+    opts = list(allowed if allowed is not None else kwargs.pop("options", ()))
+    opts += [v for v in st.session_state.get(key, []) if v not in opts]       # e.g. a typed or URL item
+    kwargs.setdefault("accept_new_options", allowed is None)
+    kwargs.setdefault("max_selections", _meta(cls, name).get("max_len"))
+    fmt = kwargs.pop("format_func", lambda v: str(v).replace("_", " "))
+    return container.multiselect(lab, opts, key=key, help=help_text, format_func=fmt, **kwargs)
 
 
 def config_from_state(cls: type, prefix: str, base: Any) -> tuple[Any, str | None]:

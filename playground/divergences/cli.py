@@ -1,7 +1,9 @@
 """`python -m playground divergence ...` and `python -m playground fit ...`: the divergence lab headless.
 
-JSON output is standard JSON: an infinite divergence is null there (JSON has no infinity; the policy of
-`playground.numerics`), and `inf` in the text output.
+`fit` takes its settings from `DivergenceConfig` (flags, defaults and bounds generated from the fields, so the
+CLI and the page agree by construction); only what is not a config field is written here: `--divergence` (one
+name; the config holds lists), `--path`, `--json`, and `divergence`'s `--p`/`--q`/`--alpha`. JSON output is
+standard JSON: an infinite divergence is null there (`playground.numerics`), and `inf` in the text output.
 """
 
 from __future__ import annotations
@@ -9,7 +11,12 @@ from __future__ import annotations
 import argparse
 import math
 
+from playground.configs import add_arguments, choices, from_args
+from playground.divergences.config import DivergenceConfig
 from playground.errors import PlaygroundError
+
+FIT_FIELDS = ("target", "components", "restarts", "seed", "param2d")     # flags generated from the config
+FAMILIES = tuple(dict.fromkeys(choices(DivergenceConfig, "family") + choices(DivergenceConfig, "family2d")))
 
 
 def _finite_alpha(text: str) -> float:
@@ -37,19 +44,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     f = sub.add_parser("fit", help="fit a model to a target by minimising a divergence, from several starts",
                        description="Multi-start fit; prints the global best and every distinct local minimum. "
-                                   "1D targets: formulas or presets (lecture, symmetric, ...); 2D targets: "
-                                   "two_blobs, ring, correlated.")
-    f.add_argument("--target", required=True, help="a 1D formula or preset, or a 2D target name")
+                                   "--target: a 1D formula or preset (lecture, symmetric, ...), or a 2D target "
+                                   "(two_blobs, ring, correlated; --param2d sets its shape).")
+    add_arguments(f, DivergenceConfig, only=FIT_FIELDS)
+    f.add_argument("--param", dest="param2d", type=str, help="old name of --param2d")
     f.add_argument("--divergence", required=True, help="kl, rkl, js, hellinger2, tv, pearson, neyman, "
                    "jeffreys, w1 or alpha:<value>")
-    f.add_argument("--family", default="gaussian", choices=["gaussian", "mixture", "gaussian_diag"],
-                   help="gaussian (1D or 2D full covariance), mixture (1D, --components Gaussians) or "
-                        "gaussian_diag (2D diagonal covariance)")
-    f.add_argument("--components", type=int, default=2, help="Gaussians in the mixture family (default 2)")
-    f.add_argument("--restarts", type=int, default=10, help="number of starts (default 10)")
-    f.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
-    f.add_argument("--param", type=float, default=None,
-                   help="2D targets: separation (two_blobs), radius (ring) or correlation (correlated)")
+    default = DivergenceConfig()
+    f.add_argument("--family", default=None, choices=FAMILIES,
+                   help=f"1D: gaussian or mixture (--components Gaussians), default {default.family}; "
+                        f"2D: gaussian (full covariance) or gaussian_diag, default {default.family2d}")
     f.add_argument("--path", action="store_true", help="also print the best run's optimisation path")
     f.add_argument("--json", action="store_true", help="print one JSON object")
     f.set_defaults(func=_fit)
@@ -65,24 +69,41 @@ def _divergence(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit(args: argparse.Namespace) -> int:
-    from playground.cli import emit
-    from playground.divergences.densities import TARGETS_2D, resolve_target_1d, target_2d
-    from playground.divergences.fit import fit_1d, fit_2d
+def fit_config(args: argparse.Namespace) -> tuple[DivergenceConfig, bool]:
+    """The config `fit`'s flags describe, and whether the target is 2D: a 2D name goes to `target2d`, and
+    --family and --divergence to the 1D or the 2D fields."""
+    from playground.divergences.densities import TARGETS_2D
 
-    name = args.target.strip()
-    if name in TARGETS_2D:
+    ns = argparse.Namespace(**vars(args))
+    name = (args.target or "").strip()
+    is_2d = name in TARGETS_2D
+    if is_2d:
         if args.family == "mixture":
             raise PlaygroundError("the mixture family is for 1D targets; use gaussian or gaussian_diag in 2D")
-        res = fit_2d(target_2d(name, args.param), args.divergence, args.family, restarts=args.restarts,
-                     seed=args.seed, record_path=args.path)
+        ns.target, ns.target2d, ns.family, ns.family2d = None, name, None, args.family
+        ns.divergences2d = [args.divergence]
     else:
         if args.family == "gaussian_diag":
             raise PlaygroundError("gaussian_diag is for 2D targets (two_blobs, ring, correlated); use gaussian")
-        if args.param is not None:
-            raise PlaygroundError("--param applies to the 2D targets only")
-        res = fit_1d(resolve_target_1d(name), args.divergence, args.family, components=args.components,
-                     restarts=args.restarts, seed=args.seed, record_path=args.path)
+        if args.param2d is not None:
+            raise PlaygroundError("--param2d applies to the 2D targets only")
+        ns.divergences = [args.divergence]
+    return from_args(DivergenceConfig, ns), is_2d
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.divergences.densities import resolve_target_1d, target_2d
+    from playground.divergences.fit import fit_1d
+    from playground.divergences.fit2d import fit_2d
+
+    cfg, is_2d = fit_config(args)
+    if is_2d:
+        res = fit_2d(target_2d(cfg.target2d, cfg.param2d), cfg.divergences2d[0], cfg.family2d,
+                     restarts=cfg.restarts, seed=cfg.seed, record_path=args.path)
+    else:
+        res = fit_1d(resolve_target_1d(cfg.target), cfg.divergences[0], cfg.family, components=cfg.components,
+                     restarts=cfg.restarts, seed=cfg.seed, record_path=args.path)
     out = res.to_dict()
     if args.path:
         out["path"] = res.params_path()

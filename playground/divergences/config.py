@@ -15,10 +15,9 @@ Family2D = Literal["gaussian", "gaussian_diag"]
 Target2D = Literal["two_blobs", "ring", "correlated"]
 View = Literal["fits", "landscape", "alpha", "2d", "gan"]
 PARAM_2D_DEFAULTS = {"two_blobs": 4.0, "ring": 2.0, "correlated": 0.9}
-
-
-def split_names(text: str) -> list[str]:
-    return [t.strip() for t in str(text).split(",") if t.strip()]
+# The page's slider for the 2D target's parameter: label, min, max, step.
+PARAM_2D_SLIDERS = {"two_blobs": ("separation", 1.0, 8.0, 0.25), "ring": ("radius", 1.0, 4.0, 0.25),
+                    "correlated": ("correlation ρ", -0.95, 0.95, 0.05)}
 
 
 @dataclass(frozen=True)
@@ -29,11 +28,11 @@ class DivergenceConfig:
     # --- 1D target and fits
     target: str = spec(PRESETS_1D["lecture"][0], "1D target: a formula like 0.3*N(-2,0.5)+0.7*N(1.5,1) (N takes "
                        "the std; U(low,high) parts allowed) or a preset name")
-    divergences: str = spec("kl,rkl,js", "comma-separated divergences fitted and overlaid: "
-                            + ", ".join(NAMES) + " or alpha:<value>")
+    divergences: tuple[str, ...] = spec(("kl", "rkl", "js"), "divergences fitted and overlaid: "
+                                        + ", ".join(NAMES) + " or alpha:<value>", min_len=1, max_len=8)
     family: Family1D = spec("gaussian", "model family: one Gaussian, or a mixture of `components` Gaussians")
     components: int = spec(2, "number of Gaussians of the mixture family", lo=1, hi=5)
-    restarts: int = spec(12, "starts of the multi-start fit", lo=1, hi=50)
+    restarts: int = spec(12, "starts of the multi-start fit", lo=1, hi=200)
     live: bool = spec(True, "refit as soon as a setting changes (off: only when Fit is pressed)")
     seed: int = spec(0, "seed of the random starts", lo=0, hi=2**31 - 1)
     # --- landscape and α family
@@ -47,22 +46,17 @@ class DivergenceConfig:
     param2d: float | None = spec(None, "two_blobs: separation; ring: radius; correlated: correlation "
                                  "(empty: the target's default)", lo=-20.0, hi=20.0)
     family2d: Family2D = spec("gaussian_diag", "2D model: Gaussian with full or diagonal covariance")
-    divergences2d: str = spec("kl,rkl", "comma-separated divergences fitted in 2D: " + ", ".join(NAMES_2D))
+    divergences2d: tuple[str, ...] = spec(("kl", "rkl"), "divergences fitted in 2D: " + ", ".join(NAMES_2D)
+                                          + " or alpha:<value>", max_len=8)
 
     def validate(self) -> None:
         resolve_target_1d(self.target)
-        names = split_names(self.divergences)
-        if not names:
-            raise PlaygroundError("divergences: pick at least one")
-        if len(names) > 8:
-            raise PlaygroundError("divergences: at most 8 at once")
-        for n in names:
+        for n in self.divergences:
             parse_divergence(n)
         parse_divergence(self.landscape)
         if self.gan_q.strip():
             resolve_target_1d(self.gan_q)
-        names2d = split_names(self.divergences2d)
-        for n in names2d:
+        for n in self.divergences2d:
             if parse_divergence(n).kind == "w1":
                 raise PlaygroundError("divergences2d: w1 is available in 1D only")
         if self.param2d is not None:
@@ -74,11 +68,11 @@ class DivergenceConfig:
 
     @property
     def divergence_list(self) -> list[str]:
-        return [parse_divergence(n).name for n in split_names(self.divergences)]
+        return [parse_divergence(n).name for n in self.divergences]
 
     @property
     def divergence_list_2d(self) -> list[str]:
-        return [parse_divergence(n).name for n in split_names(self.divergences2d)]
+        return [parse_divergence(n).name for n in self.divergences2d]
 
     @property
     def param2d_value(self) -> float:

@@ -178,6 +178,12 @@ PRESETS_1D: dict[str, tuple[str, str]] = {
 }
 
 
+def preset_of(text: str) -> str:
+    """The preset a target text names or spells out, else "custom"."""
+    key = str(text).strip()
+    return next((k for k, (f, _) in PRESETS_1D.items() if key in (k, f)), "custom")
+
+
 def resolve_target_1d(text: str) -> Density1D:
     """A preset name or a formula."""
     key = text.strip()

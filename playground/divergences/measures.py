@@ -68,7 +68,7 @@ def parse_divergence(name: str) -> Divergence:
     """`kl`, `rkl`, `js`, `hellinger2`, `tv`, `pearson`, `neyman`, `jeffreys`, `w1` or `alpha:<value>`."""
     key = str(name).strip().lower()
     key = ALIASES.get(key, key)
-    if key.startswith("alpha:") or key.startswith("alpha="):
+    if key.startswith(("alpha:", "alpha=")):
         text = key[6:]
         try:
             a = float(text)

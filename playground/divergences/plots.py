@@ -6,9 +6,9 @@ become null, which Plotly draws as a gap. Every figure keeps Plotly's modebar, w
 
 from __future__ import annotations
 
-import io
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -293,18 +293,3 @@ def saturation_figure(curves: dict) -> dict:
         annotations=[{"x": -5.5, "y": -0.05, "xref": "x2", "yref": "y2", "text": "minimax: gradient ≈ 0<br>"
                       "where D rejects fakes", "showarrow": True, "ax": 30, "ay": -50, "font": {"size": 10}}],
         height=360)}
-
-
-# ---------------------------------------------------------------------------------------------------- CSV
-def curves_csv(columns: dict[str, Sequence[float]]) -> str:
-    """Columns of equal length as CSV text (inf written as inf, NaN as empty)."""
-    names = list(columns)
-    arrays = [np.asarray(columns[n], dtype=np.float64) for n in names]
-    n = len(arrays[0]) if arrays else 0
-    if any(len(a) != n for a in arrays):
-        raise ValueError("columns must have equal lengths")
-    buf = io.StringIO()
-    buf.write(",".join(names) + "\n")
-    for i in range(n):
-        buf.write(",".join("" if math.isnan(a[i]) else repr(float(a[i])) for a in arrays) + "\n")
-    return buf.getvalue()

@@ -12,7 +12,8 @@ import numpy as np
 
 from playground.divergences import measures as M
 from playground.divergences.densities import Density1D, resolve_target_1d, target_2d
-from playground.divergences.fit import (alpha_sweep, factorised_fits, family_1d, fit_1d, fit_2d, landscape_1d)
+from playground.divergences.fit import alpha_sweep, family_1d, fit_1d, landscape_1d
+from playground.divergences.fit2d import factorised_fits, fit_2d
 from playground.divergences.gan_link import gan_snapshot, saturation_curves
 
 LANDMARKS = ((-1.0, "neyman", "Neyman χ² (α = −1)"), (0.0, "rkl", "reverse KL (α = 0)"),
@@ -44,7 +45,7 @@ def fits_snapshot(target_text: str, names: list[str], family: str = "gaussian", 
     for name in names:
         try:
             results[name] = fit_1d(target, name, fam, restarts=restarts, seed=seed)
-        except Exception as e:  # a PlaygroundError (e.g. infinite for every Gaussian) is shown next to the plot
+        except Exception as e:  # noqa: BLE001 - shown next to the plot (e.g. "infinite for every Gaussian")
             errors[name] = str(e)
     best_q = {n: r.model.density(r.best.theta) for n, r in results.items()}
     x = display_grid(target, list(best_q.values()))
@@ -53,7 +54,7 @@ def fits_snapshot(target_text: str, names: list[str], family: str = "gaussian", 
         run = r.runs[r.best.run]
         div = M.parse_divergence(name)
         fits.append({
-            "name": name, "label": div.label, "q": best_q[name].prob(x),
+            "name": name, "label": div.label, "q": best_q[name].prob(x), "formula": best_q[name].formula(),
             "path_q": [r.model.density(t).prob(x) for t in run.path], "params": r.best.params,
             "value": r.best.value, "path_values": list(run.values),
             "minima": [{**m.params, "value": m.value, "count": m.count} for m in r.minima],
@@ -101,7 +102,7 @@ def alpha_snapshot(target_text: str, alpha: float, restarts: int = 6, seed: int 
                        restarts=restarts, seed=seed, record_path=False)
             fits.append({"alpha": a, "name": name, "label": label, "density": r.model.density(r.best.theta),
                          "params": r.best.params, "value": r.best.value, "n_minima": len(r.minima)})
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - shown next to the plot
             errors[label] = str(e)
     x = display_grid(target, [f["density"] for f in fits])
     for f in fits:
@@ -120,7 +121,7 @@ def fit2d_snapshot(target_name: str, param: float, family: str, names: list[str]
             r = fit_2d(target, name, family, restarts=restarts, seed=seed, record_path=False)
             fits.append({"name": name, "label": M.parse_divergence(name).label, **r.best.params,
                          "value": r.best.value, "n_minima": len(r.minima)})
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - shown next to the plot
             errors[name] = str(e)
     lo, hi = target.box(3.5)
     for f in fits:
