@@ -30,6 +30,6 @@ def shared_lab_worker():
     from playground.toy.config import ToyConfig
     from playground.toy.worker import LabWorker
 
-    worker = LabWorker(ToyConfig())
+    worker = LabWorker(ToyConfig(), exit_after=3600)     # outlives any pause between the tests using it
     yield worker
     worker.close()
