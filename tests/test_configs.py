@@ -126,3 +126,39 @@ def test_list_flags_take_commas_or_repeats_and_default_to_the_field():
                                  ListConfig(names=(), widths=())])
 def test_to_args_round_trips_list_fields(cfg):
     assert from_args(ListConfig, _parser().parse_args(to_args(cfg))) == cfg
+
+
+def _list_widget_page():
+    import dataclasses
+    from typing import Literal
+
+    import streamlit as st
+
+    from app.components.config_widgets import config_from_state, seed_state, widget
+    from playground.configs import spec
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        colors: tuple[Literal["red", "green", "blue"], ...] = spec(("red",), "colours", min_len=1, max_len=2)
+        tags: tuple[str, ...] = spec(("a",), "free tags")
+
+    seed_state(Cfg, Cfg(), "t_")
+    widget(Cfg, "colors", "t_")
+    widget(Cfg, "tags", "t_", options=["a", "b"])
+    cfg, error = config_from_state(Cfg, "t_", Cfg())
+    st.markdown(error or f"{cfg.colors} {cfg.tags}")
+
+
+def test_a_list_field_is_drawn_as_a_multiselect_of_its_items():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_list_widget_page).run()
+    colors, tags = at.multiselect
+    assert colors.options == ["red", "green", "blue"] and colors.value == ["red"]
+    assert colors.proto.max_selections == 2 and tags.options == ["a", "b"]
+    colors.set_value(["green", "blue"])
+    tags.set_value(["b", "typed"])
+    at.run()
+    assert at.markdown[0].value == "('green', 'blue') ('b', 'typed')"
+    at.multiselect[0].set_value([]).run()
+    assert "colors: give at least 1 value" in at.markdown[0].value

@@ -82,6 +82,7 @@ def test_fit_tables_show_the_snapshots_numbers():
 
 
 def test_mixture_parameters_and_values_read_as_text():
+    assert tables.params_columns({"mu": -8e-9, "sigma": 1.23456789}) == {"μ": 0.0, "σ": 1.234568}
     assert tables.params_columns({"weights": [0.25, 0.75], "means": [-1, 2], "stds": [0.5, 1]}) == {
         "weights": "0.250, 0.750", "means": "-1.000, 2.000", "stds": "0.500, 1.000"}
     assert [tables.fmt_value(v) for v in (math.inf, None, float("nan"), 0.1234567)] == ["∞", "—", "—", "0.123457"]

@@ -23,8 +23,8 @@ def fmt_value(v: float | None) -> str:
 
 def params_columns(params: dict) -> dict:
     """A fitted model's parameters as table columns: μ and σ, or a mixture's weights, means and stds."""
-    if "mu" in params:
-        return {"μ": params["mu"], "σ": params["sigma"]}
+    if "mu" in params:       # 6 decimals: a mean of −8e-9 is 0 to the eye (+ 0.0: no "-0")
+        return {"μ": round(params["mu"], 6) + 0.0, "σ": round(params["sigma"], 6)}
     return {k: ", ".join(f"{v:.3f}" for v in params[k]) for k in ("weights", "means", "stds")}
 
 
