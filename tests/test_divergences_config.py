@@ -42,3 +42,16 @@ def test_divergence_lists_have_bounds():
     assert from_dict(DivergenceConfig, {"divergences2d": ""}).divergences2d == ()     # the 2D view says "pick one"
     with pytest.raises(PlaygroundError, match="unknown divergence 'kll'"):
         from_dict(DivergenceConfig, {"divergences": "kl,kll"})
+
+
+def test_to_args_round_trips_the_whole_config():
+    import argparse
+
+    from playground.configs import add_arguments, from_args, to_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, DivergenceConfig)
+    cfg = DivergenceConfig(target="0.5*N(-1,0.5)+0.5*U(0,2)", divergences=("kl", "alpha:-0.5"), live=False,
+                           divergences2d=(), param2d=-0.3, gan_q="N(0,2)")
+    for c in (cfg, DivergenceConfig()):
+        assert from_args(DivergenceConfig, parser.parse_args(to_args(c))) == c
