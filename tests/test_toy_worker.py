@@ -133,6 +133,7 @@ def test_reset_reuses_the_process_paused_at_full_speed():
         t0 = time.perf_counter()
         w.close(wait=False)                        # for Streamlit's event loop: returns at once
         assert time.perf_counter() - t0 < 0.2
+        assert not w.alive and w not in live_workers()     # a reconnecting page starts a new one
         wait_until(lambda: not running(pid), 10)
     finally:
         w.close()

@@ -63,6 +63,7 @@ class LabWorker:
     def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None, *, pause_after: float = 10.0,
                  exit_after: float | None = None):
         exit_after = idle_exit_s() if exit_after is None else exit_after
+        self._closing = False
         ctx = _context()
         with _live_lock:
             _live.difference_update([w for w in _live if not w.alive])
@@ -117,7 +118,8 @@ class LabWorker:
 
     @property
     def alive(self) -> bool:
-        return self._proc.is_alive()
+        """False once the process has ended or close() has begun."""
+        return not self._closing and self._proc.is_alive()
 
     @property
     def pid(self) -> int | None:
@@ -126,6 +128,7 @@ class LabWorker:
     def close(self, wait: bool = True) -> None:
         """End the process (politely, then by SIGTERM). `wait=False` returns at once and finishes in a
         thread: for callers that must not block, such as Streamlit's session-end hook on the event loop."""
+        self._closing = True
         if not wait:
             threading.Thread(target=self.close, name="close-gan-lab-worker", daemon=True).start()
             return
