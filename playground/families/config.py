@@ -14,6 +14,9 @@ from playground.errors import PlaygroundError
 from playground.toy.config import TARGET_DEFAULTS, Dist
 
 Model = Literal["gan", "vae", "flow", "autoregressive", "diffusion", "flow_matching"]
+FlowTransform = Literal["spline", "affine"]
+FlowObjective = Literal["forward_kl", "reverse_kl"]
+AROrder = Literal["x1_first", "x2_first"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,15 @@ class FamilyConfig:
     seed: int = spec(0, "random seed: weights, batches and sampling", lo=0, hi=2**31 - 1)
     eval_samples: int = spec(2500, "fresh samples (and held-out target points) per scoreboard evaluation",
                              lo=100, hi=100_000)
+    # --- normalizing flow
+    flow_transform: FlowTransform = spec("spline", "flow: rational-quadratic spline or affine layers")
+    flow_layers: int = spec(4, "flow: number of invertible layers (transforms)", lo=1, hi=32)
+    flow_bins: int = spec(8, "flow: bins of each spline", lo=2, hi=64)
+    flow_objective: FlowObjective = spec("forward_kl", "flow: forward KL (maximum likelihood on samples) or "
+                                         "reverse KL (the target's exact density)")
+    # --- autoregressive
+    ar_order: AROrder = spec("x1_first", "autoregressive: p(x1) p(x2|x1) or p(x2) p(x1|x2)")
+    ar_components: int = spec(8, "autoregressive: Gaussian components of each mixture density", lo=1, hi=64)
 
     def __post_init__(self) -> None:
         fill_derived(self)
