@@ -6,7 +6,14 @@ from scipy.stats import norm, uniform
 
 from playground.divergences.densities import parse_density
 from playground.errors import PlaygroundError
-from playground.formula import Term, format_mixture, format_terms, gaussian_formula, parse_mixture, parse_terms
+from playground.formula import (
+    Term,
+    format_mixture,
+    format_terms,
+    gaussian_formula,
+    parse_mixture,
+    parse_terms,
+)
 
 
 def test_mixture_formula_parses_normalises_and_refuses_nonsense():
