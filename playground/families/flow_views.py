@@ -18,9 +18,9 @@ def grid_axes(bounds: tuple, n: int) -> list[np.ndarray]:
     return out
 
 
-def density_grid(model: Flow, bounds: tuple, n: int = 120) -> dict:
-    """The model's exact log density at grid cell centres: 1D {"x", "log_q" (n,)}; 2D {"x", "y",
-    "log_q" (n_y, n_x)} (rows along y, as a heatmap wants them)."""
+def density_grid(model, bounds: tuple, n: int = 120) -> dict:
+    """The exact log density of any model with one (flow, autoregressive) at grid cell centres:
+    1D {"x", "log_q" (n,)}; 2D {"x", "y", "log_q" (n_y, n_x)} (rows along y, as a heatmap wants them)."""
     axes = grid_axes(bounds, n)
     if len(axes) == 1:
         pts = axes[0][:, None]
