@@ -1,7 +1,8 @@
 """Our spline flow against zuko's NSF at equal steps, batch, width and depth: exact KL(p||q) on fresh samples.
 
-Both train with the same loop (Adam, learning rate cosine-decayed to 0 over the steps, fresh target batches
-from one seeded generator, one thread) and are scored the same way: KL = E_p[log p - log q] in nats on
+Both train with the same loop, in lockstep on the same batches (Adam, learning rate cosine-decayed to 0 over
+the steps, fresh target batches from one seeded generator, one thread; each one's step timed on its own, so the
+speeds compare over the same stretch of a shared machine) and are scored the same way: KL = E_p[log p - log q] in nats on
 `--eval` fresh target samples (with its standard error), the target's exact density against the model's.
 zuko (pinned in requirements.txt, bench only) is skipped with a note if it is missing.
 
@@ -47,29 +48,38 @@ def exact_kl(target, log_prob, n: int, seed: int = 123_457) -> tuple[float, floa
     return float(d.mean()), float(d.std(ddof=1) / math.sqrt(n))
 
 
-def run(lib: str, dist: str, seed: int, args) -> dict:
+def run(libs: list[str], dist: str, seed: int, args) -> list[dict]:
+    """Train one model per library in lockstep (step i of each, in turn, on the same batch), so that their
+    speeds are measured over the same stretch of a shared machine; then score each."""
     cfg = FamilyConfig(model="flow", dist=dist, seed=seed, width=args.width, layers=args.layers,
                        flow_layers=args.transforms, flow_bins=args.bins, batch_size=args.batch, lr=args.lr,
                        steps=args.steps)
     target = make_target(cfg)
-    model, log_prob = make_model(lib, cfg, target)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    models = [make_model(lib, cfg, target) for lib in libs]
+    opts = [torch.optim.Adam(m.parameters(), lr=args.lr) for m, _ in models]
+    seconds = [0.0] * len(libs)
     g = torch.Generator().manual_seed(seed)
-    t0 = time.perf_counter()
     for step in range(args.steps):
-        for group in opt.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
-        loss = -log_prob(target.sample(args.batch, g)).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if args.progress and (step + 1) % args.progress == 0:
-            print(f"  {lib} {dist} seed {seed}: step {step + 1} loss {float(loss.detach()):.4f} "
-                  f"({(step + 1) / (time.perf_counter() - t0):.1f} steps/s)", file=sys.stderr, flush=True)
-    seconds = time.perf_counter() - t0
-    kl, se = exact_kl(target, log_prob, args.eval)
-    return {"lib": lib, "dist": dist, "seed": seed, "kl": kl, "kl_se": se, "steps_per_sec": args.steps / seconds,
-            "params": sum(p.numel() for p in model.parameters())}
+        lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        batch = target.sample(args.batch, g)
+        for i, ((_, log_prob), opt) in enumerate(zip(models, opts)):
+            t0 = time.perf_counter()
+            for group in opt.param_groups:
+                group["lr"] = lr
+            loss = -log_prob(batch).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            seconds[i] += time.perf_counter() - t0
+            if args.progress and (step + 1) % args.progress == 0:
+                print(f"  {libs[i]} {dist} seed {seed}: step {step + 1} loss {float(loss.detach()):.4f} "
+                      f"({(step + 1) / seconds[i]:.1f} steps/s)", file=sys.stderr, flush=True)
+    rows = []
+    for lib, (model, log_prob), sec in zip(libs, models, seconds):
+        kl, se = exact_kl(target, log_prob, args.eval)
+        rows.append({"lib": lib, "dist": dist, "seed": seed, "kl": kl, "kl_se": se, "steps_per_sec": args.steps / sec,
+                     "params": sum(p.numel() for p in model.parameters())})
+    return rows
 
 
 def main(argv=None) -> None:
@@ -101,10 +111,9 @@ def main(argv=None) -> None:
     rows = []
     for dist in args.dists.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
-            for lib in libs:
-                r = run(lib, dist, seed, args)
+            for r in run(libs, dist, seed, args):
                 rows.append(r)
-                print(f"{lib:5s} {dist:13s} seed {seed}: KL {r['kl']:.4f} +- {r['kl_se']:.4f} nats, "
+                print(f"{r['lib']:5s} {dist:13s} seed {seed}: KL {r['kl']:.4f} +- {r['kl_se']:.4f} nats, "
                       f"{r['steps_per_sec']:.1f} steps/s, {r['params']} parameters", flush=True)
     print("\n| target | library | seeds | exact KL (nats), mean | per seed | steps/s | parameters |")
     print("|---|---|---|---|---|---|---|")

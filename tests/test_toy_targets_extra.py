@@ -241,3 +241,13 @@ def test_targets_without_a_smooth_density_refuse_reverse_kl(dist):
     t = make_target(ToyConfig(dist=dist), points=np.zeros((3, 2)))
     with pytest.raises(PlaygroundError, match="reverse KL"):
         t.log_prob_torch(torch.zeros(2, t.dim))
+
+
+@pytest.mark.parametrize("dist", DIFFERENTIABLE)
+def test_torch_density_far_from_the_target_is_finite_with_a_gradient_towards_it(dist):
+    t = target(dist)
+    far = torch.tensor([[30.0, -20.0], [-12.0, 9.0]], dtype=torch.float64)[:, :t.dim].requires_grad_(True)
+    lp = t.log_prob_torch(far)
+    (grad,) = torch.autograd.grad(lp.sum(), far)
+    assert torch.all(torch.isfinite(lp)) and torch.all(torch.isfinite(grad))
+    assert torch.all((grad * far).sum(dim=1) < 0)            # uphill points back towards the origin

@@ -24,7 +24,7 @@ from torch import nn
 
 from playground.errors import PlaygroundError
 from playground.families.base import FamilyModel, register
-from playground.families.splines import n_params, rq_spline
+from playground.families.splines import n_params, rq_spline_tables, spline_tables
 from playground.toy.nets import mlp
 
 SPLINE_BOUND = 5.0           # the splines act on [-5, 5] in standardised units (identity outside)
@@ -42,15 +42,28 @@ class ElementwiseMap:
         self.transform = transform
         self.n_params = n_params(bins) if transform == "spline" else 2
 
-    def __call__(self, x: torch.Tensor, params: torch.Tensor, inverse: bool = False):
+    def tables(self, params: torch.Tensor):
+        """What the map needs from its parameters (the spline's knot tables; the affine's own parameters)."""
+        return spline_tables(params, SPLINE_BOUND) if self.transform == "spline" else params
+
+    def __call__(self, x: torch.Tensor, params, inverse: bool = False):
+        """y, log|dy/dx| of the map with parameters (or tables) `params` of shape x.shape + (...)."""
         if self.transform == "spline":
-            return rq_spline(x, params, SPLINE_BOUND, inverse=inverse)
+            return rq_spline_tables(x, params, SPLINE_BOUND, inverse=inverse)
         m = AFFINE_MAX_LOG_SCALE
         log_scale = m * torch.tanh(params[..., 0] / m)
         shift = params[..., 1]
         if inverse:
             return (x - shift) * torch.exp(-log_scale), -log_scale
         return x * torch.exp(log_scale) + shift, log_scale
+
+
+def _as_tuple(tables) -> tuple:
+    return tables if isinstance(tables, tuple) else (tables,)
+
+
+def _from_tuple(tables: tuple):
+    return tables if len(tables) > 1 else tables[0]
 
 
 class FlowLayer(nn.Module):
@@ -66,19 +79,25 @@ class FlowLayer(nn.Module):
             nn.init.zeros_(self.net[-1].weight)          # identity at the start
             nn.init.zeros_(self.net[-1].bias)
 
+    def _free_tables(self, n: int):
+        """The free map's tables, computed once and broadcast over the n points."""
+        return tuple(t.expand(n, -1) for t in _as_tuple(self.emap.tables(self.free)))
+
     def forward(self, x: torch.Tensor, inverse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """(y, log|det dy/dx|) of the layer (or of its inverse) for x (n, dim)."""
+        free = self._free_tables(len(x))
         if self.dim == 1:
-            y, ld = self.emap(x[:, 0], self.free.expand(len(x), -1), inverse)
+            y, ld = self.emap(x[:, 0], _from_tuple(free), inverse)
             return y[:, None], ld
         a, b = self.first, 1 - self.first
         if not inverse:          # both conditioners read the input: one call for the two coordinates
-            params = torch.stack([self.free.expand(len(x), -1), self.net(x[:, a:a + 1])], dim=1)
-            y2, ld2 = self.emap(x[:, [a, b]], params)
-            y = y2[:, [0, 1]] if a == 0 else y2[:, [1, 0]]
+            cond = _as_tuple(self.emap.tables(self.net(x[:, a:a + 1])))
+            both = _from_tuple(tuple(torch.stack([f, c], dim=1) for f, c in zip(free, cond)))
+            y2, ld2 = self.emap(x[:, [a, b]], both)
+            y = y2 if a == 0 else y2[:, [1, 0]]
             return y, ld2.sum(dim=1)
-        ya, lda = self.emap(x[:, a], self.free.expand(len(x), -1), inverse=True)
-        yb, ldb = self.emap(x[:, b], self.net(ya[:, None]), inverse=True)
+        ya, lda = self.emap(x[:, a], _from_tuple(free), inverse=True)
+        yb, ldb = self.emap(x[:, b], self.emap.tables(self.net(ya[:, None])), inverse=True)
         y = torch.stack([ya, yb], dim=1) if a == 0 else torch.stack([yb, ya], dim=1)
         return y, lda + ldb
 

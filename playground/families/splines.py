@@ -39,12 +39,22 @@ def _knots(raw: torch.Tensor, bound: float) -> torch.Tensor:
                       torch.full_like(knots[..., :1], bound)], dim=-1)
 
 
+def spline_tables(params: torch.Tensor, bound: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Knots x_k (..., K + 1), y_k (..., K + 1) and knot derivatives d_k (..., K + 1) from (..., 3K - 1)
+    parameters (computed once and broadcast when many points share one spline)."""
+    k = (params.shape[-1] + 1) // 3
+    d = F.pad(F.softplus(params[..., 2 * k:] + DERIV_SHIFT) + MIN_DERIVATIVE, (1, 1), value=1.0)
+    return _knots(params[..., :k], bound), _knots(params[..., k:2 * k], bound), d
+
+
 def rq_spline(x: torch.Tensor, params: torch.Tensor, bound: float, inverse: bool = False):
     """y = spline(x) (or its inverse) and log |dy/dx| elementwise; x (...,), params (..., 3K - 1)."""
-    k = (params.shape[-1] + 1) // 3
-    xs = _knots(params[..., :k], bound)
-    ys = _knots(params[..., k:2 * k], bound)
-    d = F.pad(F.softplus(params[..., 2 * k:] + DERIV_SHIFT) + MIN_DERIVATIVE, (1, 1), value=1.0)
+    return rq_spline_tables(x, spline_tables(params, bound), bound, inverse)
+
+
+def rq_spline_tables(x: torch.Tensor, tables, bound: float, inverse: bool = False):
+    """As `rq_spline`, with the knot tables of `spline_tables` (shaped (..., K + 1) like x plus one axis)."""
+    xs, ys, d = tables
     inside = (x > -bound) & (x < bound)
     xc = x.clamp(-bound, bound)                     # the spline runs on clamped inputs; tails are replaced below
     knots_in = ys if inverse else xs

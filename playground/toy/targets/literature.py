@@ -131,7 +131,7 @@ class TwoSpiralsTarget(Target):
         right = z > c
         u = torch.special.ndtr(torch.where(right, c - z, z)) - torch.special.ndtr(torch.where(right, -z, z - c))
         total = torch.zeros(len(x), dtype=x.dtype).index_add(0, p, self._w_t[q] * u.prod(dim=1))
-        out = torch.log(total) - 2 * math.log(self.jitter)
+        out = torch.log(total.clamp(min=1e-290)) - 2 * math.log(self.jitter)
         bad = total < 1e-290           # far from the spirals every term underflowed: redo those rows in logs
         if bool(bad.any()):
             keep = bad[p]

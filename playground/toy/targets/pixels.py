@@ -68,7 +68,7 @@ class PixelTarget(Target):
     def _log_prob_torch(self, x: torch.Tensor) -> torch.Tensor:
         u, v = self._axis(x[:, 0], log=False), self._axis(x[:, 1], log=False)
         total = ((u @ self._w_t) * v).sum(dim=1)                  # sum_ij w_ij u_i v_j: one matrix product
-        out = torch.log(total) - 2 * math.log(self.cell)
+        out = torch.log(total.clamp(min=_UNDERFLOW)) - 2 * math.log(self.cell)
         bad = total < _UNDERFLOW          # far from every weighted cell: the exact sum over weighted cells, in logs
         if bool(bad.any()):
             size = self.pixel_weights.shape[1]
