@@ -23,9 +23,16 @@ class FamilyModel(nn.Module):
 
     family: ClassVar[str] = ""
     likelihood: ClassVar[Likelihood] = "none"
+    # True for models that update themselves in `train_step` (a two-player game has two losses and two
+    # optimisers): the trainer then calls `train_step` instead of minimising `training_loss` with its own Adam.
+    owns_optimizer: ClassVar[bool] = False
 
     def training_loss(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """A scalar loss on a batch of target samples (n, d); all noise drawn from `generator`."""
+        raise NotImplementedError
+
+    def train_step(self, batch: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
+        """One update made by the model itself (only when `owns_optimizer`); returns its losses by name."""
         raise NotImplementedError
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:

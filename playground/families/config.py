@@ -11,12 +11,16 @@ from typing import Literal
 
 from playground.configs import fill_derived, spec
 from playground.errors import PlaygroundError
-from playground.toy.config import TARGET_DEFAULTS, Dist
+from playground.toy.config import TARGET_DEFAULTS, Dist, Loss
 
 Model = Literal["gan", "vae", "flow", "autoregressive", "diffusion", "flow_matching"]
 FlowTransform = Literal["spline", "affine"]
 FlowObjective = Literal["forward_kl", "reverse_kl"]
 AROrder = Literal["x1_first", "x2_first"]
+DiffusionSchedule = Literal["cosine", "linear"]
+DiffusionSampler = Literal["ddpm", "ddim"]
+FMSolver = Literal["midpoint", "euler"]
+GANLoss = Loss
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,26 @@ class FamilyConfig:
     # --- autoregressive
     ar_order: AROrder = spec("x1_first", "autoregressive: p(x1) p(x2|x1) or p(x2) p(x1|x2)")
     ar_components: int = spec(8, "autoregressive: Gaussian components of each mixture density", lo=1, hi=64)
+    # --- diffusion and flow matching
+    input_octaves: int = spec(4, "diffusion and flow matching: octaves k of sin/cos(2^k pi z) features of the "
+                              "scaled input (0: a plain MLP; more resolve sharper modes)", lo=0, hi=10)
+    sample_steps: int = spec(100, "sampling steps: diffusion sampler steps, or flow-matching ODE steps",
+                             lo=1, hi=1000, live=True)
+    diffusion_timesteps: int = spec(1000, "diffusion: number of noise levels T of the forward process",
+                                    lo=10, hi=4000)
+    diffusion_schedule: DiffusionSchedule = spec("cosine", "diffusion: noise schedule")
+    diffusion_sampler: DiffusionSampler = spec("ddpm", "diffusion: ancestral DDPM or deterministic DDIM (eta=0)",
+                                               live=True)
+    fm_solver: FMSolver = spec("midpoint", "flow matching: ODE solver for sampling", live=True)
+    fm_ot: bool = spec(False, "flow matching: pair noise and data by exact optimal transport in each batch")
+    fm_logprob_steps: int = spec(200, "flow matching: midpoint steps of the log-likelihood ODE", lo=4, hi=4000,
+                                 live=True)
+    # --- VAE
+    vae_latent_dim: int = spec(2, "VAE: latent dimension (1 or 2)", lo=1, hi=2)
+    vae_iwae_k: int = spec(64, "VAE: importance samples K of the reported bound (K=1: the ELBO)", lo=1,
+                           hi=4096, live=True)
+    # --- GAN (the GAN lab's engine; its other settings keep the GAN lab's defaults)
+    gan_loss: GANLoss = spec("nonsaturating", "GAN: adversarial objective")
 
     def __post_init__(self) -> None:
         fill_derived(self)
