@@ -1,7 +1,7 @@
 """Diffusion and flow-matching math on tensors of any shape (N, ...): toy points and images alike.
 
 Diffusion (noise prediction): z_i = sqrt(ab_i) z0 + sqrt(1 - ab_i) eps for levels i = 0..T with the noise
-schedule ab of `playground.families.diffusion.alpha_bars` (ab_0 = 1: clean data). A sampler visits
+schedule ab of `alpha_bars` (ab_0 = 1: clean data). A sampler visits
 `levels(T, steps)` from T down to 0; each move t -> s < t first estimates z0 from the predicted noise, then
 goes deterministically (DDIM, eta = 0) or samples the forward process's Gaussian posterior (DDPM).
 
@@ -17,7 +17,28 @@ from collections.abc import Callable
 import torch
 
 from playground.errors import PlaygroundError
-from playground.families.diffusion import AB_MIN, alpha_bars
+
+AB_MIN = 1e-4                  # the smallest ab of a schedule (see alpha_bars)
+
+
+def alpha_bars(schedule: str, timesteps: int) -> torch.Tensor:
+    """ab_i for i = 0..T (float64, ab_0 = 1, decreasing). cosine: Nichol & Dhariwal's
+    cos^2((i/T + s) / (1 + s) * pi / 2) with s = 0.008 and each step's beta capped at 0.999; linear: betas from
+    0.1/T to 20/T (1e-4 to 0.02 for T = 1000, as in Ho et al.)."""
+    i = torch.arange(timesteps + 1, dtype=torch.float64)
+    if schedule == "cosine":
+        s = 0.008
+        f = torch.cos((i / timesteps + s) / (1 + s) * math.pi / 2) ** 2
+        betas = (1 - f[1:] / f[:-1]).clamp(max=0.999)
+    elif schedule == "linear":
+        betas = torch.linspace(0.1 / timesteps, 20.0 / timesteps, timesteps, dtype=torch.float64)
+    else:
+        raise PlaygroundError(f"unknown noise schedule {schedule!r}: choose cosine or linear")
+    ab = torch.cat([torch.ones(1, dtype=torch.float64), torch.cumprod(1 - betas, 0)])
+    # Keep the last level's signal fraction at AB_MIN or above: with noise prediction the clean-data estimate
+    # (z - sqrt(1 - ab) eps_hat) / sqrt(ab) multiplies the network's error by 1/sqrt(ab), which the pure cosine
+    # schedule (ab_T ~ 1e-9) makes ruinous; ab -> AB_MIN + (1 - AB_MIN) ab keeps the shape and ab_0 = 1.
+    return AB_MIN + (1 - AB_MIN) * ab
 
 __all__ = ["AB_MIN", "alpha_bars", "flow_path", "integrate", "levels", "noised", "per_sample", "reverse_step"]
 

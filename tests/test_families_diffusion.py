@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from playground.diffusion_core import AB_MIN, alpha_bars
 from playground.errors import PlaygroundError
 from playground.families import diffusion_views as views
 from playground.families.config import FamilyConfig
-from playground.families.diffusion import AB_MIN, Diffusion, alpha_bars
+from playground.families.diffusion import Diffusion
 from playground.families.time_nets import DataScale
 from playground.families.trainer import FamilyTrainer
 

@@ -3,7 +3,8 @@
 On scaled data z1 (see `time_nets.DataScale`) and noise z0 ~ N(0, I), the path z_t = (1 - t) z0 + t z1 has
 velocity z1 - z0; a network v(z_t, t) regresses it (t uniform on [0, 1]). Optionally each batch's noise is
 paired with its data by exact optimal transport (squared distance, `scipy.optimize.linear_sum_assignment`),
-which straightens the learned paths. Samples solve dz/dt = v(z, t) from t = 0 to 1 (Euler or midpoint).
+which straightens the learned paths. Samples solve dz/dt = v(z, t) from t = 0 to 1 (Euler or midpoint, the
+shared steps of `playground.diffusion_core`).
 
 The density is exact: along the ODE, d log q_t(z_t) / dt = -div v(z_t, t), so
 log q_1(z1) = log N(z0; 0, I) - int_0^1 div v(z_t, t) dt, with z_t solved backwards from z1 (midpoint rule)
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from playground import diffusion_core as core
 from playground.errors import PlaygroundError
 from playground.families.base import FamilyModel, register
 from playground.families.time_nets import DataScale, TimeMLP
@@ -70,30 +72,16 @@ class FlowMatching(FamilyModel):
         z0 = torch.randn(z1.shape, generator=generator)
         if self.ot:
             z0 = ot_pairing(z0, z1)
-        t = torch.rand(len(z1), 1, generator=generator)
-        zt = (1 - t) * z0 + t * z1
-        return ((self.velocity(zt, t) - (z1 - z0)) ** 2).sum(1).mean()
+        t = torch.rand(len(z1), generator=generator)
+        zt, target = core.flow_path(z0, z1, t)
+        return ((self.velocity(zt, t) - target) ** 2).sum(1).mean()
 
     # --- sampling
     @torch.no_grad()
     def integrate(self, z0: torch.Tensor, steps: int | None = None, solver: str | None = None) -> torch.Tensor:
         """The path (steps + 1, n, d) of dz/dt = v(z, t) from z0 at t = 0 to t = 1 on a uniform grid."""
         steps = self.sample_steps if steps is None else int(steps)
-        solver = self.solver if solver is None else solver
-        if steps < 1:
-            raise PlaygroundError(f"ODE steps must be at least 1, got {steps}")
-        if solver not in ("euler", "midpoint"):
-            raise PlaygroundError(f"unknown ODE solver {solver!r}: choose euler or midpoint")
-        h = 1.0 / steps
-        z, path = z0, [z0]
-        for k in range(steps):
-            t = k * h
-            if solver == "euler":
-                z = z + h * self.velocity(z, t)
-            else:
-                z = z + h * self.velocity(z + 0.5 * h * self.velocity(z, t), t + 0.5 * h)
-            path.append(z)
-        return torch.stack(path)
+        return torch.stack(core.integrate(self.velocity, z0, steps, self.solver if solver is None else solver))
 
     def sample(self, n: int, generator: torch.Generator, steps: int | None = None,
                solver: str | None = None) -> torch.Tensor:
