@@ -1,13 +1,17 @@
 """A real browser against the real server: moving a latent slider redraws the decoded image at once, with the
-pixels the model decodes in Python, for every kind of shipped decoder; the server fallback works too."""
+pixels the model decodes in Python, for every kind of shipped decoder; the server fallback works too. And the
+in-browser decoder's JavaScript interpreter gives the numpy interpreter's outputs for the same programs."""
 
 import statistics
 import time
 
 import numpy as np
 import pytest
+import torch
 
 from app.headless import ROOT, app_server, browser_page
+from playground.vae import VAEConfig, build_model
+from playground.vae.export import decoder_program, run_program
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -181,3 +185,53 @@ def test_server_decoding_fallback(chromium):
         print(f"slider -> new image (server decoding): {[round(v) for v in lat]} ms")
         assert statistics.median(lat) < 2000, lat  # a loose bound: this path waits for the server
         assert page.locator("[data-testid='stException']").count() == 0
+
+
+# Decoders of every kind the exporter knows: MLP/conv, Bernoulli/Gaussian (channels op), grey/colour,
+# conditional, and 28x28 conv (4 -> 7 -> 14 -> 28: upsampling by a non-integer ratio).
+JS_CASES = [("mlp", "bernoulli", (1, 8, 8), True), ("mlp", "gaussian", (3, 12, 12), False),
+            ("conv", "bernoulli", (1, 28, 28), False), ("conv", "gaussian", (3, 13, 13), True)]
+
+RUN_JS = """
+([program, zs, ys]) => { const loaded = vaeLoadProgram(program);
+  return zs.map((z, i) => Array.from(vaeDecode(loaded, Float32Array.from(z), ys[i]))); }
+"""
+
+
+def _programs() -> dict[str, dict]:
+    from playground.vae.pretrained import cards, load_pretrained
+
+    out = {}
+    for arch, decoder, shape, conditional in JS_CASES:
+        cfg = VAEConfig(arch=arch, decoder=decoder, latent=5, hidden=32, conditional=conditional, seed=3)
+        model = build_model(cfg, shape, num_classes=10 if conditional else None)
+        with torch.no_grad():   # random weights are too tame: make the activations reach the non-linearities
+            for p in model.decoder.parameters():
+                p.mul_(3.0)
+        out[f"{arch}-{decoder}-{shape}-{conditional}"] = decoder_program(model)
+    for name in cards():
+        out[name] = decoder_program(load_pretrained(name)[0])
+    return out
+
+
+def test_javascript_interpreter_gives_the_numpy_interpreters_outputs(chromium):
+    """The SAME program through app/components/vae_decoder/interpreter.js (in Chromium) and
+    playground.vae.export.run_program (numpy): equal to float32 rounding, for every kind of decoder."""
+    from app.components.vae_decoder import INTERPRETER
+
+    programs = _programs()
+    assert len(programs) > len(JS_CASES)              # the shipped models are there too
+    with browser_page() as page:
+        page.set_content("<html><body></body></html>")
+        page.add_script_tag(content=INTERPRETER.read_text())
+        for name, prog in programs.items():
+            rng = np.random.default_rng(len(name))
+            z = (rng.standard_normal((5, prog["latent"])) * 2).astype(np.float32)
+            y = [int(v) for v in rng.integers(0, max(1, prog["classes"]), 5)]
+            want = run_program(prog, z, y if prog["classes"] else None)
+            got = np.asarray(page.evaluate(RUN_JS, [prog, z.tolist(), y]), dtype=np.float32).reshape(want.shape)
+            assert np.abs(got - want).max() < 1e-5, name
+            assert want.std() > 0.05, name                # images that vary: the comparison means something
+            assert np.abs(want[0] - want[1]).max() > 0.01, name   # and different codes decode differently
+        with pytest.raises(Exception, match="unknown decoder operation softmax"):
+            page.evaluate(RUN_JS, [{**prog, "ops": [{"op": "softmax"}]}, [[0.0] * prog["latent"]], [0]])

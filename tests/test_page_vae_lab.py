@@ -1,7 +1,6 @@
 """The VAE lab page through AppTest: sliders decode, pending codes load, uploads never crash, runs are found."""
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,7 @@ def test_scatter_is_selectable_and_kl_plot_present(at):
     import json
 
     specs = [json.loads(c.proto.spec) for c in charts]
-    scatter = [s for s in specs if s["data"][0]["type"] == "scattergl"][0]
+    scatter = next(s for s in specs if s["data"][0]["type"] == "scattergl")
     x = scatter["data"][0]["x"]
     if isinstance(x, dict):  # plotly 7 sends typed arrays as base64
         import base64
@@ -233,12 +232,15 @@ def test_bad_upload_shows_an_error_and_keeps_state(at, case):
 
 
 def test_background_run_is_found_from_disk(at, tmp_path):
-    """A run directory written by the training process (as after a reload) appears in the model list."""
+    """A run directory written by the training process (as after a reload) appears in the model list, and so
+    does one in the folder the page used before the one run root (runs/vae/)."""
     from playground.vae import VAEConfig, train
 
-    train(VAEConfig(latent=2, epochs=1, hidden=16, iwae_k=2), out=tmp_path / "vae" / "mine", final_eval=True)
+    cfg = VAEConfig(latent=2, epochs=1, hidden=16, iwae_k=2)
+    train(cfg, out=tmp_path / "mine", final_eval=True)
+    train(cfg, out=tmp_path / "vae" / "older", final_eval=False)
     at.run()
-    assert "run: mine" in at.selectbox(key="vae_model").options
+    assert {"run: mine", "run: older"} <= set(at.selectbox(key="vae_model").options)
     at.selectbox(key="vae_model").set_value("run: mine").run()
     at.radio(key="vae_view").set_value("Training").run()
     assert not at.exception
@@ -246,31 +248,52 @@ def test_background_run_is_found_from_disk(at, tmp_path):
     assert "ELBO terms" in texts
     at.radio(key="vae_view").set_value("β comparison").run()
     assert not at.exception
-    assert any("mine" in p.proto.text and "done" in p.proto.text for p in at.get("progress"))
+    assert any("mine" in p.proto.text and "completed" in p.proto.text for p in at.get("progress"))
+
+
+def test_training_form_is_generated_from_the_config_with_its_bounds(at):
+    """Every VAEConfig field has a widget with the config's own bounds (beta up to 100, latents up to 64)."""
+    import dataclasses
+
+    from playground.vae import VAEConfig
+
+    at.radio(key="vae_view").set_value("β comparison").run()
+    for f in dataclasses.fields(VAEConfig):
+        assert at.session_state["vae_t_" + f.name] is not None, f.name
+    beta, lat = at.number_input(key="vae_t_beta"), at.number_input(key="vae_t_latent")
+    assert (beta.min, beta.max) == (0.0, 100.0) and (lat.min, lat.max) == (2, 64)
+    assert at.selectbox(key="vae_t_dataset").value == "sprites" and lat.value == 8
+    at.selectbox(key="vae_t_dataset").set_value("digits").run()     # dataset-dependent suggestions
+    assert at.number_input(key="vae_t_latent").value == 2 and at.number_input(key="vae_t_train_size").value == 1497
+    # A config file fills the form; a bad one is refused with its reason and changes nothing.
+    at.file_uploader(key="vae_t_upload").set_value(("c.json", b'{"beta": 7.5, "latent": 12}', "application/json"))
+    at.run()
+    assert not at.exception and at.number_input(key="vae_t_beta").value == 7.5
+    assert at.number_input(key="vae_t_latent").value == 12
+    at.file_uploader(key="vae_t_upload").set_value(("d.json", b'{"latent": 65}', "application/json")).run()
+    assert any("d.json" in e.value and "latent" in e.value and "64" in e.value for e in at.error)
+    assert at.number_input(key="vae_t_latent").value == 12 and not at.exception
 
 
 def test_start_training_runs_a_background_process_that_writes_the_run(at, tmp_path):
-    import time
-
-    from playground.vae import runs
+    from playground.runs import launcher
+    from playground.runs.rundir import list_runs
 
     at.radio(key="vae_view").set_value("β comparison").run()
-    at.selectbox(key="vae_t_ds").set_value("digits").run()
-    at.number_input(key="vae_t_ep").set_value(1)
-    at.number_input(key="vae_t_size").set_value(200)
-    at.number_input(key="vae_t_lat").set_value(2).run()
+    at.selectbox(key="vae_t_dataset").set_value("digits").run()
+    at.number_input(key="vae_t_epochs").set_value(1)
+    at.number_input(key="vae_t_train_size").set_value(200)
+    at.number_input(key="vae_t_latent").set_value(2).run()
     at.button(key="vae_t_start").click().run()
-    assert not at.exception
-    made = runs.list_runs(tmp_path / "vae")
-    assert len(made) == 1 and made[0].name.startswith("digits-b4")
-    deadline = time.time() + 90
-    while (runs.read_status(made[0]) or {}).get("state") not in ("done", "failed") and time.time() < deadline:
-        time.sleep(0.5)
-    status = runs.read_status(made[0])
-    assert status["state"] == "done", status
+    assert not at.exception and not at.error
+    made = list_runs(tmp_path, kind="vae")
+    assert len(made) == 1 and made[0]["name"].startswith("digits-b4-z2")
+    assert made[0]["config"]["epochs"] == 1 and made[0]["config"]["train_size"] == 200
+    status = launcher.wait(made[0]["path"], timeout=120)
+    assert status["state"] == "completed", status
     assert status["result"]["test_iwae"] >= status["result"]["test_elbo"]
     at.run()
-    assert f"run: {made[0].name}" in at.selectbox(key="vae_model").options
+    assert f"run: {made[0]['name']}" in at.selectbox(key="vae_model").options
 
 
 def test_model_comes_from_and_goes_to_the_url(tmp_path, monkeypatch):

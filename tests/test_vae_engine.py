@@ -1,5 +1,6 @@
 """VAE engine: KL and log-densities vs closed forms, IWAE ordering, latent operations, MIG on known cases."""
 
+import itertools
 import math
 
 import numpy as np
@@ -7,8 +8,8 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from playground.vae import VAEConfig, build_model, evaluate, mig
 from playground.latent_paths import lerp, slerp
+from playground.vae import VAEConfig, build_model, evaluate, mig
 from playground.vae.latent import class_swap, grid_2d, interpolate, quantile_grid, traverse
 from playground.vae.metrics import entropy, mutual_information
 from playground.vae.model import gaussian_kl, normal_log_prob
@@ -55,7 +56,7 @@ def test_iwae_bound_ordering_and_k1_equals_elbo(digits_model):
     for k in (1, 5, 50, 400):
         groups = logw[:, : (2000 // k) * k].reshape(len(x), -1, k)
         bounds.append(float((torch.logsumexp(groups, 2) - math.log(k)).mean()))
-    assert all(b2 > b1 for b1, b2 in zip(bounds, bounds[1:])), bounds
+    assert all(b2 > b1 for b1, b2 in itertools.pairwise(bounds)), bounds
     # convergence: the last increments shrink
     assert bounds[3] - bounds[2] < bounds[2] - bounds[1] + 0.05
     for k in (8, 64):
@@ -66,7 +67,7 @@ def test_iwae_bound_ordering_and_k1_equals_elbo(digits_model):
 
 
 def test_latent_operations_shapes(digits_model):
-    model, test = digits_model
+    model, _ = digits_model
     strip = traverse(model, np.zeros(4), dim=2, values=np.linspace(-3, 3, 7))
     assert strip.shape == (7, 1, 8, 8) and float(strip.min()) >= 0 and float(strip.max()) <= 1
     grid, q = grid_2d(model, (0, 3), n=5)
@@ -176,3 +177,42 @@ def test_decode_std_is_the_gaussian_decoders_learned_sigma():
     assert torch.allclose(sigma, torch.exp(0.5 * logvar.detach()))
     assert torch.allclose(decode(gauss, z), mean.detach())
     assert float(sigma.min()) >= math.exp(0.5 * -7.0) - 1e-6       # the variance floor
+
+
+def test_server_decoding_through_the_program_gives_the_models_pixels():
+    """?decode=server runs the browser's program in numpy: the PNG matches the model's own decode (<= 1 grey
+    level), and without a program the model decodes it."""
+    import io
+
+    from PIL import Image
+
+    from playground.vae.export import decoder_program
+    from playground.vae.latent import decode, decoded_png
+
+    model = build_model(VAEConfig(arch="conv", decoder="gaussian", latent=3, hidden=32, seed=2), (3, 8, 8))
+    with torch.no_grad():
+        for p in model.decoder.parameters():
+            p.mul_(3.0)
+    z = np.array([1.5, -0.5, 2.0], np.float32)
+    want = np.floor(decode(model, z)[0].numpy().transpose(1, 2, 0) * 255 + 0.5)
+    assert want.std() > 5
+    for program in (decoder_program(model), None):
+        got = np.asarray(Image.open(io.BytesIO(decoded_png(model, z, None, program))), dtype=float)
+        assert got.shape == (8, 8, 3) and np.abs(got - want).max() <= 1
+
+
+def test_model_sources_list_shipped_models_then_runs_including_the_old_vae_folder(tmp_path):
+    from playground.vae import train
+    from playground.vae.sources import find, model_sources, short_name
+
+    cfg = VAEConfig(latent=2, epochs=1, hidden=16, iwae_k=2)
+    train(cfg, out=tmp_path / "new-run", final_eval=False)
+    train(cfg, out=tmp_path / "vae" / "old-run", final_eval=False)
+    (tmp_path / "not-a-run").mkdir()
+    src = model_sources(tmp_path)
+    runs = [k for k in src if k.startswith("run: ")]
+    assert sorted(runs) == ["run: new-run", "run: old-run"]
+    assert list(src).index(runs[0]) > max(i for i, k in enumerate(src) if k.startswith("pretrained: "))
+    assert src["run: new-run"]["sha"] == "" and src["run: new-run"]["path"].endswith(".pt")
+    assert short_name("run: new-run") == "new-run" and find(src, "old-run") == "run: old-run"
+    assert find(src, "missing") is None and find(src, None) is None

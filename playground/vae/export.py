@@ -1,8 +1,9 @@
 """A VAE's decoder as a short list of simple operations with float32 weights, and a numpy interpreter for it.
 
-The VAE lab's page sends this program to the browser, which runs the same operations in JavaScript, so a
-latent slider redraws the decoded image without a round trip to the server. `run_program` here is the
-reference that the tests hold against `VAE.decode`; the page's JavaScript is a line-by-line port of it.
+The VAE lab's page sends this program to the browser, which runs the same operations in JavaScript
+(app/components/vae_decoder/interpreter.js), so a latent slider redraws the decoded image without a round trip
+to the server; with `?decode=server` the page runs it here. `run_program` is the reference: the tests hold it
+against `VAE.decode`, and the JavaScript interpreter against it on the same programs.
 
 Operations, applied to a batch of activations `h` (N, ...) that starts as [z, one-hot(y)]:
   linear(w, b)             h @ w.T + b              (w: out x in)
@@ -19,7 +20,7 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-import torch.nn as nn
+from torch import nn
 
 from playground.errors import PlaygroundError
 from playground.vae.model import VAE, ConvDecoder, MLPDecoder

@@ -135,3 +135,13 @@ def to_png(image: torch.Tensor, compress_level: int = 1) -> bytes:
     An 8x8 digit is about 100 bytes: small enough to travel inside a page update as a data URI, with the
     browser doing the nearest-neighbour upscaling."""
     return png_bytes(to_uint8(image), compress_level=compress_level)
+
+
+def decoded_png(model: VAE, z, y=None, program: dict | None = None) -> bytes:
+    """PNG of the decoded mean image of one code z: through `program` (export.decoder_program, run by the
+    numpy interpreter: the same program the browser runs) when there is one, else through the model."""
+    if program is None:
+        return to_png(decode(model, z, y)[0])
+    from playground.vae.export import run_program
+
+    return to_png(torch.from_numpy(run_program(program, z, y)[0]).clamp(0, 1))
