@@ -7,6 +7,7 @@ speeds compare over the same stretch of a shared machine) and are scored the sam
 zuko (pinned in requirements.txt, bench only) is skipped with a note if it is missing.
 
     .venv/bin/python bench/families_flows.py --dists ring8 --seeds 0 [--steps 10000] [--libs ours,zuko]
+        [--bins 16] [--zuko-bins 8]
 
 Prints one line per run as it finishes and a markdown table at the end (figures for bench/README.md).
 """
@@ -27,15 +28,15 @@ from playground.families.config import FamilyConfig
 from playground.toy.targets import make_target
 
 
-def make_model(lib: str, cfg: FamilyConfig, target):
-    """(model, log_prob function) for our flow or zuko's NSF with the same sizes."""
+def make_model(lib: str, cfg: FamilyConfig, target, zuko_bins: int | None = None):
+    """(model, log_prob function) for our flow or zuko's NSF with the same sizes (zuko's bins may differ)."""
     if lib == "ours":
         model = build(cfg, target)
         return model, model.log_prob
     import zuko
 
     torch.manual_seed(cfg.seed)
-    flow = zuko.flows.NSF(target.dim, transforms=cfg.flow_layers, bins=cfg.flow_bins,
+    flow = zuko.flows.NSF(target.dim, transforms=cfg.flow_layers, bins=zuko_bins or cfg.flow_bins,
                           hidden_features=(cfg.width,) * cfg.layers)
     return flow, lambda x: flow().log_prob(x)
 
@@ -55,7 +56,7 @@ def run(libs: list[str], dist: str, seed: int, args) -> list[dict]:
                        flow_layers=args.transforms, flow_bins=args.bins, batch_size=args.batch, lr=args.lr,
                        steps=args.steps)
     target = make_target(cfg)
-    models = [make_model(lib, cfg, target) for lib in libs]
+    models = [make_model(lib, cfg, target, args.zuko_bins) for lib in libs]
     opts = [torch.optim.Adam(m.parameters(), lr=args.lr) for m, _ in models]
     seconds = [0.0] * len(libs)
     g = torch.Generator().manual_seed(seed)
@@ -93,7 +94,8 @@ def main(argv=None) -> None:
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--layers", type=int, default=2, help="hidden layers of each conditioner MLP")
     p.add_argument("--transforms", type=int, default=4)
-    p.add_argument("--bins", type=int, default=8)
+    p.add_argument("--bins", type=int, default=16, help="spline bins (16: the page default)")
+    p.add_argument("--zuko-bins", type=int, default=8, help="zuko's bins (8: its default, the issue's anchor)")
     p.add_argument("--eval", type=int, default=20_000, help="fresh target samples for the exact KL")
     p.add_argument("--progress", type=int, default=1000, help="print progress to stderr every N steps (0: off)")
     args = p.parse_args(argv)
@@ -107,7 +109,7 @@ def main(argv=None) -> None:
             libs.remove("zuko")
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, one thread; "
           f"{args.steps} steps, batch {args.batch}, {args.transforms} transforms of {args.width}x{args.layers}, "
-          f"{args.bins} bins, Adam {args.lr:g} cosine-decayed", flush=True)
+          f"{args.bins} bins (zuko {args.zuko_bins}), Adam {args.lr:g} cosine-decayed", flush=True)
     rows = []
     for dist in args.dists.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -115,13 +117,14 @@ def main(argv=None) -> None:
                 rows.append(r)
                 print(f"{r['lib']:5s} {dist:13s} seed {seed}: KL {r['kl']:.4f} +- {r['kl_se']:.4f} nats, "
                       f"{r['steps_per_sec']:.1f} steps/s, {r['params']} parameters", flush=True)
-    print("\n| target | library | seeds | exact KL (nats), mean | per seed | steps/s | parameters |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| target | library | bins | seeds | exact KL (nats), mean | per seed | steps/s | parameters |")
+    print("|---|---|---|---|---|---|---|---|")
     for dist in args.dists.split(","):
         for lib in libs:
             rs = [r for r in rows if r["dist"] == dist and r["lib"] == lib]
             kls = [r["kl"] for r in rs]
-            print(f"| {dist} | {lib} | {len(rs)} | {np.mean(kls):.4f} | {', '.join(f'{k:.4f}' for k in kls)} | "
+            bins = args.zuko_bins if lib == "zuko" else args.bins
+            print(f"| {dist} | {lib} | {bins} | {len(rs)} | {np.mean(kls):.4f} | {', '.join(f'{k:.4f}' for k in kls)} | "
                   f"{np.mean([r['steps_per_sec'] for r in rs]):.1f} | {rs[0]['params']} |")
 
 
