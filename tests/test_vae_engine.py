@@ -216,3 +216,33 @@ def test_model_sources_list_shipped_models_then_runs_including_the_old_vae_folde
     assert src["run: new-run"]["sha"] == "" and src["run: new-run"]["path"].endswith(".pt")
     assert short_name("run: new-run") == "new-run" and find(src, "old-run") == "run: old-run"
     assert find(src, "missing") is None and find(src, None) is None
+
+
+def test_traversal_rows_sweep_one_dimension_per_row():
+    from playground.vae.latent import decode, traversal_rows
+
+    model = build_model(VAEConfig(latent=3, hidden=16, seed=1), (1, 8, 8))
+    rows = traversal_rows(model, dims=10, steps=5, span=2.0)
+    assert rows.shape == (3 * 5, 1, 8, 8)                   # min(dims, latent) rows
+    z = np.zeros((5, 3), np.float32)
+    z[:, 2] = np.linspace(-2, 2, 5)
+    assert torch.allclose(rows[10:], decode(model, z))      # row 2: z2 from -2 to 2, the others at 0
+    assert traversal_rows(model, dims=2, steps=4).shape[0] == 8
+
+
+def test_image_input_fits_an_upload_to_the_model_and_bounds_its_size():
+    import io
+
+    from PIL import Image
+
+    from playground.errors import PlaygroundError
+    from playground.vae.latent import image_input
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(buf, "PNG")
+    grey = image_input(build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8)), buf.getvalue(), 10_000)
+    colour = image_input(build_model(VAEConfig(latent=2, hidden=16), (3, 12, 12)), buf.getvalue(), 10_000)
+    assert grey.shape == (1, 1, 8, 8) and colour.shape == (1, 3, 12, 12)
+    assert torch.allclose(grey, torch.full_like(grey, 200 / 255), atol=1 / 255)
+    with pytest.raises(PlaygroundError, match="limit is 100 bytes"):
+        image_input(build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8)), buf.getvalue(), 100)

@@ -81,3 +81,9 @@ def test_model_summary_line():
     cfg = VAEConfig(dataset="sprites", arch="conv", beta=4.0, decoder="gaussian")
     assert plots.model_summary(cfg, 8, True) == "sprites, conv, 8 latents, β = 4, gaussian decoder, conditional"
     assert plots.model_summary(VAEConfig(), 2, False) == "digits, mlp, 2 latents, β = 1, bernoulli decoder"
+
+
+def test_posterior_table_rows_are_mean_and_std_over_the_dimensions():
+    df = plots.posterior_table([0.12345, -1.0], [0.5, 0.25])
+    assert list(df.index) == ["mean", "std"] and list(df.columns) == ["z0", "z1"]
+    assert df.loc["mean"].tolist() == [0.123, -1.0] and df.loc["std"].tolist() == [0.5, 0.25]

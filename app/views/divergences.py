@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app.components.config_upload import config_upload
 from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
 from app.components.formula_sliders import formula_sliders
-from playground.configs import from_json, to_json
+from playground.configs import to_json
 from playground.divergences import explain, plots, snapshots, tables
 from playground.divergences.config import PARAM_2D_DEFAULTS, PARAM_2D_SLIDERS, DivergenceConfig
 from playground.divergences.densities import (
@@ -18,7 +19,6 @@ from playground.divergences.densities import (
 )
 from playground.divergences.measures import LABELS, NAMES, NAMES_2D
 from playground.errors import PlaygroundError
-from playground.userfiles import read_bounded
 
 P = "dv_"            # widget-key prefix of DivergenceConfig fields
 SS = st.session_state
@@ -76,19 +76,6 @@ def _on_view() -> None:
     SS[P + "view"] = next((k for k, v in VIEWS.items() if v == label), "fits")
 
 
-def _load_config() -> None:
-    up = SS.get("dv_upload")
-    if up is None:
-        return
-    try:
-        cfg = from_json(DivergenceConfig, read_bounded(up, 100_000, "the config"))
-    except PlaygroundError as e:
-        SS["dv_notice"] = ("error", f"Config not loaded: {e}")
-        return
-    seed_state(DivergenceConfig, cfg, P, force=True)
-    SS["dv_notice"] = ("success", "Config loaded.")
-
-
 def _show_errors(errors: dict) -> None:
     for name, msg in errors.items():
         st.warning(f"{name}: {msg}")
@@ -139,9 +126,6 @@ for prob in url_problems:
     st.warning(f"Ignored a URL setting: {prob}")
 if cfg_error:
     st.error(cfg_error)
-if "dv_notice" in SS:
-    kind, msg = SS.pop("dv_notice")
-    (st.success if kind == "success" else st.error)(msg)
 if not cfg.live and fitted != cfg:
     st.info("Settings changed: press **Fit** to refit (or turn on *Refit live*).")
 
@@ -275,4 +259,4 @@ with st.sidebar:
     st.caption("The URL holds every setting that differs from the defaults: copy it to share this view.")
     st.download_button("Config (JSON)", to_json(cfg), file_name="divergence_lab_config.json",
                        mime="application/json", on_click="ignore", width="stretch")
-    st.file_uploader("Load a config (JSON)", type=["json"], key="dv_upload", on_change=_load_config)
+    config_upload(DivergenceConfig, "dv_upload", lambda c: seed_state(DivergenceConfig, c, P, force=True))

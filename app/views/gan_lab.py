@@ -3,11 +3,12 @@
 import numpy as np
 import streamlit as st
 
+from app.components.config_upload import config_upload
 from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
 from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
 from app.components.mixture_table import mixture_table
-from playground.configs import from_json, to_json
+from playground.configs import to_json
 from playground.errors import PlaygroundError
 from playground.objectives import get_objective
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig
@@ -16,7 +17,6 @@ from playground.toy.presets import PRESETS
 from playground.toy.userdata import load_points_csv, points_to_csv
 from playground.toy.worker import LabWorker
 from playground.toy.worker_limits import WorkerLimitError
-from playground.userfiles import read_bounded
 
 P = "toy_"          # widget-key prefix of ToyConfig fields
 SS = st.session_state
@@ -31,8 +31,6 @@ if "toy_pending_dist" in SS:          # set by an upload or a drawing during the
     SS[P + "dist"] = SS.pop("toy_pending_dist")
 if "toy_pending_formula" in SS:       # an edit of the mixture table during the previous run
     SS[P + "formula"] = SS.pop("toy_pending_formula")
-if "toy_pending_cfg" in SS:           # a config file loaded during the previous run
-    seed_state(ToyConfig, SS.pop("toy_pending_cfg").resolved(), P, force=True)
 if SS.pop("toy_pending_draw_off", False):
     SS["toy_draw"] = False
 
@@ -285,11 +283,5 @@ with st.expander("Share, save and load"):
     # (no script run happens then).
     c2.download_button("Current samples (CSV)", lambda: points_to_csv(lab.sample(lab.cfg.eval_samples, seed=0)),
                        file_name="gan_lab_samples.csv", mime="text/csv", on_click="ignore")
-    cfg_file = c3.file_uploader("Load a config (JSON)", type=["json"], key="toy_cfg_upload")
-    if cfg_file is not None and SS.get("toy_cfg_upload_id") != cfg_file.file_id:
-        SS["toy_cfg_upload_id"] = cfg_file.file_id
-        try:
-            SS["toy_pending_cfg"] = from_json(ToyConfig, read_bounded(cfg_file, 100_000, "the config"))
-            st.rerun()
-        except PlaygroundError as e:
-            st.error(f"{cfg_file.name}: {e}")
+    config_upload(ToyConfig, "toy_cfg_upload", lambda c: seed_state(ToyConfig, c.resolved(), P, force=True),
+                  container=c3)

@@ -2,7 +2,6 @@
 
 import base64
 import dataclasses
-import json
 import os
 import time
 
@@ -14,11 +13,9 @@ from app.components.run_panel import config_form, launch, run_list
 from app.components.vae_decoder import vae_decoder
 from playground.errors import PlaygroundError
 from playground.runs.rundir import RunDir
-from playground.userfiles import read_bounded
 from playground.vae import latent, plots
-from playground.vae.checkpoint import load_checkpoint
 from playground.vae.config import VAEConfig
-from playground.vae.sources import find, model_sources, short_name
+from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
 
 SS = st.session_state
 SPAN = 3.0                    # sliders and traversals cover +-3 prior standard deviations
@@ -32,40 +29,15 @@ DATASET_SUGGESTS = {"sprites": {"latent": 8, "train_size": 3000}, "digits": {"la
 torch.set_num_threads(1)   # this script run's thread (the slider fragment sets it again for its own runs)
 
 
-# ---------------------------------------------------------------- cached engine objects
+# ---------------------------------------------------------------- the model, kept per file version
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(path: str, sha: str | None, mtime: float):
-    return load_checkpoint(path, sha256=sha)
+def _open(path: str, sha: str | None, mtime: float) -> OpenedModel:
+    return open_model(path, sha)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _test_set(cfg_json: str):
-    from playground.configs import from_json
-    from playground.data import load_dataset
-
-    cfg = from_json(VAEConfig, cfg_json)
-    return load_dataset(cfg.dataset, **cfg.data_kwargs("test"))
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _encoded(key: str, _model, _images, _labels):
-    return latent.encode(_model, _images, _labels if _model.num_classes else None)
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _program(key: str, _model) -> dict | None:
-    """The decoder as a program for the browser (None: not exportable, decode on the server)."""
-    from playground.vae.export import decoder_program
-
-    try:
-        return decoder_program(_model)
-    except PlaygroundError:
-        return None
-
-
-def _load_source(label: str):
+def _open_source(label: str) -> OpenedModel:
     src = sources[label]
-    return _load(src["path"], src["sha"] or None, os.path.getmtime(src["path"]))
+    return _open(src["path"], src["sha"] or None, os.path.getmtime(src["path"]))
 
 
 def _img(images: torch.Tensor, nrow: int, size_px: int = 160, caption: str | None = None) -> None:
@@ -76,7 +48,12 @@ def _y_of(i: int) -> int | None:
     return int(test.labels[i]) if model.num_classes else None
 
 
-# ---------------------------------------------------------------- pending state from the previous run
+def _to_sliders(z, notice: str | None = None) -> None:
+    """Load a code into the sliders (on the next run, before they are drawn), saying where it came from."""
+    SS["vae_pending_z"], SS["vae_notice"] = list(z), notice
+    st.rerun()
+
+
 if "vae_pending_z" in SS:             # a scatter point, an encoded image or a reset: load into the sliders
     for i, v in enumerate(SS.pop("vae_pending_z")[:MAX_SLIDERS]):
         SS[f"vae_z{i}"] = float(np.clip(round(float(v), 2), -SPAN, SPAN))
@@ -87,35 +64,27 @@ st.caption("Move latent variables and watch the decoder; walk the 2D manifold; e
 
 sources = model_sources()
 if not sources:
-    st.error("No VAE models found: run `make pretrained` (or train one below).")
+    st.error("No VAE models found: run `make pretrained`.")
+    st.stop()
 if "vae_model" not in SS:  # a shared link names its model: ?model=digits-cvae
     SS["vae_model"] = find(sources, st.query_params.get("model"))
-if SS.get("vae_model") not in sources and sources:
+if SS.get("vae_model") not in sources:
     SS["vae_model"] = next(iter(sources))
 with st.sidebar:
     st.subheader("Model")
     choice = st.selectbox("VAE", list(sources), key="vae_model", help="Shipped models, then models trained here")
-if choice and st.query_params.get("model") != short_name(choice):
+if st.query_params.get("model") != short_name(choice):
     st.query_params["model"] = short_name(choice)
-
-model = None
-if choice:
-    try:
-        model, ckpt = _load_source(choice)
-        test = _test_set(json.dumps(ckpt["config"]))
-    except PlaygroundError as e:
-        st.error(str(e))
-        model = None
-if model is None:
+try:
+    opened = _open_source(choice)
+except PlaygroundError as e:
+    st.error(str(e))
     st.stop()
-
-D = model.latent
-mkey = f"{choice}:{os.path.getmtime(sources[choice]['path'])}"
-if SS.get("vae_loaded") != mkey:         # a new model: zero code
-    SS["vae_loaded"] = mkey
+model, test, mu_test, metrics, D = opened.model, opened.test, opened.mu, opened.metrics, opened.model.latent
+if SS.get("vae_loaded") != (choice, os.path.getmtime(sources[choice]["path"])):   # a new model (or version)
+    SS["vae_loaded"] = (choice, os.path.getmtime(sources[choice]["path"]))            # starts at z = 0
     for i in range(MAX_SLIDERS):
         SS[f"vae_z{i}"] = 0.0
-metrics = ckpt.get("metrics") or {}
 with st.sidebar:
     st.caption(sources[choice]["title"])
     st.write(plots.model_summary(model.cfg, D, bool(model.num_classes)))
@@ -126,24 +95,20 @@ with st.sidebar:
         names = test.class_names or [str(i) for i in range(model.num_classes)]
         y_sel = st.selectbox("Class (conditional decoder)", list(range(model.num_classes)),
                              format_func=lambda i: names[i], key="vae_class")
-mu_test, std_test = _encoded(mkey, model, test.images, test.labels)
 
 # ---------------------------------------------------------------- sliders: one per latent dimension
 # The decoded image is drawn by the browser (components/vae_decoder runs the decoder program whenever a slider
 # moves, before its value has reached the server); a slider move reruns only the fragment holding the sliders.
 # `?decode=server`, or a decoder the exporter does not know, decodes here and sends a native-resolution PNG.
 shown = min(D, MAX_SLIDERS)
-program = _program(mkey, model)
-in_browser = program is not None and st.query_params.get("decode") != "server"
+in_browser = opened.program is not None and st.query_params.get("decode") != "server"
 with st.container(border=True, key="vae_explore"):
     b1, b2, _ = st.columns([1, 1, 3])
     if b1.button("Reset to 0", key="vae_reset"):
-        SS["vae_pending_z"] = [0.0] * D
-        st.rerun()
+        _to_sliders([0.0] * D)
     if b2.button("Random sample", key="vae_random"):
         SS["vae_sample_seed"] = SS.get("vae_sample_seed", 0) + 1
-        SS["vae_pending_z"] = list(np.random.default_rng(SS["vae_sample_seed"]).standard_normal(D))
-        st.rerun()
+        _to_sliders(np.random.default_rng(SS["vae_sample_seed"]).standard_normal(D))
 
     @st.fragment
     def explore() -> None:
@@ -159,19 +124,21 @@ with st.container(border=True, key="vae_explore"):
         if not in_browser:
             z = np.zeros(D, dtype=np.float32)
             z[:shown] = [SS[f"vae_z{i}"] for i in range(shown)]
-            png = base64.b64encode(latent.decoded_png(model, z, y_sel, program)).decode()
+            png = base64.b64encode(latent.decoded_png(model, z, y_sel, opened.program)).decode()
             image.image("data:image/png;base64," + png, width=256,
                         caption="decoded mean image, z = [" + ", ".join(f"{v:.2f}" for v in z[:shown]) + "]")
 
     if in_browser:      # the decoder outside the fragment: a slider move reruns only the sliders
         c1, c2 = st.columns([2, 3])
         with c1:
-            vae_decoder(program, y_sel, [f"vae_z{i}" for i in range(shown)], key="vae_live")
+            vae_decoder(opened.program, y_sel, [f"vae_z{i}" for i in range(shown)], key="vae_live")
         with c2:
             explore()
     else:
         explore()
 st.html("<style>.st-key-vae_explore img { image-rendering: pixelated; }</style>")   # crisp upscaling
+if SS.get("vae_notice"):
+    st.info(SS.pop("vae_notice"))
 
 
 # ---------------------------------------------------------------- the views below the sliders (one drawn at a time:
@@ -197,18 +164,7 @@ def view_manifold() -> None:
             idx = int(pts[0].get("customdata", pts[0].get("point_index", 0)))
             if SS.get("vae_scatter_loaded") != idx:
                 SS["vae_scatter_loaded"] = idx
-                SS["vae_pending_z"] = list(mu_test[idx])
-                SS["vae_notice"] = f"Loaded test image #{idx}'s code into the sliders."
-                st.rerun()
-    if SS.get("vae_notice"):
-        st.info(SS.pop("vae_notice"))
-
-
-def _uploaded_image(up) -> torch.Tensor:
-    from playground.data.files import open_image
-
-    arr = open_image(read_bounded(up, MAX_UPLOAD, "the upload"), model.shape[1], channels=model.shape[0])
-    return torch.from_numpy(arr)[None]
+                _to_sliders(mu_test[idx], f"Loaded test image #{idx}'s code into the sliders.")
 
 
 def view_encode() -> None:
@@ -219,7 +175,7 @@ def view_encode() -> None:
     x, y_enc, where = test.images[idx:idx + 1], _y_of(idx), f"test image #{idx}"
     if up is not None:
         try:
-            x = _uploaded_image(up)
+            x = latent.image_input(model, up.getvalue(), MAX_UPLOAD)
             if c1.checkbox("invert (dark strokes on light paper)", key="vae_invert", value=float(x.mean()) > 0.5):
                 x = 1.0 - x
             where, y_enc = f"upload {up.name}", (y_sel or 0) if model.num_classes else None
@@ -237,15 +193,9 @@ def view_encode() -> None:
             top = float(sigma.max())
             with cols[2]:
                 _img(sigma / top, 1, caption=f"decoder σ per pixel (white = {top:.2f}, black = 0)")
-        import pandas as pd
-
-        st.dataframe(pd.DataFrame({"mean": mu[0], "std": sd[0]}, index=[f"z{i}" for i in range(D)]).T.round(3))
+        st.dataframe(plots.posterior_table(mu[0], sd[0]))
         if st.button("Edit this code with the sliders", key="vae_enc_load"):
-            SS["vae_pending_z"] = list(mu[0])
-            SS["vae_notice_enc"] = "Loaded into the sliders (above)."
-            st.rerun()
-        if SS.get("vae_notice_enc"):
-            st.success(SS.pop("vae_notice_enc"))
+            _to_sliders(mu[0], f"Loaded the code of {where} into the sliders.")
 
 
 def view_interpolate() -> None:
@@ -300,15 +250,14 @@ def view_compare() -> None:
     for col, name in zip(st.columns(max(1, len(picked))), picked):
         with col:
             try:
-                m2, ck2 = _load_source(name)
+                other = _open_source(name)
             except PlaygroundError as e:
                 st.error(str(e))
                 continue
-            met = ck2.get("metrics") or {}
-            st.markdown(f"**{name}** — β = {m2.cfg.beta:g}")
-            rows = torch.cat([latent.traverse(m2, np.zeros(m2.latent), d, np.linspace(-SPAN, SPAN, 9),
-                                       0 if m2.num_classes else None) for d in range(min(m2.latent, 10))])
-            _img(rows, nrow=9, size_px=40, caption="rows: z0, z1, ... from -3 to 3")
+            met = other.metrics
+            st.markdown(f"**{name}** — β = {other.model.cfg.beta:g}")
+            _img(latent.traversal_rows(other.model, dims=10, steps=9, span=SPAN), nrow=9, size_px=40,
+                 caption="rows: z0, z1, ... from -3 to 3")
             st.table(plots.metrics_table(met))
             if met.get("kl_per_dim"):
                 kls[short_name(name)] = met["kl_per_dim"]

@@ -145,3 +145,21 @@ def decoded_png(model: VAE, z, y=None, program: dict | None = None) -> bytes:
     from playground.vae.export import run_program
 
     return to_png(torch.from_numpy(run_program(program, z, y)[0]).clamp(0, 1))
+
+
+def image_input(model: VAE, data: bytes, max_bytes: int) -> torch.Tensor:
+    """An uploaded image file as the model's input (1, C, H, W): resized and centre-cropped to the model's
+    size, in its channels. PlaygroundError for anything unreadable or larger than `max_bytes`."""
+    from playground.data.files import open_image
+
+    c, h, _ = model.shape
+    return torch.from_numpy(open_image(bytes(data), h, channels=c, max_bytes=max_bytes))[None]
+
+
+@torch.no_grad()
+def traversal_rows(model: VAE, dims: int = 10, steps: int = 9, span: float = 3.0) -> torch.Tensor:
+    """Traversals from z = 0 of the first `dims` dimensions, one row of `steps` images each (class 0 for a
+    conditional model): (min(dims, D) * steps, C, H, W)."""
+    values = np.linspace(-span, span, steps)
+    y = 0 if model.num_classes else None
+    return torch.cat([traverse(model, np.zeros(model.latent), d, values, y) for d in range(min(model.latent, dims))])

@@ -95,3 +95,11 @@ def model_summary(cfg, latent: int, conditional: bool) -> str:
     """One line describing a model for the sidebar."""
     return (f"{cfg.dataset}, {cfg.arch}, {latent} latents, β = {cfg.beta:g}, {cfg.decoder} decoder"
             + (", conditional" if conditional else ""))
+
+
+def posterior_table(mean, std):
+    """The posterior of one image as a two-row table (mean, std) over z0, z1, ... (a pandas DataFrame)."""
+    import pandas as pd
+
+    mean, std = np.asarray(mean), np.asarray(std)
+    return pd.DataFrame({"mean": mean, "std": std}, index=[f"z{i}" for i in range(len(mean))]).T.round(3)
