@@ -20,6 +20,7 @@ AREAS = [
     "playground.divergences.cli",
     "playground.images.cli",
     "playground.vae.cli",
+    "playground.families.cli",
 ]
 
 

@@ -54,6 +54,7 @@ def register(spec: TrainerSpec) -> None:
 
 register(TrainerSpec("images", "playground.images.config:ImageRunConfig", "playground.images.train"))
 register(TrainerSpec("vae", "playground.vae.config:VAEConfig", "playground.vae.train", length="epochs"))
+register(TrainerSpec("families", "playground.families.config:FamilyConfig", "playground.families.runs"))
 
 
 def trainer_for(cfg: object) -> TrainerSpec:
