@@ -89,7 +89,7 @@ def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 180000) -> None:
 
 def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def measure(moves: int, model: str, view: str = "Manifold", decode: str = "browser", warmup: int = 4,
@@ -131,7 +131,8 @@ def measure(moves: int, model: str, view: str = "Manifold", decode: str = "brows
             "median_key_to_send_ms": med("sent"), "median_key_to_first_reply_ms": med("first_recv"),
             "median_key_to_last_reply_ms": med("last_recv"),
             "median_key_to_image_changed_ms": med("changed"), "median_messages": med("messages"),
-            "path": ok[-1]["path"] if ok else None, "image_src_chars": ok[-1]["bytes"] if ok else None, "all_ms": [round(v) for v in tot]}
+            "path": ok[-1]["path"] if ok else None, "image_src_chars": ok[-1]["bytes"] if ok else None,
+            "all_ms": [round(v) for v in tot]}
 
 
 def main() -> int:
@@ -148,7 +149,8 @@ def main() -> int:
     res = measure(args.moves, args.model, args.view, args.decode)
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), platform.processor())
-    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model, "view": args.view, "decode": args.decode,
+    result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model,
+              "view": args.view, "decode": args.decode,
               "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2), **res}
     if args.json:
         print(json.dumps(result))

@@ -296,6 +296,28 @@ def test_start_training_runs_a_background_process_that_writes_the_run(at, tmp_pa
     assert f"run: {made[0]['name']}" in at.selectbox(key="vae_model").options
 
 
+def test_training_the_pair_runs_beta_1_and_4_and_compares_them(at, tmp_path):
+    from playground.runs import launcher
+    from playground.runs.rundir import list_runs
+
+    at.radio(key="vae_view").set_value("β comparison").run()
+    at.selectbox(key="vae_t_dataset").set_value("digits").run()
+    at.number_input(key="vae_t_epochs").set_value(1)
+    at.number_input(key="vae_t_train_size").set_value(200)
+    at.number_input(key="vae_t_hidden").set_value(32).run()
+    at.button(key="vae_t_pair").click().run()
+    assert not at.exception and not at.error
+    made = sorted(list_runs(tmp_path, kind="vae"), key=lambda r: r["config"]["beta"])
+    assert [r["config"]["beta"] for r in made] == [1.0, 4.0]
+    same = [{k: v for k, v in r["config"].items() if k != "beta"} for r in made]
+    assert same[0] == same[1] and same[0]["hidden"] == 32 and same[0]["epochs"] == 1
+    for r in made:
+        assert launcher.wait(r["path"], timeout=120)["state"] == "completed"
+    at.run()
+    assert at.multiselect(key="vae_cmp").value == [f"run: {r['name']}" for r in made]
+    assert any("β = 4" in m.value for m in at.markdown) and not at.exception
+
+
 def test_model_comes_from_and_goes_to_the_url(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
     app = AppTest.from_file(PAGE, default_timeout=60)

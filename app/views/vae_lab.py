@@ -237,7 +237,10 @@ def training_form() -> None:
     if c1.button("Start training", key="vae_t_start", disabled=bool(err)) or pair:
         cfgs = [dataclasses.replace(cfg, beta=b) for b in (1.0, 4.0)] if pair else [cfg]
         stamp = time.strftime("%H%M%S")
-        launch(cfgs, [f"{c.dataset}-b{c.beta:g}-z{c.latent}-{stamp}" for c in cfgs])
+        names = [f"{c.dataset}-b{c.beta:g}-z{c.latent}-{stamp}" for c in cfgs]
+        launch(cfgs, names)
+        if pair:                          # compared below as soon as both have a checkpoint
+            SS["vae_pair"] = [f"run: {n}" for n in names]
 
 
 def view_compare() -> None:
@@ -245,6 +248,8 @@ def view_compare() -> None:
     run_list("vae", key="vae_runs", done="epoch", total="epochs")
     st.markdown("**Compare two models side by side** (traversals of every dimension from z = 0, and metrics)")
     defaults = [o for o in ("pretrained: sprites-vae", "pretrained: sprites-bvae") if o in sources]
+    if all(o in sources for o in SS.get("vae_pair", [None])):
+        SS["vae_cmp"] = SS.pop("vae_pair")
     picked = st.multiselect("models", list(sources), default=defaults, max_selections=2, key="vae_cmp")
     kls = {}
     for col, name in zip(st.columns(max(1, len(picked))), picked):

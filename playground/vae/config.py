@@ -18,19 +18,20 @@ class VAEConfig:
     resolution: int = spec(0, "resize images to this side in pixels (0 = the dataset's own)", lo=0, hi=64)
     colour: bool = spec(False, "colour images (3 channels; sprites get a colour factor)")
     train_size: int = spec(0, "use at most this many training images (0 = all; sprites: generate this many)",
-                           lo=0, hi=200_000)
-    arch: Literal["mlp", "conv"] = spec("mlp", "encoder/decoder architecture")
+                           lo=0, hi=200_000, label="training images")
+    arch: Literal["mlp", "conv"] = spec("mlp", "encoder/decoder architecture", label="architecture")
     hidden: int = spec(128, "width of the hidden layers (conv: the deepest conv layer has a quarter as many channels)", lo=8, hi=1024)
-    latent: int = spec(2, "number of latent dimensions", lo=2, hi=64)
+    latent: int = spec(2, "number of latent dimensions", lo=2, hi=64, label="latent dimensions")
     decoder: Literal["bernoulli", "gaussian"] = spec(
         "bernoulli", "likelihood p(x|z): Bernoulli per pixel, or Gaussian with a learned variance per pixel")
-    beta: float = spec(1.0, "weight of the KL term (1 = VAE, >1 = beta-VAE)", lo=0.0, hi=100.0)
+    beta: float = spec(1.0, "weight of the KL term (1 = VAE, >1 = beta-VAE)", lo=0.0, hi=100.0, label="β")
     conditional: bool = spec(False, "feed the class label to encoder and decoder (conditional VAE)")
     epochs: int = spec(50, "passes over the training set", lo=0, hi=10_000)
     batch_size: int = spec(128, "images per step", lo=1, hi=4096)
-    lr: float = spec(1e-3, "Adam learning rate", lo=1e-6, hi=1.0, log=True)
+    lr: float = spec(1e-3, "Adam learning rate", lo=1e-6, hi=1.0, log=True, label="learning rate")
     seed: int = spec(0, "seed of the weights, batches, sprites and sampling", lo=0, hi=2**31 - 1)
-    iwae_k: int = spec(64, "importance samples for the IWAE bound in evaluation", lo=1, hi=5000)
+    iwae_k: int = spec(64, "importance samples for the IWAE bound in evaluation", lo=1, hi=5000,
+                       label="IWAE samples K")
 
     def validate(self) -> None:
         if self.dataset in ("folder", "npz") and not self.data_path:
