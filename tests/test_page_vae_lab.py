@@ -318,6 +318,40 @@ def test_training_the_pair_runs_beta_1_and_4_and_compares_them(at, tmp_path):
     assert any("β = 4" in m.value for m in at.markdown) and not at.exception
 
 
+def test_a_run_can_be_stopped_and_resumed_from_the_page(at, tmp_path):
+    import time
+
+    from playground.runs import launcher
+    from playground.runs.rundir import RunDir, list_runs
+
+    at.radio(key="vae_view").set_value("β comparison").run()
+    at.selectbox(key="vae_t_dataset").set_value("digits").run()
+    at.number_input(key="vae_t_epochs").set_value(500).run()      # long enough to still be going
+    at.button(key="vae_t_start").click().run()
+    (row,) = list_runs(tmp_path, kind="vae")
+    run = RunDir(row["path"])
+    deadline = time.time() + 120
+    while not run.metrics_path.exists() and time.time() < deadline:   # training, past its first epoch
+        time.sleep(0.3)
+    at.run()
+    at.button(key=f"vae_runs_stop_{row['name']}").click().run()
+    assert not at.exception and not at.error
+    assert launcher.wait(row["path"], timeout=120)["state"] == "stopped"
+    stopped_at = run.read_status().get("epoch")
+    at.run()
+    assert any(row["name"] in p.proto.text and "stopped" in p.proto.text for p in at.get("progress"))
+    at.button(key=f"vae_runs_resume_{row['name']}").click().run()
+    assert not at.exception and not at.error
+    assert run.is_active()
+    while (run.read_status().get("epoch") or 0) <= stopped_at and time.time() < deadline + 60:
+        time.sleep(0.3)
+    assert run.read_status().get("epoch") > stopped_at            # it went on from where it stopped
+    launcher.stop(row["path"])
+    assert launcher.wait(row["path"], timeout=120)["state"] == "stopped"
+    epochs = [r["epoch"] for r in run.read_metrics()]
+    assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) > stopped_at   # one history, no restart
+
+
 def test_model_comes_from_and_goes_to_the_url(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
     app = AppTest.from_file(PAGE, default_timeout=60)
