@@ -32,9 +32,8 @@ import time
 from pathlib import Path
 
 from playground.errors import PlaygroundError
-from playground.images.rundir import RunDir, load_checkpoint
-
-ROOT = Path(__file__).resolve().parents[1]
+from playground.images.trainer import load_run_checkpoint as load_checkpoint
+from playground.runs.rundir import RunDir
 
 BIG = 10_000_000          # the kill phase's step budget: no trial may finish the run before it is killed
 
@@ -47,8 +46,8 @@ def train_args(out: Path, steps: int, checkpoint_every: int) -> list[str]:
 
 
 def spawn(args: list[str]) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "playground", "images", "train", *args], cwd=ROOT, env=env,
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "playground", "images", "train", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -142,7 +141,8 @@ def machine() -> dict:
 
     cpu = platform.processor()
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],

@@ -27,7 +27,8 @@ import torch.nn.functional as F
 from playground.data import ImageDataset
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
-from playground.images.train import Trainer, pick_device
+from playground.images.device import pick_device
+from playground.images.trainer import Trainer
 
 
 def _sync(device: torch.device) -> None:
@@ -53,6 +54,7 @@ def time_trainer(cfg: ImageRunConfig, data: ImageDataset, seconds: float, warmup
             n += 10
             _sync(tr.device)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        tr.close()
     imgs = cfg.batch * (cfg.d_steps if cfg.is_gan else 1)
     return {"steps_per_sec": round(n / dt, 2), "images_per_sec": round(n * imgs / dt, 1), "steps": n,
             "images_per_cpu_sec": round(n * imgs / dc, 1)}

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.headless import app_server, browser_page
-from playground.images.rundir import RunDir
+from playground.runs.rundir import RunDir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
 

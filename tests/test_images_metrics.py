@@ -8,10 +8,21 @@ import scipy.linalg
 import torch
 
 from playground.errors import PlaygroundError
-from playground.images.metrics import (ClassifierNet, FeatureExtractor, Scorer, fid_from_features,
-                                       kid_from_features, load_extractor_file, precision_recall, random_extractor,
-                                       save_extractor, train_classifier)
-from playground.images.rundir import load_checkpoint, save_checkpoint
+from playground.images.metrics import (
+    ClassifierNet,
+    FeatureExtractor,
+    Scorer,
+    fid_from_features,
+    kid_from_features,
+    load_extractor_file,
+    precision_recall,
+    random_extractor,
+    save_extractor,
+    train_classifier,
+)
+from playground.images.trainer import FORMAT
+from playground.images.trainer import load_run_checkpoint as load_checkpoint
+from playground.runs.checkpoints import save_checkpoint
 
 
 def frechet_numpy(a: np.ndarray, b: np.ndarray) -> float:
@@ -136,10 +147,10 @@ def test_untrusted_checkpoint_is_rejected(tmp_path, capsys):
         load_checkpoint(garbage)
     foreign = tmp_path / "f.pt"
     torch.save({"weights": torch.zeros(2)}, foreign)
-    with pytest.raises(PlaygroundError, match="not a checkpoint written by this trainer"):
+    with pytest.raises(PlaygroundError, match="not a checkpoint of an image run"):
         load_checkpoint(foreign)
     good = tmp_path / "ok.pt"
-    save_checkpoint(good, {"step": 3, "w": torch.ones(2)})
+    save_checkpoint(good, {"step": 3, "w": torch.ones(2)}, FORMAT)
     assert load_checkpoint(good)["step"] == 3
 
 

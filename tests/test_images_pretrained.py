@@ -14,7 +14,7 @@ from playground.images import models as M
 from playground.images import sampling
 from playground.images.metrics import Scorer, make_extractor
 from playground.images.pretrained import MODELS, cards
-from playground.images.train import load_training_data
+from playground.images.training_data import load_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "pretrained" / "image_runs"

@@ -14,8 +14,10 @@ import torch
 from playground.data import ImageDataset
 from playground.errors import PlaygroundError
 from playground.images.config import ImageRunConfig
-from playground.images.rundir import RunDir, load_checkpoint
 from playground.images.train import train
+from playground.images.trainer import load_run_checkpoint as load_checkpoint
+from playground.runs.lock import lock_owner
+from playground.runs.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,9 +29,8 @@ def tiny_data(n=64, res=8, channels=1, seed=0):
 
 
 def tiny_cfg(tmp_path, **kw):
-    base = dict(model="dcgan", steps=4, batch=8, g_width=8, d_width=8, z_dim=4, log_every=1, sample_every=2,
-                checkpoint_every=2, eval_every=0, eval_samples=16, features="random", runs_dir=str(tmp_path),
-                device="cpu")
+    base = {"model": "dcgan", "steps": 4, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1, "sample_every": 2,
+                "checkpoint_every": 2, "eval_every": 0, "eval_samples": 16, "features": "random", "device": "cpu"}
     base.update(kw)
     return ImageRunConfig(**base)
 
@@ -89,7 +90,7 @@ def test_the_image_vae_is_the_vae_labs_conv_vae():
     g = torch.Generator().manual_seed(0)
     x, eps = torch.rand(5, 1, 16, 16, generator=g), torch.randn(5, 4, generator=g)
     logits, mu, logvar = nets["vae"](x, eps)
-    loss, rec, kl = M.vae_loss(logits, x, mu, logvar)
+    _loss, rec, kl = M.vae_loss(logits, x, mu, logvar)
     z = mu + torch.exp(0.5 * logvar) * eps
     # the trainer's loss is the lab's negative ELBO for the same noise
     assert torch.allclose(rec, -lab.log_px(x, z).mean(), atol=1e-4)
@@ -122,8 +123,8 @@ def _losses(run_dir):
 
 @pytest.mark.parametrize("model", ["dcgan", "wgan_gp"])
 def test_stop_then_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, model):
-    kw = dict(model=model, steps=12, checkpoint_every=5, eval_every=6, log_every=1, sample_every=3,
-              d_steps=2 if model == "wgan_gp" else 1)
+    kw = {"model": model, "steps": 12, "checkpoint_every": 5, "eval_every": 6, "log_every": 1, "sample_every": 3,
+              "d_steps": 2 if model == "wgan_gp" else 1}
     data = tiny_data()
     full = train(tiny_cfg(tmp_path, **kw), tmp_path / "full", dataset=data)
 
@@ -205,6 +206,7 @@ def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint
     seen = max(r["step"] for r in run.read_metrics())
     st = RunDir.open(out).effective_status()
     assert st["state"] == "failed" and st.get("process_gone")       # found dead, not "running" forever
+    assert lock_owner(out)["pid"] == p.pid                          # its lock file stays: it must not block
     ck_step = load_checkpoint(run.latest_path)["step"]
     assert 0 < seen - ck_step <= 25 + 5 or seen <= ck_step
     q = _cli("train", "--resume", str(out), "--json")
@@ -217,24 +219,29 @@ def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint
 
 
 @pytest.mark.slow
-def test_torchrun_two_cpu_processes_write_one_run(tmp_path):
+def test_torchrun_two_cpu_processes_write_one_run_scored_with_the_default_evaluation(tmp_path):
+    # The README's command, small: the evaluation settings are the defaults (a final FID/KID/precision/recall
+    # on 500 images in the digits classifier's features), which once crashed under torchrun (FID synchronised
+    # across ranks while only rank 0 evaluated).
     out = tmp_path / "ddp"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).parent / "torchrun"
     cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "playground.images.train",
-           "--dataset", "digits", "--model", "wgan_gp", "--d-steps", "2", "--steps", "30", "--batch", "16",
-           "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "10", "--log-every", "5",
-           "--sample-every", "10", "--eval-every", "0", "--final-eval", "0", "--features", "random",
-           "--threads", "1", "--out", str(out), "--json"]
-    p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+           "--dataset", "digits", "--model", "dcgan", "--steps", "30", "--batch", "16", "--g-width", "16",
+           "--d-width", "16", "--z-dim", "8",
+           "--checkpoint-every", "10", "--log-every", "5", "--sample-every", "10", "--threads", "1",
+           "--out", str(out), "--json"]
+    p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     assert len(lines) == 1                          # only rank 0 reports
     result = json.loads(lines[0])
     assert result["world_size"] == 2 and result["state"] == "completed" and result["steps"] == 30
+    assert result["fid"] is not None and result["fid_features"].startswith("classifier:digits")
     run = RunDir.open(out)
     st = run.read_status()
-    assert st["state"] == "completed" and st["world_size"] == 2
+    assert st["state"] == "completed" and st["world_size"] == 2 and st["fid"] == result["fid"]
     assert [r["step"] for r in run.read_metrics() if "fid" not in r] == [5, 10, 15, 20, 25, 30]
+    assert [r["step"] for r in run.read_metrics() if "fid" in r] == [30]
     assert [s for s, _ in run.samples()] == [10, 20, 30]
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]

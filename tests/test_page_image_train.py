@@ -1,7 +1,6 @@
 """The image Train page driven through AppTest, on run directories made by the real trainer."""
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -9,10 +8,10 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from playground.data import ImageDataset
-from playground.images import launcher
 from playground.images.config import ImageRunConfig
-from playground.images.rundir import RunDir
 from playground.images.train import train
+from playground.runs import launcher
+from playground.runs.rundir import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = str(ROOT / "app/views/image_train.py")
@@ -22,9 +21,9 @@ SAMPLE = str(ROOT / "app/views/image_sample.py")
 def make_run(runs: Path, name: str, steps: int = 6, **kw) -> Path:
     g = torch.Generator().manual_seed(0)
     data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=g))
-    cfg = ImageRunConfig(**{**dict(steps=steps, batch=8, g_width=8, d_width=8, z_dim=4, log_every=1, sample_every=2,
-                                   checkpoint_every=3, eval_every=3, eval_samples=32, features="random",
-                                   runs_dir=str(runs), device="cpu"), **kw})
+    cfg = ImageRunConfig(**{"steps": steps, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1, "sample_every": 2,
+                                   "checkpoint_every": 3, "eval_every": 3, "eval_samples": 32, "features": "random",
+                                   "device": "cpu", **kw})
     train(cfg, runs / name, dataset=data)
     return runs / name
 
@@ -96,8 +95,8 @@ def test_delete_button_removes_the_run(tmp_path):
 def test_launch_from_the_page_runs_a_real_training_process(tmp_path):
     at = AppTest.from_file(TRAIN, default_timeout=60)
     at.session_state["img_runs_dir"] = str(tmp_path)
-    for k, v in dict(steps=20, batch=16, g_width=16, d_width=16, z_dim=8, sample_every=10, checkpoint_every=10,
-                     eval_every=0, final_eval=False, features="random", threads=1, log_every=5).items():
+    for k, v in {"steps": 20, "batch": 16, "g_width": 16, "d_width": 16, "z_dim": 8, "sample_every": 10, "checkpoint_every": 10,
+                     "eval_every": 0, "final_eval": False, "features": "random", "threads": 1, "log_every": 5}.items():
         at.session_state["img_" + k] = v
     at.session_state["img_name"] = "from-page"
     at.run()
@@ -121,3 +120,43 @@ def test_model_choice_shows_its_own_settings(tmp_path):
     assert not at.exception
     labels = {n.label for n in at.number_input}
     assert "VAE width" in labels and not labels & {"G width", "D width", "extra 3x3 conv layers in G and D"}
+
+
+def test_objective_selector_is_independent_of_the_architecture(tmp_path, monkeypatch):
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    assert at.selectbox(key="img_loss").value == "nonsaturating"          # the DCGAN preset's pairing
+    assert set(at.selectbox(key="img_loss").options) == {"nonsaturating", "minimax", "least squares", "hinge",
+                                                          "wgan", "wgan gp"}
+    at.selectbox(key="img_model").set_value("sngan").run()
+    assert at.selectbox(key="img_loss").value == "hinge"                   # a new model starts with its own
+    at.selectbox(key="img_loss").set_value("least_squares").run()          # ...and any other may be chosen
+    assert not at.exception and not at.error
+    started = []
+    monkeypatch.setattr(launcher, "start", lambda cfg, name=None, **kw: started.append(cfg) or tmp_path / "x")
+    at.button(key="img_launch").click().run()
+    assert started[0].model == "sngan" and started[0].loss == "least_squares"
+    at.selectbox(key="img_loss").set_value("wgan").run()
+    assert "weight clipping c" in {n.label for n in at.number_input}       # what the objective needs, shown
+    at.selectbox(key="img_model").set_value("vae").run()
+    assert not at.exception and not at.error
+    assert "img_loss" not in [s.key for s in at.selectbox]                 # a VAE has no adversarial objective
+
+
+def test_resume_is_offered_for_a_run_killed_before_its_first_checkpoint(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from playground.configs import to_dict
+    from playground.runs.liveness import this_host
+
+    run = RunDir.create(tmp_path / "early", to_dict(ImageRunConfig(steps=3)), "images")   # config, no checkpoint
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    run.write_status(state="running", pid=gone.pid, host=this_host())                     # its process died
+    run.release()
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    assert not at.button(key="img_resume").disabled
+    resumed = []
+    monkeypatch.setattr(launcher, "resume", lambda path, steps=None, **kw: resumed.append(path))
+    at.button(key="img_resume").click().run()
+    assert resumed == [run.path] and not at.exception

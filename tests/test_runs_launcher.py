@@ -31,7 +31,8 @@ def test_to_args_round_trips_through_the_trainers_parser(cfg):
 
 def test_trainers_are_chosen_by_config_type():
     assert launcher.trainer_for(ImageRunConfig()).module == "playground.images.train"
-    assert launcher.trainer_for(VAEConfig()).module == "playground.vae.train"
+    vae = launcher.trainer_for(VAEConfig())
+    assert (vae.module, vae.prefix) == ("playground", ("vae", "train"))   # = python -m playground.vae.train
     with pytest.raises(PlaygroundError, match="no trainer"):
         launcher.trainer_for(object())
 

@@ -6,25 +6,26 @@ import streamlit as st
 
 from playground.errors import PlaygroundError
 from playground.images import sampling
-from playground.images.rundir import RunDir, list_runs
+from playground.runs.root import runs_root
+from playground.runs.rundir import RunDir, list_runs
 
 SS = st.session_state
 PRETRAINED_RUNS = sampling.PRETRAINED_RUNS
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _generator(path: str, checkpoint: str, ema: bool, mtime: float):  # noqa: ARG001 - mtime invalidates
+def _generator(path: str, checkpoint: str, ema: bool, mtime: float):
     return sampling.load_generator(path, checkpoint, use_ema=ema)
 
 
 st.title("Image models: sample")
 with st.sidebar:
-    runs_dir = st.text_input("runs folder", value="runs", key="smp_runs_dir")
+    runs_dir = st.text_input("runs folder", value=str(runs_root()), key="smp_runs_dir")
 choices: dict[str, str] = {}
-for r in list_runs(runs_dir):
+for r in list_runs(runs_dir, kind="images"):
     if r["state"] != "queued":
         choices[f"{r['name']} ({r['model']} on {r['dataset']}, step {r['step']})"] = r["path"]
-for r in list_runs(PRETRAINED_RUNS):
+for r in list_runs(PRETRAINED_RUNS, kind="images"):
     choices[f"pretrained: {r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
 if not choices:
     st.info(f"No trained runs in `{runs_dir}` yet: train one on the **Train** page (or with "

@@ -4,8 +4,6 @@ The disk is the source of truth: the runs list is read from the runs folder on e
 reload or an app restart finds every run again. A fragment polls the selected run every 1.5 s.
 """
 
-import io
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +12,23 @@ import streamlit as st
 
 from app.components.config_widgets import config_from_state, seed_state, widget
 from playground.errors import PlaygroundError
-from playground.images import launcher
-from playground.images.config import PRESETS, RESOLUTIONS, ImageRunConfig
-from playground.images.rundir import RunDir, list_runs
+from playground.images.config import MODEL_LOSS, PRESETS, RESOLUTIONS, ImageRunConfig
+from playground.objectives import get_objective
 from playground.pictures import png_bytes
+from playground.runs import launcher, states
+from playground.runs.root import runs_root
+from playground.runs.rundir import RunDir, list_runs
 
 P = "img_"
 SS = st.session_state
-ACTIVE = ("running", "queued")
+ACTIVE = states.ACTIVE
 LOSS_KEYS = ("d_loss", "g_loss", "gp", "loss", "rec", "kl")
 SCORE_KEYS = ("fid", "kid", "precision", "recall")
 
 seed_state(ImageRunConfig, PRESETS["dcgan_digits"].config(ImageRunConfig), P)
 SS.setdefault("img_preset", "dcgan_digits")
 SS.setdefault("img_nproc", 1)
+SS.setdefault("img_runs_dir", str(runs_root()))
 if "img_pending_select" in SS:            # a run launched during the previous script run
     SS["img_selected"] = SS.pop("img_pending_select")
 
@@ -36,6 +37,11 @@ def _on_preset() -> None:
     name = SS["img_preset"]
     if name in PRESETS:
         seed_state(ImageRunConfig, PRESETS[name].config(ImageRunConfig), P, force=True)
+
+
+def _on_model() -> None:
+    """A new architecture starts with its published objective (the user may then pick any other)."""
+    SS[P + "loss"] = MODEL_LOSS.get(SS[P + "model"])
 
 
 def _upscale_png(path: Path, target: int = 320) -> bytes:
@@ -88,8 +94,14 @@ with st.sidebar:
 
     st.selectbox("resolution", [0, *RESOLUTIONS], key="img_res_choice", on_change=_on_res,
                  format_func=lambda r: "dataset's own" if not r else f"{r}x{r}")
-    widget(ImageRunConfig, "model", P)
+    widget(ImageRunConfig, "model", P, on_change=_on_model)
     model = SS[P + "model"]
+    if model == "vae":
+        SS[P + "loss"] = None                    # the VAE trains on its ELBO
+    else:
+        SS[P + "loss"] = SS.get(P + "loss") or MODEL_LOSS[model]
+        widget(ImageRunConfig, "loss", P, label="objective (any, with any architecture)")
+        st.caption(get_objective(SS[P + "loss"]).formula)
     c1, c2 = st.columns(2)
     widget(ImageRunConfig, "steps", P, c1, step=100)
     widget(ImageRunConfig, "batch", P, c2, step=16)
@@ -110,8 +122,11 @@ with st.sidebar:
             widget(ImageRunConfig, "beta1", P, c1, label="Adam β1", step=0.1)
             widget(ImageRunConfig, "beta2", P, c2, label="Adam β2", step=0.001, format="%.3f")
             widget(ImageRunConfig, "d_steps", P, label="D steps per G step")
-            if model == "wgan_gp":
+            objective = get_objective(SS[P + "loss"])
+            if objective.penalty == "gradient_penalty":
                 widget(ImageRunConfig, "gp_weight", P, label="gradient penalty λ", step=1.0)
+            if objective.clip:
+                widget(ImageRunConfig, "clip", P, label="weight clipping c", format="%.3f", step=0.005)
         else:
             widget(ImageRunConfig, "kl_weight", P, label="KL weight β", step=0.1)
         widget(ImageRunConfig, "ema_decay", P, label="EMA decay of G", step=0.001, format="%.4f")
@@ -131,7 +146,8 @@ with st.sidebar:
         widget(ImageRunConfig, "eval_samples", P, label="images per score", step=100)
         widget(ImageRunConfig, "features", P, label="score features")
         widget(ImageRunConfig, "log_every", P)
-    widget(ImageRunConfig, "runs_dir", P, label="runs folder")
+    st.text_input("runs folder", key="img_runs_dir", help="where run directories live (default: $PLAYGROUND_RUNS "
+                  "or runs/)")
     st.text_input("run name (optional)", key="img_name")
     launch = st.button("Launch run", type="primary", key="img_launch", icon=":material/rocket_launch:",
                        width="stretch")
@@ -139,11 +155,11 @@ with st.sidebar:
 cfg, cfg_error = config_from_state(ImageRunConfig, P, ImageRunConfig())
 if cfg_error:
     st.error(f"Invalid setting: {cfg_error}")
-runs_dir = cfg.runs_dir
+runs_dir = SS["img_runs_dir"] or str(runs_root())
 st.title("Image models: train")
 if launch and not cfg_error:
     try:
-        path = launcher.start(cfg, SS.get("img_name") or None, nproc=int(SS["img_nproc"]))
+        path = launcher.start(cfg, SS.get("img_name") or None, nproc=int(SS["img_nproc"]), root=runs_dir)
         SS["img_pending_select"] = path.name
         SS["img_notice"] = f"Launched {path.name}"
         st.rerun()
@@ -153,7 +169,7 @@ if "img_notice" in SS:
     st.toast(SS.pop("img_notice"))
 
 # ---------------------------------------------------------------- the runs on disk
-runs = list_runs(runs_dir)
+runs = list_runs(runs_dir, kind="images")
 names = [r["name"] for r in runs]
 if not runs:
     st.info(f"No runs in `{runs_dir}` yet. Pick a preset in the sidebar and press **Launch run**.")
@@ -164,6 +180,7 @@ any_active = any(r["state"] in ACTIVE for r in runs)
 
 st.dataframe(
     [{"run": r["name"], "state": r["state"], "progress": f"{r['step']}/{r['total_steps']}", "model": r["model"],
+      "objective": r["config"].get("loss") or "",
       "dataset": r["dataset"], "device": r.get("device") or "",
       "FID": round(r["fid"], 3) if r.get("fid") is not None else None} for r in runs],
     hide_index=True, width="stretch", key="img_runs_table")
@@ -195,8 +212,8 @@ def run_card() -> None:
             st.toast(f"Stop requested for {name}")
         except PlaygroundError as e:
             st.error(str(e))
-    if head[2].button("Resume", key="img_resume", disabled=active or not run.latest_path.exists(),
-                      icon=":material/play_arrow:"):
+    if head[2].button("Resume", key="img_resume", disabled=active, icon=":material/play_arrow:",
+                      help="from the latest checkpoint (from step 0 if the run stopped before writing one)"):
         try:
             more = total if state != "completed" else total * 2
             launcher.resume(run.path, steps=more if state == "completed" else None)

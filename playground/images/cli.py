@@ -20,11 +20,28 @@ def _emit(result: dict, args: argparse.Namespace) -> None:
     emit(result, getattr(args, "json", False))
 
 
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """The one parser of a training: `images train` and `python -m playground.images.train` (and torchrun)."""
+    from playground.configs import add_arguments
+    from playground.images.config import PRESETS, ImageRunConfig
+
+    add_arguments(p, ImageRunConfig)
+    p.add_argument("--out", help="run directory to create (default: $PLAYGROUND_RUNS or runs/, then "
+                                 "<dataset>-<model>-<time>)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint (from step 0 "
+                                                   "if it has none); flags equal to its config are accepted")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a known-good preset")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+
+
 def train_command(args: argparse.Namespace) -> int:
+    import os
+
     from playground.images.train import run_from_args
 
     result = run_from_args(args)
-    _emit(result, args)
+    if int(os.environ.get("RANK", "0")) == 0:      # under torchrun only rank 0 reports
+        _emit(result, args)
     return 0 if result["state"] in ("completed", "stopped") else 1
 
 
@@ -48,30 +65,32 @@ def sample_command(args: argparse.Namespace) -> int:
     if out.parent and not out.parent.exists():
         raise PlaygroundError(f"folder {out.parent} does not exist")
     out.write_bytes(data)
-    _emit({"out": str(out), "n": int(len(images)), "run": args.run, "checkpoint": args.checkpoint,
+    _emit({"out": str(out), "n": len(images), "run": args.run, "checkpoint": args.checkpoint,
            "step": gen.step, "ema": gen.ema, "seed": args.seed, "truncation": args.truncation,
            "interpolation": args.interpolate, "image_size": int(gen.net.resolution), "png_bytes": len(data)}, args)
     return 0
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from playground.images.rundir import list_runs
+    from playground.runs.root import runs_root
+    from playground.runs.rundir import list_runs
 
-    runs = list_runs(args.runs_dir)
+    root = args.runs_dir or str(runs_root())
+    runs = [{k: v for k, v in r.items() if k != "config"} for r in list_runs(root, kind="images")]
     if args.json:
-        _emit({"runs_dir": args.runs_dir, "runs": runs}, args)
+        _emit({"runs_dir": root, "runs": runs}, args)
     else:
         if not runs:
-            print(f"no runs in {args.runs_dir}")
+            print(f"no runs in {root}")
         for r in runs:
-            fid = f"  FID {r['fid']:.2f}" if r.get("fid") is not None else ""
+            fid = f"  FID {r['fid']:.2f}" if isinstance(r.get("fid"), (int, float)) else ""
             print(f"{r['name']:<40} {r['state']:<10} {r['step']}/{r['total_steps']}  {r['model']} on "
                   f"{r['dataset']}{fid}")
     return 0
 
 
 def status_command(args: argparse.Namespace) -> int:
-    from playground.images.rundir import RunDir
+    from playground.runs.rundir import RunDir
 
     run = RunDir.open(args.run)
     st = run.effective_status()
@@ -81,7 +100,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def stop_command(args: argparse.Namespace) -> int:
-    from playground.images import launcher
+    from playground.runs import launcher
 
     launcher.stop(args.run)
     _emit({"run": args.run, "stop_requested": True}, args)
@@ -90,7 +109,7 @@ def stop_command(args: argparse.Namespace) -> int:
 
 def resume_command(args: argparse.Namespace) -> int:
     if args.background:
-        from playground.images import launcher
+        from playground.runs import launcher
 
         launcher.resume(args.run, steps=args.steps)
         _emit({"run": args.run, "state": "queued", "background": True}, args)
@@ -104,7 +123,7 @@ def resume_command(args: argparse.Namespace) -> int:
 
 
 def delete_command(args: argparse.Namespace) -> int:
-    from playground.images import launcher
+    from playground.runs import launcher
 
     launcher.delete(args.run)
     _emit({"run": args.run, "deleted": True}, args)
@@ -117,7 +136,7 @@ def eval_command(args: argparse.Namespace) -> int:
     from playground.images import models as M
     from playground.images import sampling
     from playground.images.metrics import Scorer, make_extractor
-    from playground.images.train import load_training_data
+    from playground.images.training_data import load_training_data
 
     torch.set_num_threads(max(1, args.threads))
     gen = sampling.load_generator(args.run, args.checkpoint)
@@ -143,7 +162,7 @@ def baseline_command(args: argparse.Namespace) -> int:
 
     from playground.images.config import ImageRunConfig, resolve_resolution
     from playground.images.metrics import Scorer, make_extractor
-    from playground.images.train import load_training_data
+    from playground.images.training_data import load_training_data
 
     torch.set_num_threads(max(1, args.threads))
     cfg = ImageRunConfig(dataset=args.dataset, data_root=args.data_root, resolution=args.resolution)
@@ -203,8 +222,6 @@ def presets_command(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from playground.images.train import add_train_arguments
-
     images = sub.add_parser("images", help="image GANs and VAEs: train runs, sample, score")
     cmds = images.add_subparsers(dest="command", required=True,
                                  metavar="<train|sample|list|status|stop|resume|delete|eval|baseline|features|presets>")
@@ -229,7 +246,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sa.set_defaults(func=sample_command)
 
     ls = cmds.add_parser("list", help="list the runs under a folder")
-    ls.add_argument("--runs-dir", default="runs")
+    ls.add_argument("--runs-dir", default=None, help="folder of runs (default: $PLAYGROUND_RUNS or runs/)")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=list_command)
 
@@ -241,7 +258,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         c.add_argument("--json", action="store_true")
         c.set_defaults(func=fn)
 
-    rs = cmds.add_parser("resume", help="continue a run from its latest checkpoint")
+    rs = cmds.add_parser("resume", help="continue a run from its latest checkpoint (from step 0 if it has none)")
     rs.add_argument("--run", required=True)
     rs.add_argument("--steps", type=int, default=None, help="new total number of steps (train longer)")
     rs.add_argument("--background", action="store_true", help="start it as a background process and return")

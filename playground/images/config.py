@@ -9,14 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from playground.configs import from_dict, spec, to_dict
+from playground.configs import fill_derived, from_dict, spec, to_dict
 from playground.errors import PlaygroundError
+from playground.objectives import NAMES as OBJECTIVE_NAMES
+from playground.objectives import Objective, get_objective
 from playground.presets import Preset
 
 Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
 Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Features = Literal["auto", "classifier", "random", "inception"]
+Loss = Literal[OBJECTIVE_NAMES]          # the objectives table decides the choices, as in the toy lab
+
+# The objective each GAN architecture was published with: what `loss` means when a config leaves it out.
+MODEL_LOSS = {"dcgan": "nonsaturating", "wgan_gp": "wgan_gp", "sngan": "hinge"}
 
 RESOLUTIONS = (8, 16, 32, 64)
 
@@ -31,8 +37,10 @@ class ImageRunConfig:
     resolution: int | None = spec(None, "image size in pixels (8, 16, 32 or 64); default: the dataset's own, "
                                   "capped at 64", lo=8, hi=64)
     # --- model
-    model: Model = spec("dcgan", "dcgan (BN, BCE), wgan_gp (critic without BN, gradient penalty), "
-                        "sngan (spectral norm, hinge) or vae (the VAE lab's convolutional VAE)")
+    model: Model = spec("dcgan", "architecture: dcgan (BN in D), wgan_gp (critic without BN), sngan (spectral "
+                        "norm in D) or vae (the VAE lab's convolutional VAE)")
+    loss: Loss | None = spec(None, "adversarial objective, any with any GAN architecture (default: the model's "
+                             "published one: dcgan nonsaturating, wgan_gp wgan_gp, sngan hinge; none for vae)")
     g_width: int = spec(64, "generator base width (channels of its last hidden layer; unused by vae)", lo=4, hi=512)
     d_width: int = spec(64, "discriminator base width (channels of its first layer); vae: its deepest conv layer "
                         "has d_width * 2^(stages-1) channels", lo=4, hi=512)
@@ -47,7 +55,8 @@ class ImageRunConfig:
     beta1: float = spec(0.5, "Adam beta1", lo=0.0, hi=0.999)
     beta2: float = spec(0.999, "Adam beta2", lo=0.0, hi=0.9999)
     d_steps: int = spec(1, "discriminator steps per generator step (WGAN-GP: 5)", lo=1, hi=20)
-    gp_weight: float = spec(10.0, "gradient-penalty weight lambda (wgan_gp)", lo=0.0, hi=1000.0)
+    gp_weight: float = spec(10.0, "gradient-penalty weight lambda (loss wgan_gp)", lo=0.0, hi=1000.0)
+    clip: float = spec(0.01, "weight-clipping bound of the critic (loss wgan)", lo=1e-4, hi=1.0)
     kl_weight: float = spec(1.0, "weight of the KL term (vae; 1 = the ELBO)", lo=0.0, hi=100.0)
     ema_decay: float = spec(0.999, "EMA decay of the generator's weights used for sampling (0 = off)",
                             lo=0.0, hi=0.99999)
@@ -67,9 +76,19 @@ class ImageRunConfig:
     final_eval: bool = spec(True, "score the finished run (FID/KID/precision/recall on eval_samples images)")
     features: Features = spec("auto", "feature extractor of the scores: the project's classifier for the "
                               "dataset (auto), a fixed random CNN, or Inception-v3 if its weights are local")
-    runs_dir: str = spec("runs", "folder holding run directories")
+
+    RETIRED = ("runs_dir",)   # where runs go is playground.runs.root.runs_root() (or --out), not the config
+
+    def __post_init__(self) -> None:
+        fill_derived(self)
+
+    def derived_defaults(self) -> dict:
+        """The one place a left-out loss is resolved: the architecture's published objective."""
+        return {"loss": MODEL_LOSS[self.model]} if self.model in MODEL_LOSS else {}
 
     def validate(self) -> None:
+        if self.model == "vae" and self.loss is not None:
+            raise PlaygroundError(f"loss {self.loss} is for GANs: the vae model trains on its ELBO (leave loss out)")
         if self.resolution is not None and self.resolution not in RESOLUTIONS:
             raise PlaygroundError(f"resolution {self.resolution} is not possible: choose one of "
                                   f"{', '.join(map(str, RESOLUTIONS))}")
@@ -79,6 +98,11 @@ class ImageRunConfig:
     @property
     def is_gan(self) -> bool:
         return self.model != "vae"
+
+    @property
+    def objective(self) -> Objective:
+        """The adversarial objective's record (losses, D's output kind, penalty or clipping)."""
+        return get_objective(self.loss)
 
 
 def resolve_resolution(requested: int | None, native: int) -> int:
@@ -99,16 +123,16 @@ PRESETS: dict[str, Preset] = {
     "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE, plus one "
                            "extra 3x3 conv layer in G and D (at 8x8 the published stack is two layers deep); "
                            "about three CPU minutes (the shipped digits-dcgan)",
-                           {"dataset": "digits", "model": "dcgan", "g_width": 64, "d_width": 64, "extra_layers": 1,
-                            "z_dim": 32, "batch": 64, "steps": 4000}),
+                           {"dataset": "digits", "model": "dcgan", "loss": "nonsaturating", "g_width": 64,
+                            "d_width": 64, "extra_layers": 1, "z_dim": 32, "batch": 64, "steps": 4000}),
     "wgan_gp_digits": Preset("WGAN-GP on digits (8x8)", "Gulrajani et al.: critic without BN, lambda 10, "
                              "5 critic steps, Adam 1e-4 (0, 0.9)",
-                             {"dataset": "digits", "model": "wgan_gp", "g_width": 128, "d_width": 64,
-                              "z_dim": 32, "batch": 64, "steps": 2000, "g_lr": 1e-4, "d_lr": 1e-4,
+                             {"dataset": "digits", "model": "wgan_gp", "loss": "wgan_gp", "g_width": 128,
+                              "d_width": 64, "z_dim": 32, "batch": 64, "steps": 2000, "g_lr": 1e-4, "d_lr": 1e-4,
                               "beta1": 0.0, "beta2": 0.9, "d_steps": 5}),
     "sngan_digits": Preset("SNGAN on digits (8x8)", "Miyato et al.: spectral norm in D, hinge loss",
-                           {"dataset": "digits", "model": "sngan", "g_width": 128, "d_width": 64, "z_dim": 32,
-                            "batch": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
+                           {"dataset": "digits", "model": "sngan", "loss": "hinge", "g_width": 128, "d_width": 64,
+                            "z_dim": 32, "batch": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
     "vae_digits": Preset("Convolutional VAE on digits (8x8)", "ELBO with a Bernoulli decoder",
                          {"dataset": "digits", "model": "vae", "z_dim": 16, "batch": 64, "steps": 3000,
                           "g_lr": 1e-3, "ema_decay": 0.0}),

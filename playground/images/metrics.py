@@ -18,9 +18,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -80,7 +80,7 @@ class FeatureExtractor:
                for i in range(0, len(images), batch)]
         return torch.cat(out).double()
 
-    def to(self, device: torch.device | str) -> "FeatureExtractor":
+    def to(self, device: torch.device | str) -> FeatureExtractor:
         self.net.to(device)
         return self
 
@@ -132,8 +132,9 @@ def train_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, tes
 
 def save_extractor(path: Path, net: ClassifierNet, accuracy: float, key: str, extra: dict | None = None) -> str:
     """torch.save of plain state (weights + numbers + strings); returns the file's sha256."""
-    from playground.images.rundir import atomic_write_bytes
     import io
+
+    from playground.runs.files import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"format": "playground.features/1", "key": key, "state_dict": net.state_dict(),
@@ -266,7 +267,10 @@ class PassThrough(nn.Module):
 def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
     from torchmetrics.image.fid import FrechetInceptionDistance
 
-    fid = FrechetInceptionDistance(feature=PassThrough(real.shape[1]), reset_real_features=False)
+    # sync_on_compute=False: scores are computed by one process; under torchrun the others are not scoring, and
+    # torchmetrics' default would wait for them in a collective (a crash at the end of a distributed run).
+    fid = FrechetInceptionDistance(feature=PassThrough(real.shape[1]), reset_real_features=False,
+                                   sync_on_compute=False)
     fid.update(real.double(), real=True)
     fid.update(fake.double(), real=False)
     return max(0.0, float(fid.compute()))
@@ -282,7 +286,8 @@ def kid_from_features(real: torch.Tensor, fake: torch.Tensor, subsets: int = 50,
     size = int(min(1000, len(real), len(fake)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        kid = KernelInceptionDistance(feature=PassThrough(real.shape[1]), subsets=subsets, subset_size=size)
+        kid = KernelInceptionDistance(feature=PassThrough(real.shape[1]), subsets=subsets, subset_size=size,
+                                      sync_on_compute=False)
     kid.update(real.double(), real=True)
     kid.update(fake.double(), real=False)
     with torch.random.fork_rng(devices=[]):

@@ -1,4 +1,4 @@
-"""Image generators and discriminators for 8..64 pixel images, the VAE lab's conv VAE adapted; losses; noise.
+"""Image generators and discriminators for 8..64 pixel images, the VAE lab's conv VAE adapted; noise.
 
 Every network starts at 4x4 and doubles its size `stages = log2(resolution) - 2` times, so the 64x64
 DCGAN is exactly the published one (ngf = ndf = 64: 512-256-128-64 channels) and smaller images drop
@@ -194,37 +194,7 @@ def to_unit(model: str, out: torch.Tensor) -> torch.Tensor:
     return (out.float().clamp(-1, 1) + 1) * 0.5
 
 
-# ------------------------------------------------------------------ objectives, side by side
-def bce_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """DCGAN's discriminator: -log D(x) - log(1 - D(G(z))), in the with-logits (fp16-safe) form."""
-    return F.softplus(-real).mean() + F.softplus(fake).mean()
-
-
-def bce_g_loss(fake: torch.Tensor) -> torch.Tensor:
-    """The non-saturating generator loss -log D(G(z))."""
-    return F.softplus(-fake).mean()
-
-
-def wgan_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return fake.mean() - real.mean()
-
-
-def wgan_g_loss(fake: torch.Tensor) -> torch.Tensor:
-    return -fake.mean()
-
-
-def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
-
-
-def hinge_g_loss(fake: torch.Tensor) -> torch.Tensor:
-    return -fake.mean()
-
-
-LOSSES = {"dcgan": (bce_d_loss, bce_g_loss), "wgan_gp": (wgan_d_loss, wgan_g_loss),
-          "sngan": (hinge_d_loss, hinge_g_loss)}
-
-
+# ------------------------------------------------------------------ the VAE's loss (GAN objectives: playground.objectives)
 def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
              kl_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(loss, reconstruction, KL) per image in nats: Bernoulli likelihood of x in [0, 1], N(0, I) prior."""

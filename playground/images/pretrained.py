@@ -27,7 +27,8 @@ from pathlib import Path
 
 from playground.cards import read_cards, write_card
 from playground.errors import PlaygroundError
-from playground.images.sampling import PRETRAINED_RUNS, sha256_file
+from playground.images.sampling import PRETRAINED_RUNS
+from playground.runs.checkpoints import sha256_file
 
 MODELS: dict[str, dict] = {
     "digits-dcgan": {
@@ -54,7 +55,7 @@ def baseline_command(dataset: str) -> str:
 
 def _cli(cmd: str) -> dict:
     argv = [sys.executable, *shlex.split(cmd)[1:]]
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    proc = subprocess.run(argv, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
         raise PlaygroundError(f"`{cmd}` failed: {proc.stderr.strip()[-300:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -62,7 +63,10 @@ def _cli(cmd: str) -> dict:
 
 def _ship(src: Path, dest: Path) -> Path:
     """Copy the run's files that describe it; the checkpoint keeps only what sampling needs."""
-    from playground.images.rundir import RunDir, atomic_write_json, load_checkpoint, save_checkpoint
+    from playground.images.trainer import FORMAT, load_run_checkpoint
+    from playground.runs.checkpoints import save_checkpoint
+    from playground.runs.files import atomic_write_json
+    from playground.runs.rundir import RunDir
 
     run = RunDir.open(src)
     if dest.exists():
@@ -71,14 +75,15 @@ def _ship(src: Path, dest: Path) -> Path:
     (dest / "samples").mkdir()
     shutil.copy(run.config_path, dest / "config.json")
     shutil.copy(run.metrics_path, dest / "metrics.jsonl")
-    step, last = run.samples()[-1]
+    _, last = run.samples()[-1]
     shutil.copy(last, dest / "samples" / last.name)
     st = run.read_status()
     keep = ("state", "step", "total_steps", "device", "world_size", "resolution", "channels", "fid", "kid",
             "best_fid", "fid_features", "images_per_sec", "checkpoint_step")
     atomic_write_json(dest / "status.json", {k: st.get(k) for k in keep} | {"updated": st.get("finished")})
-    ck = load_checkpoint(run.latest_path)
-    save_checkpoint(dest / "checkpoints" / "latest.pt", {k: ck[k] for k in KEEP if k in ck and k != "format"})
+    ck = load_run_checkpoint(run.latest_path)
+    save_checkpoint(dest / "checkpoints" / "latest.pt", {k: ck[k] for k in KEEP if k in ck and k != "format"},
+                    FORMAT)
     return dest / "checkpoints" / "latest.pt"
 
 
@@ -97,7 +102,7 @@ def train_one(name: str, root: Path = PRETRAINED_RUNS) -> dict:
     base = _cli(baseline_command(config["dataset"]))
     n = int(base["n_fake"])                           # as many generated images as test images
     evals = [_cli(eval_command(str(root / name), s, n)) for s in spec["eval_seeds"]]
-    mean = lambda k: round(statistics.fmean(e[k] for e in evals), 4)  # noqa: E731
+    mean = lambda k: round(statistics.fmean(e[k] for e in evals), 4)
     card = {
         "name": name, "kind": "image-run", "title": spec["title"], "run": name, "checkpoint": "checkpoints/latest.pt",
         "sha256": sha256_file(ckpt), "bytes": ckpt.stat().st_size, "dataset": config["dataset"],

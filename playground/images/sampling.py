@@ -17,10 +17,11 @@ from playground.configs import from_dict
 from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
-from playground.images.rundir import RunDir, load_checkpoint
+from playground.images.trainer import load_run_checkpoint
 from playground.paths import pretrained_dir
 from playground.pictures import grid_image, png_bytes
-from playground.vae.checkpoint import sha256_file  # noqa: F401 (also used by images.pretrained)
+from playground.runs.checkpoints import sha256_file
+from playground.runs.rundir import RunDir
 
 PRETRAINED_RUNS = pretrained_dir() / "image_runs"
 
@@ -80,7 +81,7 @@ def load_generator(run_dir: str | Path, which: str = "latest", use_ema: bool = T
             and sha256_file(path) != card.get("sha256"):
         raise PlaygroundError(f"{path} does not match the sha256 on its card ({card.get('name')}); "
                               "retrain it with `make pretrained`")
-    ck = load_checkpoint(path)
+    ck = load_run_checkpoint(path)
     cfg = from_dict(ImageRunConfig, ck["config"])
     nets = M.build_for(cfg, int(ck["channels"]), int(ck["resolution"]))
     gen = M.generator_of(cfg.model, nets)

@@ -30,8 +30,9 @@ Public API (import from the submodules; this package imports nothing heavy):
                                  of other settings are refused naming both values
     playground.runs.launcher     start(cfg, name=None, *, nproc=1, root=None) -> Path (trainer chosen by the
                                  config's type: ImageRunConfig -> playground.images.train, VAEConfig ->
-                                 playground.vae.train), stop(path), resume(path, steps=None, *, nproc=1)
-                                 (`steps` is the run's length: steps for images, epochs for VAEs),
+                                 playground vae train = playground.vae.train), stop(path),
+                                 resume(path, steps=None, *, nproc=1) (`steps` is the run's length: steps for
+                                 images, epochs for VAEs),
                                  delete(path), wait(path, timeout) -> final status, running();
                                  register(TrainerSpec(kind, "module:Config", "trainer.module", length="steps"))
 

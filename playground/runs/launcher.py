@@ -30,13 +30,15 @@ from playground.runs.rundir import RunDir, delete_run, new_run_name
 
 @dataclass(frozen=True)
 class TrainerSpec:
-    """A family's trainer: its config class (module:Name, imported when needed), the module run with `-m`, and
-    the config field that sets the run's length (what `resume(path, steps=...)` changes)."""
+    """A family's trainer: its config class (module:Name, imported when needed), the module run with `-m` (and
+    the arguments that come first, a subcommand), and the config field that sets the run's length (what
+    `resume(path, steps=...)` changes)."""
 
     kind: str
     config: str
     module: str
     length: str = "steps"
+    prefix: tuple[str, ...] = ()
 
     def config_class(self) -> type:
         mod, name = self.config.split(":")
@@ -53,7 +55,9 @@ def register(spec: TrainerSpec) -> None:
 
 
 register(TrainerSpec("images", "playground.images.config:ImageRunConfig", "playground.images.train"))
-register(TrainerSpec("vae", "playground.vae.config:VAEConfig", "playground.vae.train", length="epochs"))
+# `playground vae train` is what `python -m playground.vae.train` runs, without runpy's warning about a module
+# that its package (playground.vae) has already imported.
+register(TrainerSpec("vae", "playground.vae.config:VAEConfig", "playground", length="epochs", prefix=("vae", "train")))
 register(TrainerSpec("families", "playground.families.config:FamilyConfig", "playground.families.runs"))
 
 
@@ -81,9 +85,9 @@ def _spawn(run: RunDir, spec: TrainerSpec, args: list[str], nproc: int, threads:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads or 1)}
     if nproc > 1:       # torchrun, through the interpreter: no dependence on where its script is installed
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-               "-m", spec.module, *args]
+               "-m", spec.module, *spec.prefix, *args]
     else:
-        cmd = [sys.executable, "-m", spec.module, *args]
+        cmd = [sys.executable, "-m", spec.module, *spec.prefix, *args]
     with open(run.output_path, "ab") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)

@@ -1,0 +1,58 @@
+"""The images a run trains on: loaded at the run's resolution and kept on the training device as one tensor.
+
+Batches are drawn by index with the step's own generator (see trainer.py), so the draw of step t does not
+depend on what came before it: a resumed run sees exactly the batches the uninterrupted run saw.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from playground.errors import PlaygroundError
+from playground.images.config import ImageRunConfig, resolve_resolution
+
+BIG = 50_000_000        # elements above which the images live on the device as uint8 (4x smaller)
+
+
+def load_training_data(cfg: ImageRunConfig, split: str = "train", resolution: int | None = None):
+    from playground.data import load_dataset
+
+    ds = load_dataset(cfg.dataset, split=split, resolution=resolution, data_root=cfg.data_root, seed=0)
+    if len(ds) < 2:
+        raise PlaygroundError(f"dataset {cfg.dataset} has {len(ds)} image(s) in split {split}; need at least 2")
+    return ds
+
+
+def load_at_run_resolution(cfg: ImageRunConfig):
+    """The training split at the config's resolution (the dataset's own, rounded to 8..64, by default)."""
+    native = load_training_data(cfg)
+    res = resolve_resolution(cfg.resolution, native.resolution)
+    return native if native.resolution == res else load_training_data(cfg, resolution=res)
+
+
+class TrainingImages:
+    """A dataset's images in [0, 1] on `device` (memory format as training wants), drawn as batches by index."""
+
+    def __init__(self, dataset, cfg: ImageRunConfig, device: torch.device, memory_format: torch.memory_format):
+        self.resolution = resolve_resolution(cfg.resolution, int(dataset.images.shape[-1]))
+        images = dataset.images
+        if images.shape[-1] != self.resolution or images.shape[-2] != self.resolution:
+            from playground.data import resize_images
+
+            images = resize_images(images, self.resolution)
+        self.channels = int(images.shape[1])
+        self.n = int(images.shape[0])
+        self.reference = images                          # [0, 1], CPU: the scores' reference set
+        self.uint8 = images.numel() > BIG
+        data = (images * 255).round().to(torch.uint8) if self.uint8 else images.float()
+        self.data = data.to(device).contiguous(memory_format=memory_format)
+        self.device, self.memory_format = device, memory_format
+
+    def batch(self, n: int, generator: torch.Generator, unit: bool = False) -> torch.Tensor:
+        """n images drawn with replacement, in [-1, 1] (GANs) or [0, 1] (`unit`, the VAE's Bernoulli targets)."""
+        idx = torch.randint(0, self.n, (n,), generator=generator, device=self.device)
+        x = self.data[idx]
+        x = x.float() / 255.0 if self.uint8 else x
+        if not unit:
+            x = x * 2.0 - 1.0
+        return x.contiguous(memory_format=self.memory_format)
