@@ -2,7 +2,7 @@
 
 Diffusion (noise prediction): z_i = sqrt(ab_i) z0 + sqrt(1 - ab_i) eps for levels i = 0..T with the noise
 schedule ab of `alpha_bars` (ab_0 = 1: clean data). A sampler visits
-`levels(T, steps)` from T down to 0; each move t -> s < t first estimates z0 from the predicted noise, then
+`levels(T, steps, spacing)` from T down to 0; each move t -> s < t first estimates z0 from the predicted noise, then
 goes deterministically (DDIM, eta = 0) or samples the forward process's Gaussian posterior (DDPM).
 
 Flow matching (rectified flow): noise z0 at t = 0, data z1 at t = 1, the straight path z_t = (1 - t) z0 + t z1
@@ -58,10 +58,18 @@ def noised(z0: torch.Tensor, ab: torch.Tensor, eps: torch.Tensor) -> torch.Tenso
     return ab.sqrt() * z0 + (1 - ab).sqrt() * eps
 
 
-def levels(timesteps: int, steps: int) -> list[int]:
-    """The noise levels a sampler visits, from T down to 0 (`steps` + 1 of them, evenly spaced)."""
+def levels(timesteps: int, steps: int, spacing: str = "uniform") -> list[int]:
+    """The noise levels a sampler visits, from T down to 0 (`steps` + 1 of them). "uniform": evenly spaced.
+    "quadratic": level_k = k + round((T - K) (k / K)^2) for k = K..0, strictly decreasing and dense near the
+    data, so the last step starts below the data's own fine scale (DDPM's and DDIM's last step returns the
+    posterior mean E[z0 | z_t], which shrinks every mode narrower than that step's noise)."""
     if not 1 <= steps <= timesteps:
         raise PlaygroundError(f"sampling steps must be in 1..{timesteps} (the noise levels), got {steps}")
+    if spacing == "quadratic":
+        k = torch.arange(steps, -1, -1, dtype=torch.float64)
+        return (k + ((timesteps - steps) * (k / steps) ** 2).round()).long().tolist()
+    if spacing != "uniform":
+        raise PlaygroundError(f"unknown level spacing {spacing!r}: choose uniform or quadratic")
     grid = torch.linspace(timesteps, 0, steps + 1, dtype=torch.float64).round().long()
     return sorted(set(grid.tolist()), reverse=True)
 

@@ -1,6 +1,7 @@
 """Diffusion family: schedules, both samplers and the score against closed forms on a Gaussian target."""
 
 import io
+import itertools
 import math
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_schedules_start_at_data_and_end_near_noise():
 @pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
 def test_samplers_with_the_exact_noise_predictor_draw_the_target(sampler):
     model = _gaussian_model()
-    x = model.sample(20_000, torch.Generator().manual_seed(0), sampler=sampler, steps=1000)
+    x = model.sample(6000, torch.Generator().manual_seed(0), sampler=sampler, steps=1000)
     se_mean = SD / math.sqrt(len(x))
     assert torch.allclose(x.mean(0), MU[0], atol=5 * se_mean + 3e-3)
     assert torch.allclose(x.std(0), torch.full((2,), SD), rtol=0.03)
@@ -79,14 +80,14 @@ def test_score_has_the_closed_form_of_the_noised_marginal():
 
 def test_a_trained_model_learns_the_gaussian_score():
     cfg = FamilyConfig(model="diffusion", dist="ring8", n_modes=1, radius=1.0, std=0.5, width=32, layers=2,
-                       batch_size=256, lr=3e-3, steps=800, seed=0)
+                       batch_size=128, lr=5e-3, steps=400, seed=0)
     tr = FamilyTrainer(cfg)
     tr.train(cfg.steps)
     model = tr.model
     scale, mean = float(model.scale.spread), model.scale.mean
     m = (torch.tensor([[1.0, 0.0]]) - mean) / scale
     v = 0.25 / scale**2
-    for t in (0.1, 0.5):
+    for t in (0.2, 0.5):
         i = views.level(model, t)
         ab = float(model.alpha_bar[i])
         centre = mean + scale * math.sqrt(ab) * m
@@ -116,10 +117,16 @@ def test_views_forward_noising_and_reverse_path():
 
 def test_quality_vs_steps_and_levels():
     model = _gaussian_model(timesteps=100)
+    model.spacing = "uniform"
     assert model.levels(4) == [100, 75, 50, 25, 0]
     assert len(model.levels(100)) == 101
     with pytest.raises(PlaygroundError):
         model.levels(101)
+    model.spacing = "quadratic"                      # k + round((T - K) (k / K)^2)
+    assert model.levels(4) == [100, 57, 26, 7, 0]
+    lv = model.levels(50)
+    assert len(lv) == 51 and lv[-3:] == [2, 1, 0] and all(a > b for a, b in itertools.pairwise(lv))
+    assert model.levels(100) == list(range(100, -1, -1))
     cfg = FamilyConfig(dist="ring8", n_modes=1, radius=1.0, std=0.3)
     from playground.toy.targets import make_target
 
@@ -146,3 +153,18 @@ def test_dry_run_no_density_and_save_load():
     assert torch.equal(a, b)
     with pytest.raises(PlaygroundError, match="sample_steps"):
         FamilyTrainer(FamilyConfig(model="diffusion", diffusion_timesteps=50, sample_steps=100))
+
+
+def test_live_settings_apply_without_reset_and_others_refuse():
+    from dataclasses import replace
+
+    cfg = FamilyConfig(model="diffusion", width=16, layers=1, batch_size=32, diffusion_timesteps=50, sample_steps=10)
+    tr = FamilyTrainer(cfg)
+    tr.train(2)
+    tr.apply(replace(cfg, sample_steps=5, diffusion_sampler="ddim", batch_size=16))
+    assert (tr.model.sample_steps, tr.model.sampler) == (5, "ddim") and tr.step == 2
+    tr.train_step()
+    with pytest.raises(PlaygroundError, match="width needs a reset"):
+        tr.apply(replace(cfg, width=32))
+    with pytest.raises(PlaygroundError, match="cannot exceed"):
+        tr.apply(replace(cfg, sample_steps=60))

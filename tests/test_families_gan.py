@@ -50,3 +50,12 @@ def test_parameters_state_dict_and_no_density():
     with pytest.raises(PlaygroundError, match="no density"):
         tr.model.log_prob(torch.zeros(2, 2))
     assert torch.isfinite(tr.model.training_loss(torch.zeros(16, 2), torch.Generator().manual_seed(0)))
+
+
+def test_live_batch_size_reaches_the_gan_lab_engine():
+    from dataclasses import replace
+
+    tr = FamilyTrainer(CFG)
+    tr.apply(replace(CFG, batch_size=32, gan_loss="wgan_gp"))
+    assert tr.model.gan.cfg.batch_size == 32 and tr.model.gan.cfg.loss == "wgan_gp"
+    tr.train(1)

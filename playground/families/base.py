@@ -35,6 +35,9 @@ class FamilyModel(nn.Module):
         """One update made by the model itself (only when `owns_optimizer`); returns its losses by name."""
         raise NotImplementedError
 
+    def apply_live(self, cfg: Any) -> None:
+        """Take the config's live settings (those marked live=True, e.g. sampling steps) without retraining."""
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """n samples (n, d), all randomness from `generator`."""
         raise NotImplementedError

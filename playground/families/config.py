@@ -19,8 +19,11 @@ FlowObjective = Literal["forward_kl", "reverse_kl"]
 AROrder = Literal["x1_first", "x2_first"]
 DiffusionSchedule = Literal["cosine", "linear"]
 DiffusionSampler = Literal["ddpm", "ddim"]
+DiffusionSpacing = Literal["quadratic", "uniform"]
 FMSolver = Literal["midpoint", "euler"]
 GANLoss = Loss
+# Learning rates tuned per family on ring8 (bench/families_quality.py); families not listed use 1e-3.
+LR_DEFAULTS = {"flow_matching": 4e-3}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class FamilyConfig:
     width: int = spec(128, "hidden width of every MLP", lo=8, hi=1024)
     layers: int = spec(3, "hidden layers of every MLP", lo=1, hi=8)
     batch_size: int = spec(512, "target samples per step", lo=8, hi=8192, live=True)
-    lr: float = spec(1e-3, "Adam learning rate (cosine-decayed to 0 over `steps`)", lo=1e-6, hi=1.0, log=True)
+    lr: float | None = spec(None, "Adam learning rate, cosine-decayed to 0 over `steps` (default: the family's "
+                            "own, see LR_DEFAULTS)", lo=1e-6, hi=1.0, log=True)
     steps: int = spec(10_000, "training steps (the learning-rate schedule spans them)", lo=1, hi=10_000_000)
     seed: int = spec(0, "random seed: weights, batches and sampling", lo=0, hi=2**31 - 1)
     eval_samples: int = spec(2500, "fresh samples (and held-out target points) per scoreboard evaluation",
@@ -61,6 +65,8 @@ class FamilyConfig:
     diffusion_timesteps: int = spec(1000, "diffusion: number of noise levels T of the forward process",
                                     lo=10, hi=4000)
     diffusion_schedule: DiffusionSchedule = spec("cosine", "diffusion: noise schedule")
+    diffusion_spacing: DiffusionSpacing = spec("quadratic", "diffusion: sampler levels evenly spaced, or "
+                                               "quadratic (dense near the data)", live=True)
     diffusion_sampler: DiffusionSampler = spec("ddpm", "diffusion: ancestral DDPM or deterministic DDIM (eta=0)",
                                                live=True)
     fm_solver: FMSolver = spec("midpoint", "flow matching: ODE solver for sampling", live=True)
@@ -72,13 +78,13 @@ class FamilyConfig:
     vae_iwae_k: int = spec(64, "VAE: importance samples K of the reported bound (K=1: the ELBO)", lo=1,
                            hi=4096, live=True)
     # --- GAN (the GAN lab's engine; its other settings keep the GAN lab's defaults)
-    gan_loss: GANLoss = spec("nonsaturating", "GAN: adversarial objective")
+    gan_loss: GANLoss = spec("nonsaturating", "GAN: adversarial objective", live=True)
 
     def __post_init__(self) -> None:
         fill_derived(self)
 
     def derived_defaults(self) -> dict:
-        return dict(TARGET_DEFAULTS[self.dist])
+        return {**TARGET_DEFAULTS[self.dist], "lr": LR_DEFAULTS.get(self.model, 1e-3)}
 
     def validate(self) -> None:
         if self.dist == "mixture1d":
@@ -87,3 +93,6 @@ class FamilyConfig:
             parse_mixture(self.formula)
         if self.dist not in ("uniform1d", "custom") and self.std <= 0:
             raise PlaygroundError(f"std must be positive for {self.dist}")
+        if self.model == "diffusion" and self.sample_steps > self.diffusion_timesteps:
+            raise PlaygroundError(f"sample_steps ({self.sample_steps}) cannot exceed diffusion_timesteps "
+                                  f"({self.diffusion_timesteps}): a sampler visits each noise level at most once")

@@ -3,7 +3,8 @@
 The forward process on scaled data z0 (see `time_nets.DataScale`) is z_i = sqrt(ab_i) z0 + sqrt(1 - ab_i) eps
 for noise levels i = 0..T (ab_0 = 1: clean data; ab_T ~ 0: pure noise), with ab from a cosine or linear
 schedule. A network eps_hat(z_i, i/T) is trained to predict eps (mean squared error, i uniform on 1..T).
-Sampling runs on a subsequence of `sample_steps` levels from T down to 0 with the shape-agnostic steps of
+Sampling runs on a subsequence of `sample_steps` levels from T down to 0 (quadratic spacing by default:
+dense near the data) with the shape-agnostic steps of
 `playground.diffusion_core` (shared with the image models). The score of the noised marginal is
 -eps_hat / sqrt(1 - ab_i). A sampler has no density: `likelihood = "none"`.
 """
@@ -29,7 +30,8 @@ class Diffusion(FamilyModel):
     likelihood = "none"
 
     def __init__(self, scale: DataScale, *, width: int, layers: int, input_octaves: int = 0,
-                 timesteps: int = 1000, schedule: str = "cosine", sampler: str = "ddpm", sample_steps: int = 100):
+                 timesteps: int = 1000, schedule: str = "cosine", sampler: str = "ddpm", sample_steps: int = 100,
+                 spacing: str = "quadratic"):
         super().__init__()
         self.scale = scale
         self.dim = scale.dim
@@ -38,6 +40,11 @@ class Diffusion(FamilyModel):
         self.register_buffer("alpha_bar", alpha_bars(schedule, self.timesteps))
         self.sampler = sampler
         self.sample_steps = int(sample_steps)
+        self.spacing = spacing
+
+    def apply_live(self, cfg) -> None:
+        self.sampler, self.sample_steps = cfg.diffusion_sampler, int(cfg.sample_steps)
+        self.spacing = cfg.diffusion_spacing
 
     # --- the forward process and the network
     def eps_hat(self, z: torch.Tensor, i: torch.Tensor | int) -> torch.Tensor:
@@ -66,8 +73,8 @@ class Diffusion(FamilyModel):
 
     # --- sampling
     def levels(self, steps: int | None = None) -> list[int]:
-        """The noise levels a sampler visits, from T down to 0 (`steps` + 1 of them, evenly spaced)."""
-        return core.levels(self.timesteps, self.sample_steps if steps is None else int(steps))
+        """The noise levels a sampler visits, from T down to 0 (`steps` + 1 of them, see `core.levels`)."""
+        return core.levels(self.timesteps, self.sample_steps if steps is None else int(steps), self.spacing)
 
     @torch.no_grad()
     def trajectory(self, n: int, generator: torch.Generator, sampler: str | None = None,
@@ -94,9 +101,7 @@ class Diffusion(FamilyModel):
 
 @register("diffusion")
 def _build(cfg, target) -> Diffusion:
-    if cfg.sample_steps > cfg.diffusion_timesteps:
-        raise PlaygroundError(f"sample_steps ({cfg.sample_steps}) cannot exceed diffusion_timesteps "
-                              f"({cfg.diffusion_timesteps})")
     return Diffusion(DataScale.from_target(target, cfg.seed), width=cfg.width, layers=cfg.layers,
                      input_octaves=cfg.input_octaves, timesteps=cfg.diffusion_timesteps,
-                     schedule=cfg.diffusion_schedule, sampler=cfg.diffusion_sampler, sample_steps=cfg.sample_steps)
+                     schedule=cfg.diffusion_schedule, sampler=cfg.diffusion_sampler, sample_steps=cfg.sample_steps,
+                     spacing=cfg.diffusion_spacing)

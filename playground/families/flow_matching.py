@@ -64,6 +64,10 @@ class FlowMatching(FamilyModel):
         self.ot = bool(ot)
         self.logprob_steps = int(logprob_steps)
 
+    def apply_live(self, cfg) -> None:
+        self.solver, self.sample_steps = cfg.fm_solver, int(cfg.sample_steps)
+        self.logprob_steps = int(cfg.fm_logprob_steps)
+
     def velocity(self, z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
         return self.net(z, t)
 

@@ -37,6 +37,10 @@ class GANFamily(FamilyModel):
         self.G = self.gan.G
         self.D = self.gan.D
 
+    def apply_live(self, cfg) -> None:
+        """The batch size and objective are live in the GAN lab too."""
+        self.gan.apply(toy_config(cfg))
+
     def train_step(self, batch: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
         """One GAN lab iteration (d_steps D updates, then g_steps G updates) on the GAN's own batches."""
         self.gan.train(1)

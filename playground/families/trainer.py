@@ -12,6 +12,8 @@ import time
 import numpy as np
 import torch
 
+from playground.configs import changed_fields, live_fields
+from playground.errors import PlaygroundError
 from playground.families.base import FamilyModel, build
 from playground.toy.targets import Target, make_target
 
@@ -31,6 +33,16 @@ class FamilyTrainer:
         self.step = 0
         self.seconds = 0.0          # wall time spent in training steps
         self.losses: list[float] = []
+
+    def apply(self, new) -> None:
+        """Take changed live settings (batch size, sampling steps, ...) without a reset; any other change
+        needs a new trainer (PlaygroundError naming the fields)."""
+        new.validate()
+        blocked = changed_fields(self.cfg, new) - live_fields(type(new))
+        if blocked:
+            raise PlaygroundError(f"changing {', '.join(sorted(blocked))} needs a reset")
+        self.cfg = new
+        self.model.apply_live(new)
 
     def lr_at(self, step: int) -> float:
         """cfg.lr * (1 + cos(pi * step / steps)) / 2: from lr down to 0 at `steps`, 0 after it."""

@@ -52,6 +52,9 @@ class VAE2D(FamilyModel):
         self.iwae_k = int(iwae_k)
         self.eval_seed = int(seed) + 104_729        # the bound's own importance samples (reproducible)
 
+    def apply_live(self, cfg) -> None:
+        self.iwae_k = int(cfg.vae_iwae_k)
+
     # --- the two networks
     def encode(self, z_x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior mean and standard deviation (n, latent) of scaled points."""

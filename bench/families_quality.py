@@ -1,0 +1,85 @@
+"""Do the families' defaults reach issue 10's quality targets? Each model trains with its FamilyConfig defaults
+on one target (ring8 unless told) for N steps, one thread, then the scoreboard (playground.families.scoreboard)
+runs on 2,500 fresh samples and 2,500 held-out target points.
+
+Targets (ring8, within 10,000 steps): flow matching exact KL <= 0.15 nats; diffusion and flow matching 8/8
+modes with >= 90% high-quality samples (within 3 std of a mode). A row passes when its targets hold.
+
+    .venv/bin/python bench/families_quality.py [--steps 10000] [--seeds 0] [--models diffusion,flow_matching,vae,gan]
+        [--dist ring8] [--jobs 1] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+import torch
+
+MAX_FM_KL = 0.15
+MIN_HQ = 0.90
+SAMPLE_TARGETS = ("diffusion", "flow_matching")      # the families with a modes / high-quality target
+
+
+def run(model: str, dist: str, seed: int, steps: int) -> dict:
+    """Train one model with the defaults and score it; returns the scoreboard row plus `ok`."""
+    torch.set_num_threads(1)
+    from playground.families.config import FamilyConfig
+    from playground.families.scoreboard import scoreboard
+    from playground.families.trainer import FamilyTrainer
+
+    cfg = FamilyConfig(model=model, dist=dist, seed=seed, steps=steps)
+    tr = FamilyTrainer(cfg)
+    tr.train(steps)
+    row = scoreboard(tr.model, tr.target, cfg.eval_samples, steps=tr.step, seconds=tr.seconds)
+    row.update(seed=seed, dist=dist, lr=None if tr.model.owns_optimizer else cfg.lr)
+    ok = None
+    if dist == "ring8" and model in SAMPLE_TARGETS:
+        ok = row["modes_covered"] == row["n_modes"] and row["high_quality"] >= MIN_HQ
+        if model == "flow_matching":
+            ok = ok and row["kl"] is not None and row["kl"] <= MAX_FM_KL
+    row["ok"] = ok
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=10_000)
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    ap.add_argument("--models", default="diffusion,flow_matching,vae,gan")
+    ap.add_argument("--dist", default="ring8")
+    ap.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per run, nothing else")
+    args = ap.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    jobs = [(m, args.dist, s, args.steps) for m in args.models.split(",") for s in seeds]
+    if not args.json:
+        print(f"{args.dist}, {args.steps} steps, seeds {seeds}, one thread per run, "
+              f"{platform.processor() or platform.machine()}, torch {torch.__version__}", flush=True)
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        rows = list(pool.map(run, *zip(*jobs)))
+    from playground.families.scoreboard import format_table
+
+    if args.json:
+        for r in rows:
+            print(json.dumps(r))
+        return 0
+    print(format_table(rows, ("model", "seed", "lr", "steps_per_sec", "params", "kl", "kl_bound",
+                              "target_entropy", "modes_covered", "high_quality", "mode_kl", "grid_kl", "grid_js",
+                              "samples_per_sec", "ok")))
+    for m in args.models.split(","):
+        mine = [r for r in rows if r["model"] == m]
+        if len(mine) > 1:
+            def mean(key):
+                vals = [r[key] for r in mine if r[key] is not None]
+                return sum(vals) / len(vals) if vals else None
+            print(f"{m}: mean over {len(mine)} seeds: kl {mean('kl')}, high_quality {mean('high_quality')}, "
+                  f"modes {mean('modes_covered')}, grid_js {mean('grid_js')}")
+    return 0 if all(r["ok"] is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
