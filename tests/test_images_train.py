@@ -19,9 +19,6 @@ from playground.images.trainer import load_run_checkpoint as load_checkpoint
 from playground.runs.lock import lock_owner
 from playground.runs.rundir import RunDir
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 def tiny_data(n=64, res=8, channels=1, seed=0):
     g = torch.Generator().manual_seed(seed)
     images = torch.rand(n, channels, res, res, generator=g)
@@ -29,8 +26,9 @@ def tiny_data(n=64, res=8, channels=1, seed=0):
 
 
 def tiny_cfg(tmp_path, **kw):
-    base = {"model": "dcgan", "steps": 4, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1, "sample_every": 2,
-                "checkpoint_every": 2, "eval_every": 0, "eval_samples": 16, "features": "random", "device": "cpu"}
+    base = {"model": "dcgan", "steps": 4, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1,
+            "sample_every": 2, "checkpoint_every": 2, "eval_every": 0, "eval_samples": 16, "features": "random",
+            "device": "cpu"}
     base.update(kw)
     return ImageRunConfig(**base)
 
@@ -177,9 +175,10 @@ def test_bad_inputs_are_one_line_errors(tmp_path):
         train(tiny_cfg(tmp_path, steps=1), out, dataset=tiny_data())
 
 
-def _cli(*args, **kw):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "playground", "images", *args], cwd=ROOT, env=env,
+def _cli(*args, cwd, **kw):
+    """The installed CLI, run from an unrelated folder (nothing depends on a checkout or the working folder)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "playground", "images", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -190,7 +189,7 @@ def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint
             "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "25", "--log-every", "5",
             "--sample-every", "50", "--eval-every", "0", "--final-eval", "0", "--features", "random", "--threads", "1",
             "--out", str(out), "--json"]
-    p = _cli(*args)
+    p = _cli(*args, cwd=tmp_path)
     run = RunDir(out)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -209,7 +208,7 @@ def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint
     assert lock_owner(out)["pid"] == p.pid                          # its lock file stays: it must not block
     ck_step = load_checkpoint(run.latest_path)["step"]
     assert 0 < seen - ck_step <= 25 + 5 or seen <= ck_step
-    q = _cli("train", "--resume", str(out), "--json")
+    q = _cli("train", "--resume", str(out), "--json", cwd=tmp_path)
     stdout, stderr = q.communicate(timeout=120)
     assert q.returncode == 0, stderr
     result = json.loads(stdout)

@@ -1,7 +1,6 @@
 """The image Sample page through AppTest: grid, truncation, interpolation, download, bad checkpoints."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from test_page_image_train import SAMPLE, make_run, page
 

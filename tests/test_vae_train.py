@@ -33,7 +33,8 @@ def test_run_directory_resume_is_exact(tmp_path):
 
 
 def test_progress_can_stop_and_stop_file(tmp_path):
-    r = train(VAEConfig(latent=2, epochs=10, hidden=32), out=tmp_path, final_eval=False, progress=lambda i: i["epoch"] < 2)
+    r = train(VAEConfig(latent=2, epochs=10, hidden=32), out=tmp_path, final_eval=False,
+              progress=lambda i: i["epoch"] < 2)
     assert r["stopped"] and r["epochs"] == 2
     assert RunDir(tmp_path).read_status()["state"] == "stopped"
 
@@ -78,20 +79,21 @@ def test_cli_train_eval_traverse(tmp_path, capsys):
     assert main(["vae", "train", "--latent", "2", "--epochs", "2", "--hidden", "32", "--iwae-k", "8",
                  "--out", str(out), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
+    ckpt = out / "checkpoints" / "latest.pt"
     for key in ("test_elbo", "test_recon", "test_kl", "test_iwae", "iwae_k", "active_units", "seconds"):
         assert key in res
     assert res["test_iwae"] >= res["test_elbo"] and "mig" not in res
-    assert main(["vae", "eval", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--iwae-k", "8", "--json"]) == 0
+    assert main(["vae", "eval", "--checkpoint", str(ckpt), "--iwae-k", "8", "--json"]) == 0
     ev = json.loads(capsys.readouterr().out)
     assert ev["test_elbo"] == pytest.approx(res["test_elbo"], abs=1e-6)
     png = tmp_path / "strip.png"
-    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--dim", "1", "--out", str(png),
+    assert main(["vae", "traverse", "--checkpoint", str(ckpt), "--dim", "1", "--out", str(png),
                  "--json"]) == 0
     from PIL import Image
 
     assert Image.open(png).size[0] > Image.open(png).size[1]
     capsys.readouterr()
-    assert main(["vae", "traverse", "--checkpoint", str(out / "checkpoints" / "latest.pt"), "--dim", "5", "--out", str(png)]) == 2
+    assert main(["vae", "traverse", "--checkpoint", str(ckpt), "--dim", "5", "--out", str(png)]) == 2
     assert "outside" in capsys.readouterr().err
     assert main(["vae", "eval", "--checkpoint", str(tmp_path / "none.pt")]) == 2
 
@@ -104,3 +106,21 @@ def test_cli_sprites_reports_mig(capsys):
     assert main(["vae", "train", "--latent", "99"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "latent" in err
+
+
+def test_cli_resume_takes_the_stored_config_and_one_writer_at_a_time(tmp_path, capsys):
+    from playground.runs.lock import WriterLock
+
+    out = tmp_path / "run"
+    flags = ["--latent", "2", "--hidden", "16", "--iwae-k", "2", "--json"]
+    assert main(["vae", "train", *flags, "--epochs", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["vae", "train", *flags, "--epochs", "2", "--resume", str(out)]) == 0   # equal flags, longer
+    assert json.loads(capsys.readouterr().out)["epochs"] == 2
+    assert [r["epoch"] for r in RunDir(out).read_metrics()] == [1, 2]
+    assert main(["vae", "train", "--latent", "3", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--latent cannot change" in err and "latent=2" in err and "asked for 3" in err
+    with WriterLock(out), pytest.raises(PlaygroundError, match="in use by pid"):
+        train(VAEConfig(latent=2, hidden=16, epochs=3, iwae_k=2), out=out)
+    assert RunDir(out).read_status()["state"] == "completed"      # the refused writer changed nothing
