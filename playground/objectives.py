@@ -44,6 +44,17 @@ def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return _flat(F.relu(1 - real) + F.relu(1 + fake))
 
 
+def bce_d_loss_smoothed(real: torch.Tensor, fake: torch.Tensor, real_label: float) -> torch.Tensor:
+    """One-sided label smoothing (Salimans et al. 2016): real samples get the target α = real_label, fakes keep
+    0: −α log D(x) − (1 − α) log(1 − D(x)) − log(1 − D(G(z))). D's optimum becomes α p/(p+q)."""
+    return _flat(-real_label * F.logsigmoid(real) - (1 - real_label) * F.logsigmoid(-real) - F.logsigmoid(-fake))
+
+
+def least_squares_d_loss_smoothed(real: torch.Tensor, fake: torch.Tensor, real_label: float) -> torch.Tensor:
+    """LSGAN with the real target b = α: ½(D(x) − α)² + ½D(G(z))², whose optimum is α p/(p+q) too."""
+    return _flat(0.5 * (real - real_label) ** 2 + 0.5 * fake**2)
+
+
 def wasserstein_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """The critic maximises E f(x) - E f(G(z)); as a loss: f(G(z)) - f(x)."""
     return _flat(fake - real)
@@ -92,6 +103,8 @@ class Objective:
     penalty: Literal["gradient_penalty"] | None = None
     clip: bool = False                               # clip D's weights after every update (original WGAN)
     optimal_output: Callable[[np.ndarray], np.ndarray] | None = None
+    # the D loss with one-sided label smoothing, (real_out, fake_out, real_label) -> per-sample loss
+    smoothed_d_loss: Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor] | None = None
 
     @property
     def has_optimal_d(self) -> bool:
@@ -111,6 +124,13 @@ class Objective:
             raise PlaygroundError(f"{self.name} has no optimal discriminator D* = p/(p+q)")
         return self.optimal_output(log_ratio(log_p, log_q))
 
+    def optimal_display(self, log_p: np.ndarray, log_q: np.ndarray, real_label: float = 1.0) -> np.ndarray:
+        """D's optimum as `display` shows it: D* = p/(p+q) for every objective that has one (a probability for
+        the sigmoid GANs, LSGAN's raw score), and α p/(p+q) with one-sided label smoothing α = real_label."""
+        if self.optimal_output is None:
+            raise PlaygroundError(f"{self.name} has no optimal discriminator D* = p/(p+q)")
+        return real_label * sigmoid(log_ratio(log_p, log_q))
+
 
 def _identity(a: np.ndarray) -> np.ndarray:
     return a
@@ -124,15 +144,16 @@ OBJECTIVES: dict[str, Objective] = {o.name: o for o in (
     Objective("nonsaturating", bce_d_loss, nonsaturating_g_loss, "logit", "D(x)",
               f"{_BCE} · G: −log D(G(z))",
               "The practical GAN: same fixed point as minimax, but G still learns where D rejects its samples.",
-              optimal_output=_identity),
+              optimal_output=_identity, smoothed_d_loss=bce_d_loss_smoothed),
     Objective("minimax", bce_d_loss, minimax_g_loss, "logit", "D(x)",
               f"{_BCE} · G: log(1 − D(G(z)))",
               "The original game: G's gradient vanishes exactly where D confidently rejects its samples.",
-              optimal_output=_identity),
+              optimal_output=_identity, smoothed_d_loss=bce_d_loss_smoothed),
     Objective("least_squares", least_squares_d_loss, least_squares_g_loss, "score", "D score",
               "D: ½(D(x) − 1)² + ½D(G(z))² · G: ½(D(G(z)) − 1)²",
               "LSGAN: squared errors keep pulling samples that D already classifies correctly.",
-              optimal_output=sigmoid),      # the minimiser of p(o - 1)^2 + q o^2 is o = p/(p+q)
+              optimal_output=sigmoid,       # the minimiser of p(o - 1)^2 + q o^2 is o = p/(p+q)
+              smoothed_d_loss=least_squares_d_loss_smoothed),
     Objective("hinge", hinge_d_loss, wasserstein_g_loss, "score", "D score",
               "D: max(0, 1 − D(x)) + max(0, 1 + D(G(z))) · G: −D(G(z))",
               "Hinge (SNGAN): D stops pushing a sample once it is past the margin ±1."),

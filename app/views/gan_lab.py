@@ -5,6 +5,7 @@ import streamlit as st
 
 from app.components.config_upload import config_upload
 from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
+from app.components.gan_toolbox import gan_toolbox
 from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
 from app.components.mixture_table import mixture_table
@@ -106,8 +107,7 @@ with st.sidebar:
         widget(ToyConfig, "gp_weight", P, label="gradient penalty λ", step=1.0)
     if objective.clip:
         widget(ToyConfig, "clip", P, label="weight clip", step=0.005, format="%.4f")
-    widget(ToyConfig, "r1", P, label="R1 penalty γ", step=0.1)
-    widget(ToyConfig, "spectral_norm", P, label="spectral norm on D (resets)")
+    gan_toolbox(P, objective)
     st.subheader("Optimisation")
     c1, c2 = st.columns(2)
     widget(ToyConfig, "d_opt", P, c1, label="D optimiser")

@@ -66,6 +66,14 @@ class ToyConfig:
     init_offset: float = spec(0.0, "shift of the generator's initial output (a 'bad start' far from the data)",
                               lo=-10.0, hi=10.0)
     spectral_norm: bool = spec(False, "spectral normalisation of the discriminator's layers")
+    g_batchnorm: bool = spec(False, "batch normalisation before each hidden activation of the generator")
+    d_maxout: int = spec(1, "maxout pieces per discriminator hidden unit (1 = the plain activation)", lo=1, hi=8)
+    init_std: float = spec(0.0, "initial weights drawn from N(0, init_std) with zero biases (0 = PyTorch's "
+                                "default initialisation)", lo=0.0, hi=1.0)
+    # --- stabilisation toolbox: architecture (changing either resets training)
+    minibatch_std: bool = spec(False, "minibatch standard deviation: D also sees the spread of the batch it "
+                                      "judges, so a collapsed generator stands out")
+    pack: int = spec(1, "PacGAN packing: D judges this many samples at once, concatenated (1 = off)", lo=1, hi=8)
     seed: int = spec(0, "random seed: the run is fully determined by the config and this", lo=0, hi=2**31 - 1)
     # --- training (live)
     loss: Loss = spec("nonsaturating", "adversarial objective", live=True)
@@ -83,6 +91,21 @@ class ToyConfig:
     d_steps: int = spec(1, "discriminator steps per iteration", lo=1, hi=20, live=True)
     g_steps: int = spec(1, "generator steps per iteration", lo=1, hi=20, live=True)
     batch_size: int = spec(128, "samples per step", lo=8, hi=4096, live=True)
+    # --- stabilisation toolbox (live; every one off by default)
+    feature_matching: bool = spec(False, "feature matching: G matches the mean of D's last hidden layer on real "
+                                         "data instead of fooling D's output", live=True)
+    real_label: float = spec(1.0, "one-sided label smoothing: D's target for real samples (1 = off, 0.9 is "
+                                  "usual); sigmoid and least-squares objectives only", lo=0.5, hi=1.0, live=True)
+    instance_noise: float = spec(0.0, "instance noise: std of Gaussian noise added to every sample D sees, "
+                                      "real and generated (0 = off)", lo=0.0, hi=5.0, live=True)
+    instance_noise_steps: int = spec(2000, "the instance noise falls linearly to 0 over this many steps "
+                                           "(0 = constant)", lo=0, hi=1_000_000, live=True)
+    hist_avg: float = spec(0.0, "historical averaging: weight λ of λ‖θ − mean of past θ‖² in each player's loss "
+                                "(0 = off)", lo=0.0, hi=100.0, live=True)
+    unrolled_steps: int = spec(0, "unrolled discriminator: G is scored by D after this many look-ahead updates, "
+                                  "with gradients through them (0 = off)", lo=0, hi=10, live=True)
+    g_ema: float = spec(0.0, "exponential moving average of G's weights, shown and measured instead of G "
+                             "(decay, e.g. 0.999; 0 = off)", lo=0.0, hi=0.9999, live=True)
     # --- evaluation
     eval_samples: int = spec(2500, "fresh samples used for each metric evaluation", lo=100, hi=100_000, live=True)
 

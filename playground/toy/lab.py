@@ -2,7 +2,8 @@
 history) and `snapshot()`, the plain-numpy picture of the current state that figure builders draw.
 
 A snapshot has two halves: the history (loss and metric curves, which only the training process has) and
-the picture (generated points, D over the plane, arrows: forward passes through the two networks).
+the picture (generated points, D over the plane, arrows: forward passes through the two networks). The
+generator shown is `ToyGAN.display_G` (G's exponential moving average when it is on).
 `LabSession.state()` ships the history plus the networks' weights (about 70 KB), and a `LabView` in another
 process redraws the picture from them, so drawing frames costs the training process nothing but a copy.
 """
@@ -55,10 +56,14 @@ def picture(gan: ToyGAN, z_show: torch.Tensor, real_show: np.ndarray, show_arrow
     if gan.target.has_density:
         log_p = gan.target.log_prob(xs[:, None])
         snap["p"] = np.exp(log_p)
-        snap["d_star"] = optimal_discriminator(log_p, log_density(q))
     else:
         snap["p"] = kde_1d(gan.target.sample(gan.cfg.eval_samples, torch.Generator().manual_seed(1)).numpy(), xs)
-        snap["d_star"] = optimal_discriminator(log_density(snap["p"]), log_density(q))
+        log_p = log_density(snap["p"])
+    snap["d_star"] = optimal_discriminator(log_p, log_density(q))
+    # one-sided label smoothing moves D's optimum to α p/(p+q): drawn beside D* while it is on
+    alpha = gan.cfg.real_label
+    snap["d_star_smooth"] = (gan.objective.optimal_display(log_p, log_density(q), alpha)
+                             if alpha < 1 and gan.objective.smoothed_d_loss is not None else None)
     return snap
 
 
@@ -115,7 +120,7 @@ class LabSession:
     def state(self, max_points: int = 400) -> dict[str, Any]:
         """The history plus the config and both networks' weights: what a LabView needs for a snapshot."""
         with self.lock:
-            return {**self.history(max_points), "cfg": self.gan.cfg, "g": _weights(self.gan.G),
+            return {**self.history(max_points), "cfg": self.gan.cfg, "g": _weights(self.gan.display_G),
                     "d": _weights(self.gan.D)}
 
 
@@ -139,7 +144,7 @@ class LabView:
                 gan.apply(state["cfg"])         # live changes only: the loss decides arrows and D's display
             gan.step = state["step"]
             with torch.no_grad():
-                for net, key in ((gan.G, "g"), (gan.D, "d")):
+                for net, key in ((gan.display_G, "g"), (gan.D, "d")):   # G's EMA when it is on
                     for name, t in net.state_dict().items():   # in place: same tensors, same modules
                         t.copy_(torch.from_numpy(state[key][name]))
             pic = picture(gan, self.z_show, self.real_show, show_arrows, show_manifold, grid)

@@ -6,7 +6,9 @@ generators of their own and put D in eval mode, so how often a page looks never 
 
 from __future__ import annotations
 
+import copy
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -16,8 +18,17 @@ from playground.configs import changed_fields
 from playground.objectives import Objective, get_objective
 from playground.penalties import gradient_penalty, r1_from_output
 from playground.toy.config import LIVE_FIELDS, ToyConfig
-from playground.toy.nets import make_discriminator, make_generator, sample_noise
+from playground.toy.nets import hidden_part, make_discriminator, make_generator, sample_noise
 from playground.toy.targets import Target, make_target
+from playground.toy.tricks import (
+    ParameterAverage,
+    ema_update,
+    feature_matching_loss,
+    instance_noise_std,
+    pack,
+    pack_copies,
+)
+from playground.toy.unrolled import moments_from, unroll
 
 
 def make_optimizer(kind: str, params, lr: float, beta1: float) -> torch.optim.Optimizer:
@@ -28,6 +39,20 @@ def make_optimizer(kind: str, params, lr: float, beta1: float) -> torch.optim.Op
     if kind == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, momentum=beta1 if beta1 < 0.99 else 0.0, foreach=True)
     return torch.optim.SGD(params, lr=lr, momentum=beta1, foreach=True)
+
+
+@contextmanager
+def evaluating(*modules: torch.nn.Module):
+    """Modules in eval mode for a look (batch norm uses its running statistics, spectral norm's power
+    iteration and the minibatch-std statistic stay as they are), back to their previous mode after."""
+    was = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, w in zip(modules, was):
+            m.train(w)
 
 
 class ToyGAN:
@@ -42,15 +67,22 @@ class ToyGAN:
         self.dim = self.target.dim
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(c.seed)
-            self.G = make_generator(c.noise_dim, self.dim, c.g_layers, c.g_width, c.activation)
-            self.D = make_discriminator(self.dim, c.d_layers, c.d_width, c.activation, c.spectral_norm)
+            self.G = make_generator(c.noise_dim, self.dim, c.g_layers, c.g_width, c.activation,
+                                    batchnorm=c.g_batchnorm, init_std=c.init_std)
+            self.D = make_discriminator(self.dim * c.pack, c.d_layers, c.d_width, c.activation, c.spectral_norm,
+                                        maxout=c.d_maxout, init_std=c.init_std, minibatch_std=c.minibatch_std)
             if c.init_offset:
                 with torch.no_grad():
                     self.G[-1].bias.add_(c.init_offset)
         self.rng = torch.Generator().manual_seed(c.seed)
         self.d_opt = make_optimizer(c.d_opt, self.D.parameters(), c.d_lr, c.beta1)
         self.g_opt = make_optimizer(c.g_opt, self.G.parameters(), c.g_lr, c.beta1)
+        self.D_features = hidden_part(self.D)      # shares D's modules: feature matching's f(x)
+        self.G_ema: torch.nn.Module | None = None
+        self._avg_d: ParameterAverage | None = None
+        self._avg_g: ParameterAverage | None = None
         self._set_objective()
+        self._set_tricks()
         self.step = 0          # completed iterations
         self.d_updates = 0
         self.g_updates = 0
@@ -67,6 +99,28 @@ class ToyGAN:
     def _set_objective(self) -> None:
         self.objective: Objective = get_objective(self.cfg.loss)
         self.d_loss_fn, self.g_loss_fn = self.objective.d_loss, self.objective.g_loss
+        alpha, smoothed = self.cfg.real_label, self.objective.smoothed_d_loss
+        if alpha < 1 and smoothed is not None:
+            self.d_loss_fn = lambda real, fake: smoothed(real, fake, alpha)
+
+    def _set_tricks(self) -> None:
+        """Start or stop the toolbox's state: parameter averages from now on, G's EMA from a copy of G now."""
+        c = self.cfg
+        if c.hist_avg > 0:
+            self._avg_d = self._avg_d or ParameterAverage(self.D.parameters())
+            self._avg_g = self._avg_g or ParameterAverage(self.G.parameters())
+        else:
+            self._avg_d = self._avg_g = None
+        if c.g_ema > 0:
+            if self.G_ema is None:
+                self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        else:
+            self.G_ema = None
+
+    @property
+    def display_G(self) -> torch.nn.Module:
+        """The generator that displays and metrics use: G's EMA when it is on, else G."""
+        return self.G if self.G_ema is None else self.G_ema
 
     def needs_reset(self, new: ToyConfig) -> set[str]:
         """The changed fields that cannot be applied to a running model (data, architecture, noise, seed)."""
@@ -92,16 +146,30 @@ class ToyGAN:
                     group["momentum"] = new.beta1 if not isinstance(opt, torch.optim.RMSprop) or new.beta1 < 0.99 \
                         else 0.0
         self._set_objective()
+        self._set_tricks()
         self._set_lrs()
 
     # ---- the step loop --------------------------------------------------------------------------------
 
-    def step_d(self) -> torch.Tensor:
-        """One discriminator update on a fresh real batch and a fresh fake batch."""
+    def _noised(self, *xs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Instance noise at this step's level on the samples D is about to see (none drawn when off)."""
         c = self.cfg
-        real = self.target.sample(c.batch_size, self.rng)
+        s = instance_noise_std(c.instance_noise, self.step, c.instance_noise_steps)
+        if s <= 0:
+            return xs
+        return tuple(x + s * torch.randn(x.shape, generator=self.rng) for x in xs)
+
+    def step_d(self) -> torch.Tensor:
+        """One discriminator update on a fresh real batch and a fresh fake batch (of packs, when packing)."""
+        c = self.cfg
+        n = c.batch_size * c.pack
+        real = self.target.sample(n, self.rng)
         with torch.no_grad():
-            fake = self.G(sample_noise(c.batch_size, c.noise_dim, c.noise, self.rng))
+            fake = self.G(sample_noise(n, c.noise_dim, c.noise, self.rng))
+        if c.instance_noise:
+            real, fake = self._noised(real, fake)
+        if c.pack > 1:
+            real, fake = pack(real, c.pack), pack(fake, c.pack)
         if c.r1 > 0:
             real.requires_grad_(True)      # R1 reuses this forward pass: no second D(real)
         real_out = self.D(real)
@@ -112,26 +180,87 @@ class ToyGAN:
             loss = loss + c.r1 * r1_from_output(real_out, real)
         self.d_opt.zero_grad(set_to_none=True)
         loss.backward()
+        loss = loss.detach()
+        if self._avg_d is not None:
+            loss = loss + self._avg_d.add_gradient(c.hist_avg)
         self.d_opt.step()
         if self.objective.clip:
             with torch.no_grad():
                 for p in self.D.parameters():
                     p.clamp_(-c.clip, c.clip)
+        if self._avg_d is not None:
+            self._avg_d.update()
         self.d_updates += 1
-        self._last_d = loss.detach()
+        self._last_d = loss
         return self._last_d
 
     def step_g(self) -> torch.Tensor:
-        """One generator update on a fresh noise batch."""
+        """One generator update on a fresh noise batch (the toolbox decides what scores it)."""
         c = self.cfg
-        z = sample_noise(c.batch_size, c.noise_dim, c.noise, self.rng)
-        loss = self.g_loss_fn(self.D(self.G(z))).mean()
+        n = c.batch_size * c.pack
+        fake = self.G(sample_noise(n, c.noise_dim, c.noise, self.rng))
+        if c.instance_noise:
+            (fake,) = self._noised(fake)
+        fake = pack(fake, c.pack)
+        params = self._unrolled_d() if c.unrolled_steps else None
+        if c.feature_matching:
+            real = self.target.sample(n, self.rng)
+            if c.instance_noise:
+                (real,) = self._noised(real)
+            with torch.no_grad():
+                real_f = self._d_call(params, pack(real, c.pack), features=True)
+            loss = feature_matching_loss(real_f, self._d_call(params, fake, features=True))
+        else:
+            loss = self.g_loss_fn(self._d_call(params, fake)).mean()
         self.g_opt.zero_grad(set_to_none=True)
-        loss.backward()
+        if params is None:
+            loss.backward()
+        else:       # only G's gradient: the look-ahead's own parameters need none
+            g_params = list(self.G.parameters())
+            for p, g in zip(g_params, torch.autograd.grad(loss, g_params)):
+                p.grad = g
+        loss = loss.detach()
+        if self._avg_g is not None:
+            loss = loss + self._avg_g.add_gradient(c.hist_avg)
         self.g_opt.step()
+        if self._avg_g is not None:
+            self._avg_g.update()
+        if self.G_ema is not None:
+            ema_update(self.G_ema, self.G, c.g_ema)
         self.g_updates += 1
-        self._last_g = loss.detach()
+        self._last_g = loss
         return self._last_g
+
+    def _d_call(self, params: dict | None, x: torch.Tensor, features: bool = False) -> torch.Tensor:
+        """D's output (or its last hidden layer) at x, with D's own parameters or the look-ahead's `params`."""
+        net = self.D_features if features else self.D
+        if params is None:
+            return net(x)
+        if features:
+            names = dict(net.named_parameters())
+            params = {k: v for k, v in params.items() if k in names}
+        return torch.func.functional_call(net, params, (x,))
+
+    def _unrolled_d(self) -> dict:
+        """D's parameters after cfg.unrolled_steps differentiable look-ahead updates on fresh batches, each
+        against G's current samples (so the result depends on G)."""
+        c = self.cfg
+        n = c.batch_size * c.pack
+        batches = []
+        for _ in range(c.unrolled_steps):
+            real = self.target.sample(n, self.rng)
+            batches.append((pack(real, c.pack), pack(self.G(sample_noise(n, c.noise_dim, c.noise, self.rng)), c.pack)))
+
+        def d_loss(params: dict, i: int) -> torch.Tensor:
+            real, fake = batches[i]
+            call = torch.func.functional_call
+            return self.d_loss_fn(call(self.D, params, (real,)), call(self.D, params, (fake,))).mean()
+
+        named = dict(self.D.named_parameters())
+        adam = isinstance(self.d_opt, torch.optim.Adam)
+        group = self.d_opt.param_groups[0]
+        return unroll(named, d_loss, c.unrolled_steps, group["lr"], "adam" if adam else "sgd",
+                      betas=group["betas"] if adam else (0.5, 0.999), moments=moments_from(self.d_opt, named))
 
     def _record(self) -> None:
         self._hist_steps.append(self.step)
@@ -197,36 +326,41 @@ class ToyGAN:
     # ---- looking without touching ---------------------------------------------------------------------
 
     def sample(self, n: int, seed: int = 12345) -> np.ndarray:
-        """n generator samples from noise drawn with its own seed (training RNG untouched)."""
+        """n generator samples from noise drawn with its own seed (training RNG untouched; G's EMA when on)."""
         g = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            return self.G(sample_noise(n, self.cfg.noise_dim, self.cfg.noise, g)).numpy().astype(np.float64)
+        return self.generate(sample_noise(n, self.cfg.noise_dim, self.cfg.noise, g))
+
+    def _d_single(self, x: torch.Tensor) -> torch.Tensor:
+        """What D is asked about a single point: the point itself, or a pack of its copies when packing."""
+        return pack_copies(x, self.cfg.pack)
 
     def d_output(self, x: np.ndarray) -> np.ndarray:
         """D's raw output at points x (eval mode: spectral norm's power iteration is not advanced)."""
-        was = self.D.training
-        self.D.eval()
-        try:
-            with torch.no_grad():
-                return self.D(torch.as_tensor(x, dtype=torch.float32)).numpy()[:, 0].astype(np.float64)
-        finally:
-            self.D.train(was)
+        with evaluating(self.D), torch.no_grad():
+            out = self.D(self._d_single(torch.as_tensor(x, dtype=torch.float32)))
+        return out.numpy()[:, 0].astype(np.float64)
 
     def sample_gradients(self, x: np.ndarray) -> np.ndarray:
-        """-d(per-sample generator loss)/dx at generated points x: where G's update pushes each sample."""
-        was = self.D.training
-        self.D.eval()
-        try:
+        """-d(per-sample generator loss)/dx at generated points x: where G's update pushes each sample. With
+        feature matching, the loss is n times the batch's feature-matching loss against 1,000 fixed real points
+        (a sample's share of it); the unrolled look-ahead is not part of the arrows."""
+        with evaluating(self.D):
             xt = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
-            loss = self.g_loss_fn(self.D(xt))
-            (grad,) = torch.autograd.grad(loss.sum(), xt)
-        finally:
-            self.D.train(was)
+            if self.cfg.feature_matching:
+                real = self.target.sample(1000, torch.Generator().manual_seed(99))
+                with torch.no_grad():
+                    real_f = self.D_features(self._d_single(real))
+                loss = len(x) * feature_matching_loss(real_f, self.D_features(self._d_single(xt)))
+            else:
+                loss = self.g_loss_fn(self.D(self._d_single(xt))).sum()
+            (grad,) = torch.autograd.grad(loss, xt)
         return -grad.numpy().astype(np.float64)
 
     def generate(self, z: torch.Tensor) -> np.ndarray:
-        with torch.no_grad():
-            return self.G(z).numpy().astype(np.float64)
+        """The displayed generator (G, or its EMA) at noise z, in eval mode (batch norm's running statistics)."""
+        g = self.display_G
+        with evaluating(g), torch.no_grad():
+            return g(z).numpy().astype(np.float64)
 
     def with_config(self, **changes) -> ToyConfig:
         return replace(self.cfg, **changes)
