@@ -189,7 +189,8 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(d_star), "yaxis": "y2",
                        "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
         if snap.get("d_star_smooth") is not None:       # one-sided label smoothing: D's optimum is α D*
-            traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "yaxis": "y2", "name": "smoothed D* = αp/(p+q)",
+            traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "yaxis": "y2",
+                           "name": "smoothed D* = αp/(p+q)",
                            "y": _f32(np.where(np.isfinite(d_star), snap["d_star_smooth"], np.nan)),
                            "line": {"color": DSTAR, "width": 1.5, "dash": "dot"}})
     fake = snap["fake"][:, 0]
