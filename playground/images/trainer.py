@@ -160,8 +160,10 @@ class Trainer:
         if self.dist is not None:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
+            # Buffers (BN statistics) stay per rank, as with the older broadcast_buffers=False; the weights
+            # start equal on every rank anyway (same seed), so the sync at construction changes nothing.
             ids = [dev.index] if self.cuda else None
-            self.train_nets = {k: DDP(v, device_ids=ids, broadcast_buffers=False) for k, v in self.nets.items()}
+            self.train_nets = {k: DDP(v, device_ids=ids, forward_sync_buffers=False) for k, v in self.nets.items()}
 
         self.gen = torch.Generator(device=dev)          # reseeded every step from (seed, rank, step)
         self.fixed_z = M.noise(GRID, cfg.z_dim, torch.Generator().manual_seed(cfg.seed + 1)).to(dev)
