@@ -42,28 +42,21 @@ class ElementwiseMap:
         self.transform = transform
         self.n_params = n_params(bins) if transform == "spline" else 2
 
-    def tables(self, params: torch.Tensor):
-        """What the map needs from its parameters (the spline's knot tables; the affine's own parameters)."""
-        return spline_tables(params, SPLINE_BOUND) if self.transform == "spline" else params
+    def tables(self, params: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """What the map needs from its parameters: the spline's knot tables, or the affine's parameters."""
+        return spline_tables(params, SPLINE_BOUND) if self.transform == "spline" else (params,)
 
-    def __call__(self, x: torch.Tensor, params, inverse: bool = False):
-        """y, log|dy/dx| of the map with parameters (or tables) `params` of shape x.shape + (...)."""
+    def __call__(self, x: torch.Tensor, tables: tuple[torch.Tensor, ...], inverse: bool = False):
+        """y, log|dy/dx| of the map with the given tables (each shaped x.shape + (...,))."""
         if self.transform == "spline":
-            return rq_spline_tables(x, params, SPLINE_BOUND, inverse=inverse)
+            return rq_spline_tables(x, tables, SPLINE_BOUND, inverse=inverse)
+        (params,) = tables
         m = AFFINE_MAX_LOG_SCALE
         log_scale = m * torch.tanh(params[..., 0] / m)
         shift = params[..., 1]
         if inverse:
             return (x - shift) * torch.exp(-log_scale), -log_scale
         return x * torch.exp(log_scale) + shift, log_scale
-
-
-def _as_tuple(tables) -> tuple:
-    return tables if isinstance(tables, tuple) else (tables,)
-
-
-def _from_tuple(tables: tuple):
-    return tables if len(tables) > 1 else tables[0]
 
 
 class FlowLayer(nn.Module):
@@ -81,22 +74,22 @@ class FlowLayer(nn.Module):
 
     def _free_tables(self, n: int):
         """The free map's tables, computed once and broadcast over the n points."""
-        return tuple(t.expand(n, -1) for t in _as_tuple(self.emap.tables(self.free)))
+        return tuple(t.expand(n, -1) for t in self.emap.tables(self.free))
 
     def forward(self, x: torch.Tensor, inverse: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """(y, log|det dy/dx|) of the layer (or of its inverse) for x (n, dim)."""
         free = self._free_tables(len(x))
         if self.dim == 1:
-            y, ld = self.emap(x[:, 0], _from_tuple(free), inverse)
+            y, ld = self.emap(x[:, 0], free, inverse)
             return y[:, None], ld
         a, b = self.first, 1 - self.first
         if not inverse:          # both conditioners read the input: one call for the two coordinates
-            cond = _as_tuple(self.emap.tables(self.net(x[:, a:a + 1])))
-            both = _from_tuple(tuple(torch.stack([f, c], dim=1) for f, c in zip(free, cond)))
+            cond = self.emap.tables(self.net(x[:, a:a + 1]))
+            both = tuple(torch.stack([f, c], dim=1) for f, c in zip(free, cond))
             y2, ld2 = self.emap(x[:, [a, b]], both)
             y = y2 if a == 0 else y2[:, [1, 0]]
             return y, ld2.sum(dim=1)
-        ya, lda = self.emap(x[:, a], _from_tuple(free), inverse=True)
+        ya, lda = self.emap(x[:, a], free, inverse=True)
         yb, ldb = self.emap(x[:, b], self.emap.tables(self.net(ya[:, None])), inverse=True)
         y = torch.stack([ya, yb], dim=1) if a == 0 else torch.stack([yb, ya], dim=1)
         return y, lda + ldb
