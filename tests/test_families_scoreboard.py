@@ -66,3 +66,12 @@ def test_monte_carlo_error_of_a_wrong_model():
 
     row = scoreboard(StdNormal(target), target, n=20_000)
     assert row["kl"] == pytest.approx(1.5 - math.log(2), abs=4 * row["kl_se"])
+
+
+def test_custom_points_have_no_density_columns():
+    import numpy as np
+
+    target = make_target(FamilyConfig(dist="custom"), points=np.random.default_rng(0).normal(size=(200, 2)))
+    row = scoreboard(TargetItself(target, likelihood="none"), target, n=300)
+    assert row["kl"] is None and row["target_entropy"] is None and row["grid_js"] is None
+    assert row["modes_covered"] is None and row["samples_per_sec"] > 0

@@ -54,9 +54,9 @@ class GANFamily(FamilyModel):
         return self.gan.g_loss_fn(self.D(self.G(z))).mean()
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """The GAN lab's displayed generator (G, or its EMA when on) at fresh noise from `generator`."""
         c = self.gan.cfg
-        with torch.no_grad():
-            return self.G(sample_noise(n, c.noise_dim, c.noise, generator))
+        return torch.from_numpy(self.gan.generate(sample_noise(n, c.noise_dim, c.noise, generator))).float()
 
 
 @register("gan")
