@@ -51,6 +51,8 @@ def capture(tr: FamilyTrainer) -> dict:
         state["gan"] = {"d_opt": _clone(gan.d_opt.state_dict()), "g_opt": _clone(gan.g_opt.state_dict()),
                         "rng": gan.rng.get_state(), "step": int(gan.step), "d_updates": int(gan.d_updates),
                         "g_updates": int(gan.g_updates)}
+        if getattr(gan, "G_ema", None) is not None:          # the GAN lab's moving average of G, when on
+            state["gan"]["g_ema"] = _clone(gan.G_ema.state_dict())
     return state
 
 
@@ -74,6 +76,8 @@ def restore(tr: FamilyTrainer, state: dict) -> None:
         gan.g_opt.load_state_dict(_clone(g["g_opt"]))
         gan.rng.set_state(g["rng"].clone())
         gan.step, gan.d_updates, gan.g_updates = int(g["step"]), int(g["d_updates"]), int(g["g_updates"])
+        if "g_ema" in g and getattr(gan, "G_ema", None) is not None:
+            gan.G_ema.load_state_dict(_clone(g["g_ema"]))
     tr.model.eval()
 
 
@@ -113,13 +117,15 @@ class Lockstep:
         self.step += 1
 
     def advance(self, seconds: float, max_ticks: int = 1_000_000) -> int:
-        """Ticks until `seconds` have passed (at least one, none past the run's length); returns how many."""
-        end = time.perf_counter() + seconds
+        """Ticks for about `seconds` (at least one; none past the run's length; no tick that would overrun the
+        slice by its average length); returns how many."""
+        t0 = time.perf_counter()
         n = 0
         while n < max_ticks and self.step < self.steps:
             self.tick()
             n += 1
-            if time.perf_counter() >= end:
+            elapsed = time.perf_counter() - t0
+            if elapsed + elapsed / n > seconds:
                 break
         return n
 
