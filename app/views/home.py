@@ -14,6 +14,11 @@ st.markdown(
     "- **VAE lab**: slide the latent variables of pretrained VAEs (digits, sprites; plain, conditional and "
     "β-VAE) and watch the decoded image, walk the 2D manifold, encode and interpolate images, swap classes, "
     "and train β = 1 against β = 4 in the background to compare reconstruction, KL and disentanglement (MIG).\n"
+    "- **Model families lab**: normalizing flows, autoregressive models, VAEs, diffusion, flow matching and GANs "
+    "on the same toy target, two to four at a time in lockstep (same seed, same batches), each with its own "
+    "picture (exact density, warped noise grid, conditional slice, encoder map, score or velocity field through "
+    "time, discriminator) and one scoreboard of exact KL, bounds and sample metrics; scrub back through the "
+    "history, branch from any frame, export it as GIF or MP4.\n"
     "- **Image runs**: train DCGAN, WGAN-GP, SNGAN or a convolutional VAE on image datasets (digits and "
     "procedural sprites built in; MNIST, CIFAR-10, CelebA, image folders and .npz from disk) as background "
     "runs you can stop, resume and compare, with FID/KID and precision/recall labelled by their feature "
@@ -22,5 +27,6 @@ st.markdown(
 st.page_link("views/gan_lab.py", label="Open the GAN lab", icon=":material/scatter_plot:")
 st.page_link("views/divergences.py", label="Open the divergence lab", icon=":material/area_chart:")
 st.page_link("views/vae_lab.py", label="Open the VAE lab", icon=":material/tune:")
+st.page_link("views/families.py", label="Open the model families lab", icon=":material/hub:")
 st.page_link("views/image_train.py", label="Train an image model", icon=":material/model_training:")
 st.caption("Everything here is also scriptable: `python -m playground --help`.")

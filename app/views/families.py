@@ -1,0 +1,220 @@
+"""Model families lab: flows, autoregressive models, VAEs, diffusion, flow matching and GANs on one toy target,
+trained live in lockstep (same seed, same batches), each with its own view, and one honest scoreboard."""
+
+import streamlit as st
+import torch
+
+from app.components import families_setup as fs
+from app.components.families_history import export_buttons, history_controls
+from app.components.live_figure import feed, live_figure
+from playground.errors import PlaygroundError
+from playground.families import plots
+from playground.families.live import LiveLab
+from playground.families.runs import build_target
+from playground.families.setup import default_setup, setup_from_query, setup_query
+from playground.toy.userdata import points_to_csv
+
+SS = st.session_state
+FRAME_S, SLICE_S = 0.1, 0.06          # the fragment's period, and the training slice inside it (60%)
+torch.set_num_threads(1)
+
+url_problems = []
+if not SS.get("fam_url_seeded"):
+    SS["fam_url_seeded"] = True
+    url_cfgs, url_problems = setup_from_query(dict(st.query_params))
+    fs.seed_setup(url_cfgs, force=True)
+fs.seed_setup(default_setup())
+for key, target in (("fam_pending_dist", fs.P + "dist"), ("fam_pending_look_off", "fam_look"),
+                    ("fam_pending_draw_off", "fam_draw")):
+    if key in SS:                      # set during the previous run, applied before the widget is drawn
+        value = SS.pop(key)
+        SS[target] = value if key == "fam_pending_dist" else False
+SS.setdefault("fam_frame", 0)
+SS.setdefault("fam_draw_epoch", 0)
+
+
+def data_key(cfg):
+    """What of the user's data the target uses (a new upload or drawing retrains)."""
+    return (id(SS.get("fam_points")) if cfg.dist == "custom" else None,
+            id(SS.get("fam_picture")) if cfg.dist == "image" else None)
+
+
+def new_lab(cfgs, playing=False):
+    lab = LiveLab(cfgs, build_target(cfgs[0], SS.get("fam_points"), SS.get("fam_picture")))
+    lab.playing = playing
+    SS["fam_lab"], SS["fam_data"], SS["fam_look"] = lab, data_key(cfgs[0]), False
+
+
+lab = SS.get("fam_lab")
+base = lab.cfgs if lab is not None else default_setup()
+cfgs, cfg_error = fs.setup_from_state(base)
+with st.sidebar:
+    fs.target_panel()
+    fs.model_panels(cfgs)
+    cfgs, cfg_error = fs.setup_from_state(base)
+
+# ---------------------------------------------------------------- settings -> the lab (state kept on errors)
+for p in url_problems:
+    st.warning(f"Ignored a bad URL setting: {p}")
+if cfg_error:
+    st.error(f"Invalid setting: {cfg_error}. The previous settings are kept.")
+if cfgs[0].dist == "custom" and SS.get("fam_points") is None:
+    st.info("Target 'custom' needs data: upload a CSV of x,y columns or draw points (sidebar). Showing the "
+            "previous target meanwhile.")
+    cfgs = base
+pending = False
+try:
+    if lab is None:
+        new_lab(cfgs)
+    elif cfgs != lab.cfgs or SS.get("fam_data") != data_key(cfgs[0]):
+        try:
+            if SS.get("fam_data") != data_key(cfgs[0]):
+                raise PlaygroundError("data")
+            lab.apply(cfgs)                    # live settings (batch, sampling steps, K...) need no reset
+        except PlaygroundError:
+            if SS.get("fam_look"):
+                pending = True                 # applied by Branch, or by a reset when leaving Look back
+            else:
+                changed = sorted({f for a, b in zip(cfgs, lab.cfgs) for f in a.__dataclass_fields__
+                                  if getattr(a, f) != getattr(b, f)} | ({"models"} if len(cfgs) != len(lab.cfgs)
+                                                                        else set()))
+                new_lab(cfgs, playing=lab.playing)
+                st.toast(f"Training reset: changed {', '.join(changed) or 'data'}.")
+except PlaygroundError as e:
+    st.error(f"Cannot use these settings: {e}")
+    if SS.get("fam_lab") is None:
+        new_lab(default_setup())
+lab: LiveLab = SS["fam_lab"]
+labels = [plots.model_label(c) for c in lab.cfgs]
+if "fam_notice" in SS:
+    st.toast(SS.pop("fam_notice"))
+want = setup_query(lab.cfgs)
+if want != {k: st.query_params[k] for k in st.query_params}:
+    st.query_params.from_dict(want)
+
+# ---------------------------------------------------------------- controls
+st.title("Model families lab")
+playing = lab.playing
+cols = st.columns([1.1, 1, 1, 1.3, 3])
+label, icon = ("Pause", ":material/pause:") if playing else ("Play", ":material/play_arrow:")
+if cols[0].button(label, key=f"fam_{label.lower()}", type="primary", icon=icon, width="stretch",
+                  disabled=lab.done and not playing):
+    lab.playing = not playing
+    if lab.playing:
+        SS["fam_look"] = False
+    st.rerun()
+if cols[1].button("Step", key="fam_step", width="stretch", help="one update of every model, on the same batch"):
+    lab.playing, SS["fam_look"] = False, False
+    lab.step_once()
+if cols[2].button("Reset", key="fam_reset", icon=":material/restart_alt:", width="stretch",
+                  help="new networks from the seed, for every model"):
+    new_lab(lab.cfgs)
+    st.rerun()
+if cols[3].button("Evaluate", key="fam_eval", icon=":material/scoreboard:", width="stretch",
+                  help="fill the scoreboard now (fresh samples and held-out target points)"):
+    with st.spinner("Scoring every model..."):
+        lab.evaluate()
+cols[4].caption(f"{len(lab.cfgs)} model(s) on **{lab.cfgs[0].dist}**, seed {lab.cfgs[0].seed}, batch "
+                f"{lab.cfgs[0].batch_size}: every tick draws one batch and every model makes one update on it.")
+
+# per-model view controls: time, layer, slice
+view_cols = st.columns(len(lab.cfgs))
+for k, (c, col) in enumerate(zip(lab.cfgs, view_cols)):
+    tr = lab.ls.trainers[k]
+    if c.model in ("diffusion", "flow_matching"):
+        what = "t (0 data, 1 noise)" if c.model == "diffusion" else "t (0 noise, 1 data)"
+        lab.set_view(k, t=col.slider(f"{k + 1}: time {what}", 0.0, 1.0, 0.5, 0.01, key=f"fam{k}_view_t"))
+    elif c.model == "flow" and lab.target.dim == 2:
+        lab.set_view(k, layer=col.slider(f"{k + 1}: flow layers applied to the noise grid", 0, c.flow_layers,
+                                         c.flow_layers, key=f"fam{k}_view_layer"))
+    elif c.model == "autoregressive" and lab.target.dim == 2:
+        b = lab.target.bounds[:2] if tr.model.first == 0 else lab.target.bounds[2:]
+        name = "x1" if tr.model.first == 0 else "x2"
+        lab.set_view(k, given=col.slider(f"{k + 1}: slice {name} =", float(b[0]), float(b[1]),
+                                         float(round((b[0] + b[1]) / 2, 2)), 0.05, key=f"fam{k}_view_given"))
+    else:
+        col.caption(f"{k + 1}: {labels[k]}")
+
+looking_at = history_controls(lab, cfgs, pending)
+
+# ---------------------------------------------------------------- the live view
+token = SS.setdefault("fam_feed_token", feed.new_token())
+use_feed = lab.playing and feed.MOUNTED
+if use_feed:
+    feed.register(token, lambda q: plots.live_frame(lab.play_slice(SLICE_S), labels))
+else:
+    feed.unregister(token)
+
+
+@st.fragment(run_every=FRAME_S if lab.playing and not use_feed else None)
+def live_view() -> None:
+    if looking_at is not None:
+        snap = lab.history.frame(looking_at).frame
+    elif lab.playing and not use_feed:
+        snap = lab.play_slice(SLICE_S)
+    else:
+        snap = lab.snapshot(fresh=True)
+    if playing and not lab.playing:
+        st.rerun()                         # finished (or stopped by an error): the page shows Play again
+    SS["fam_frame"] += 1
+    frame = plots.live_frame(snap, labels)
+    value = live_figure(frame["figures"], plots.figure_columns(len(snap["models"])), key="fam_live", height=640,
+                        frame=SS["fam_frame"], header=frame["header"], step=frame["step"], playing=frame["playing"],
+                        error=frame["error"], feed=feed.url_for(token) if use_feed else None, feed_min_gap_ms=92,
+                        fast=plots.fast_figures(snap), draw=bool(SS.get("fam_draw")),
+                        draw_points=SS.get("fam_drawn") or [], draw_epoch=SS["fam_draw_epoch"])
+    if isinstance(value, dict) and value.get("event") == "stopped" and playing:
+        st.rerun()
+    if isinstance(value, dict) and value.get("epoch") == SS["fam_draw_epoch"] and "points" in value:
+        SS["fam_drawn"] = value.get("points") or []
+    if SS.get("fam_draw"):
+        fs.draw_controls(SS.get("fam_drawn") or [], lab.target.dim)
+
+
+live_view()
+
+# ---------------------------------------------------------------- the scoreboard
+st.subheader("Scoreboard")
+if lab.done and any(r is None or r["evaluated_at"] != lab.step for r in lab.scores):
+    with st.spinner("Scoring every model..."):
+        lab.evaluate()
+st.dataframe(plots.scoreboard_table(lab.scores, labels), hide_index=True, key="fam_scoreboard")
+st.caption("Exact KL(p‖q) = E_p[log p − log q] in nats on held-out target points, for models with an exact "
+           "density (flow, autoregressive, flow matching through its ODE); the VAE reports an importance-weighted "
+           "bound, so its column is an upper bound on its KL, never mixed with exact values. NLL = entropy + KL. "
+           "Grid KL/JS, modes covered and high quality come from fresh samples, for every model. Press Evaluate "
+           "to score the current step (it runs once by itself when training ends).")
+
+
+def _scores_csv() -> str:
+    import csv
+    import io
+
+    rows = plots.scoreboard_table(lab.scores, labels)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _samples_csv(k: int) -> str:
+    with lab.lock, torch.no_grad():
+        tr = lab.ls.trainers[k]
+        x = tr.model.sample(tr.cfg.eval_samples, torch.Generator().manual_seed(0))
+    return points_to_csv(x.double().numpy())
+
+
+# ---------------------------------------------------------------- export
+with st.expander("Share, save and export"):
+    st.caption("The URL holds the whole setup: copy it to share. Each model's config (JSON) is in its panel in "
+               "the sidebar; the camera icon over a figure saves it as PNG.")
+    export_buttons(lab)
+    c1, c2 = st.columns(2)
+    c1.download_button("Scoreboard (CSV)", _scores_csv, file_name="families_scoreboard.csv",
+                       mime="text/csv", on_click="ignore", key="fam_scores_csv")
+    for k, c in enumerate(lab.cfgs):
+        c2.download_button(f"Samples of model {k + 1} (CSV)", lambda k=k: _samples_csv(k), key=f"fam{k}_samples",
+                           file_name=f"families_model{k + 1}_{c.model}_samples.csv", mime="text/csv",
+                           on_click="ignore")
+
