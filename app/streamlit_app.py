@@ -15,6 +15,8 @@ VIEWS = Path(__file__).parent / "views"
 pages = [
     st.Page(str(VIEWS / "home.py"), title="Home", icon=":material/home:", default=True),
     st.Page(str(VIEWS / "gan_lab.py"), title="GAN lab", icon=":material/scatter_plot:", url_path="gan_lab"),
+    st.Page(str(VIEWS / "gan_games.py"), title="GAN games", icon=":material/sports_esports:",
+            url_path="gan_games"),
     st.Page(str(VIEWS / "divergences.py"), title="Divergence lab", icon=":material/area_chart:",
             url_path="divergences"),
     st.Page(str(VIEWS / "vae_lab.py"), title="VAE lab", icon=":material/tune:", url_path="vae_lab"),
