@@ -42,7 +42,7 @@ def test_every_family_has_two_figures_on_the_target_box(labs):
             for i, m in enumerate(snap["models"]):
                 main = figs[f"m{i}_main"]
                 assert main["layout"]["xaxis"]["range"] == [snap["bounds"][0], snap["bounds"][1]]
-                assert main["layout"]["title"]["text"].startswith(f"step {m['step']} ·")
+                assert main["layout"]["title"]["text"].endswith(f"· step {m['step']:,}")
                 assert all(t["type"] in ("heatmap", "scatter", "scattergl") for f in figs.values() for t in f["data"])
             frame = plots.live_frame(snap, [plots.model_label(c) for c in lab.cfgs])
             assert frame["step"] == 3 and [h[0] for h in frame["header"]][0] == "step"

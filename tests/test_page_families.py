@@ -139,7 +139,7 @@ def test_step_evaluate_look_back_and_branch():
     assert steps[0] == 0 and steps[-1] == 3
     at.select_slider(key="fam_scrub").set_value(1).run()
     shown = figure_args(at)["figures"]["m0_main"]["layout"]["title"]["text"]
-    assert shown.startswith(f"step {steps[1]} ")                               # the stored frame, not now
+    assert shown.endswith(f"· step {steps[1]:,}")                              # the stored frame, not now
     assert lab.step == 3
     at.button(key="fam_branch").click().run()
     assert not at.exception

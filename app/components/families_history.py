@@ -28,8 +28,9 @@ def history_controls(lab, cfgs: list, pending: bool) -> int | None:
     c0.toggle("Look back", key="fam_look", on_change=_on_look, args=(lab,),
               help="pause and scrub through the recorded frames; branch to continue from one of them")
     if not SS.get("fam_look"):
-        c1.caption(f"History: {len(lab.history)} frames recorded (steps {lab.history.steps[0]:,}–"
-                   f"{lab.history.steps[-1]:,}), every {lab.history.every} steps or more.")
+        c1.caption("History: frames are being recorded while training; Look back to scrub through them." if
+                   lab.playing else f"History: {len(lab.history)} frames (steps {lab.history.steps[0]:,}–"
+                   f"{lab.history.steps[-1]:,}); Look back to scrub through them and branch from one.")
         return None
     n = len(lab.history)
     SS["fam_scrub"] = min(SS.get("fam_scrub", n - 1), n - 1)

@@ -121,19 +121,18 @@ cols[4].caption(f"{len(lab.cfgs)} model(s) on **{lab.cfgs[0].dist}**, seed {lab.
 view_cols = st.columns(len(lab.cfgs))
 for k, (c, col) in enumerate(zip(lab.cfgs, view_cols)):
     tr = lab.ls.trainers[k]
+    col.markdown(f"**{k + 1} · {labels[k]}**")
     if c.model in ("diffusion", "flow_matching"):
         what = "t (0 data, 1 noise)" if c.model == "diffusion" else "t (0 noise, 1 data)"
-        lab.set_view(k, t=col.slider(f"{k + 1}: time {what}", 0.0, 1.0, 0.5, 0.01, key=f"fam{k}_view_t"))
+        lab.set_view(k, t=col.slider(f"time {what}", 0.0, 1.0, 0.5, 0.01, key=f"fam{k}_view_t"))
     elif c.model == "flow" and lab.target.dim == 2:
-        lab.set_view(k, layer=col.slider(f"{k + 1}: flow layers applied to the noise grid", 0, c.flow_layers,
+        lab.set_view(k, layer=col.slider("flow layers applied to the noise grid", 0, c.flow_layers,
                                          c.flow_layers, key=f"fam{k}_view_layer"))
     elif c.model == "autoregressive" and lab.target.dim == 2:
         b = lab.target.bounds[:2] if tr.model.first == 0 else lab.target.bounds[2:]
         name = "x1" if tr.model.first == 0 else "x2"
-        lab.set_view(k, given=col.slider(f"{k + 1}: slice {name} =", float(b[0]), float(b[1]),
+        lab.set_view(k, given=col.slider(f"conditional slice at {name} =", float(b[0]), float(b[1]),
                                          float(round((b[0] + b[1]) / 2, 2)), 0.05, key=f"fam{k}_view_given"))
-    else:
-        col.caption(f"{k + 1}: {labels[k]}")
 
 looking_at = history_controls(lab, cfgs, pending)
 
@@ -172,6 +171,9 @@ def live_view() -> None:
 
 
 live_view()
+st.caption("Teal: the target's points and density; purple: the model's. Heatmaps: the exact log q(x) over its top 10 "
+           "nats (darker: denser), or the GAN's D(x) (blue: judged real, red: fake). Grey arrows: the score "
+           "(diffusion) or the velocity (flow matching) at the chosen time. The camera icon saves a figure as PNG.")
 
 # ---------------------------------------------------------------- the scoreboard
 st.subheader("Scoreboard")

@@ -247,12 +247,15 @@ class LiveLab:
                 elif hit["step"] != tr.step:
                     stale.append(i)
             for i in sorted(stale, key=lambda i: self._cache[i]["at"]):
-                if fresh or self._budget >= self._cache[i]["cost"]:
-                    self._budget -= self._redraw(i)
-            self._budget = min(self._budget, 2.0) if not fresh else 0.0
+                if not (fresh or self._budget >= self._cache[i]["cost"]):
+                    break                                 # the stalest waits for its budget: none jumps it
+                self._budget -= self._redraw(i)
+            cap = max([2.0] + [1.1 * c["cost"] for c in self._cache])
+            self._budget = min(self._budget, cap) if not fresh else 0.0
             return {"step": self.ls.step, "steps": self.ls.steps, "dim": self.target.dim,
                     "bounds": self.target.bounds, "dist": self.target.name, "real": self.real,
                     "target_p": self.target_p, "playing": self.playing, "error": self.error,
+                    "losses": [tr.losses[-1] if tr.losses else float("nan") for tr in self.ls.trainers],
                     "models": [c["data"] for c in self._cache]}
 
     def _redraw(self, i: int) -> float:

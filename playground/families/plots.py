@@ -24,6 +24,8 @@ FONT = {"family": "system-ui, sans-serif", "size": 11}
 DENSITY_SCALE = [[0.0, "#ffffff"], [0.35, "#d6e6f4"], [0.7, "#6baed6"], [1.0, "#08306b"]]
 D_SCALE = "RdBu"
 LOG_SPAN = 10.0                           # the density heatmap shows log q over its top 10 nats
+SHORT = {"flow": "exact density", "autoregressive": "exact density", "vae": "decoded samples",
+         "diffusion": "reverse sampling", "flow_matching": "velocity field", "gan": "discriminator D(x)"}
 TITLES = {"flow": "normalizing flow", "autoregressive": "autoregressive", "vae": "VAE", "diffusion": "diffusion",
           "flow_matching": "flow matching", "gan": "GAN"}
 
@@ -89,6 +91,8 @@ def _curve_layout(title: str, height: int, key: str, x_title: str, y_title: str,
     lay = _layout(title, None, height, key)
     lay["xaxis"] = {"title": {"text": x_title}, "zeroline": False, **({"range": xr} if xr else {})}
     lay["yaxis"] = {"title": {"text": y_title}, "zeroline": False, **({"range": yr} if yr else {})}
+    lay["legend"] = {**lay["legend"], "y": -0.3}          # below the x axis's title
+    lay["margin"] = {**lay["margin"], "l": 44}
     return lay
 
 
@@ -114,10 +118,9 @@ def loss_figure(m: dict, height: int, key: str) -> dict:
 def main_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
     fam, b, real = m["family"], snap["bounds"], snap["real"]
     traces: list[dict] = []
-    title = TITLES[fam]
+    title = SHORT[fam]
     if fam in ("flow", "autoregressive"):
         traces.append(_density_heatmap(m["density"], "exact log q(x)"))
-        title += ": exact log q (darker: denser) and samples"
     if fam == "gan":
         z = m["d_grid"]
         hm = {"type": "heatmap", "x": m["d_x"], "y": m["d_y"], "z": z, "name": "D(x)", "colorscale": D_SCALE,
@@ -128,18 +131,15 @@ def main_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
             lim = nice_ceil(float(np.nanmax(np.abs(z))) if z.size else 1.0)
             hm.update(zmin=-lim, zmax=lim)
         traces += [hm, _points(real, "real", REAL)]
-        title += ": D(x) (blue: real, red: fake) and samples"
     if fam == "vae":
         traces += [_points(real, "data", FAINT_REAL), _points(m["decoded_means"], "decoder means m(z)", "#2c3e50", 2)]
-        title += ": decoded samples x ~ p(x|z)"
     if fam in ("diffusion", "flow_matching"):
         t = m["t"]
         arrows, scale = _arrows(m["arrow_points"], m["arrows"], b, "score ∇log p_t" if fam == "diffusion"
                                 else "velocity v(x, t)")
         pts = m["reverse"] if fam == "diffusion" else m["at_t"]
         traces += [_points(real, "data", FAINT_REAL), arrows, _points(pts, f"samples at t={t:.2f}", MODEL)]
-        title += (f": reverse sampling and score at t={t:.2f}" if fam == "diffusion"
-                  else f": velocity field and flow at t={t:.2f}")
+        title += f" at t={t:.2f}"
     else:
         traces.append(_points(m["samples"], "samples", MODEL))
     if fam == "autoregressive":
@@ -148,7 +148,7 @@ def main_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
         traces.append({"type": "scatter", "mode": "lines", "x": list(line[0]), "y": list(line[1]),
                        "name": f"slice {m['first']} = {g:.2f}",
                        "line": {"color": "#e67e22", "width": 2, "dash": "dash"}})
-    return {"data": traces, "layout": _layout(f"step {m['step']} · {title}", b, height, key)}
+    return {"data": traces, "layout": _layout(f"{title} · step {m['step']:,}", b, height, key)}
 
 
 def aux_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
@@ -157,7 +157,7 @@ def aux_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
         g = m["grid"]
         traces = [_points(real, "data", FAINT_REAL), _lines([ln[:, 0] for ln in g], [ln[:, 1] for ln in g],
                                                             "noise grid", "rgba(142,68,173,0.6)")]
-        title = f"noise grid pushed through {m['layer']} of {m['n_layers']} layers"
+        title = f"noise grid after {m['layer']} of {m['n_layers']} layers"
         return {"data": traces, "layout": _layout(title, b, height, key)}
     if fam == "autoregressive":
         traces = [{"type": "scatter", "mode": "lines", "x": m["marginal_x"], "y": m["marginal"],
@@ -167,7 +167,7 @@ def aux_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
         top = nice_ceil(float(max(np.max(m["marginal"]), np.max(m["conditional"]), 1e-3)) * 1.1,
                         (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
         lo, hi = min(b[0], b[2]), max(b[1], b[3])
-        return {"data": traces, "layout": _curve_layout("marginal and conditional density", height, key,
+        return {"data": traces, "layout": _curve_layout("marginal and conditional", height, key,
                                                          "value", "density", [lo, hi], [0.0, top])}
     if fam == "vae":
         lat = m["latent_means"]
@@ -175,23 +175,22 @@ def aux_figure_2d(m: dict, snap: dict, height: int, key: str) -> dict:
             traces = [_lines([e[:, 0] for e in m.get("ellipses", [])], [e[:, 1] for e in m.get("ellipses", [])],
                              "posterior ±1 std", "rgba(142,68,173,0.35)"),
                       _points(lat, "posterior means μ(x)", MODEL, 4)]
-            lay = _layout("encoder's map of the data (latent space)", (-3.5, 3.5, -3.5, 3.5), height, key)
+            lay = _layout("encoder's map (latent space)", (-3.5, 3.5, -3.5, 3.5), height, key)
         else:
             traces = [_points(np.stack([lat[:, 0], m["data_for_latent"][:, 0]], 1), "μ(x) against x₁", MODEL, 4)]
-            lay = _curve_layout("encoder's map: posterior mean by x₁", height, key, "latent z", "x₁", [-3.5, 3.5],
+            lay = _curve_layout("encoder's map (latent z by x₁)", height, key, "latent z", "x₁", [-3.5, 3.5],
                                 [b[0], b[1]])
         return {"data": traces, "layout": lay}
     if fam == "diffusion":
         traces = [_points(real, "data", FAINT_REAL), _points(m["forward"], f"data noised to t={m['t']:.2f}", REAL)]
-        return {"data": traces, "layout": _layout(f"forward noising at t={m['t']:.2f} ({m['sampler'].upper()}, "
-                                                  f"{m['sample_steps']} steps)", b, height, key)}
+        return {"data": traces, "layout": _layout(f"forward noising at t={m['t']:.2f}", b, height, key)}
     if fam == "flow_matching":
         p = m["paths"]
         traces = [_points(real, "data", FAINT_REAL),
                   _lines([p[:, j, 0] for j in range(p.shape[1])], [p[:, j, 1] for j in range(p.shape[1])],
                          "trajectories noise → data", "rgba(142,68,173,0.45)"),
                   _points(m["samples"], "samples (t=1)", MODEL, 3)]
-        return {"data": traces, "layout": _layout(f"ODE trajectories ({m['solver']}, {m['sample_steps']} steps)",
+        return {"data": traces, "layout": _layout(f"ODE paths ({m['solver']}, {m['sample_steps']} steps)",
                                                   b, height, key)}
     return loss_figure(m, height, key)
 
@@ -215,7 +214,7 @@ def main_figure_1d(m: dict, snap: dict, height: int, key: str) -> dict:
                        + (" (by quadrature)" if m["family"] == "vae" else " (exact)"),
                        "line": {"color": MODEL, "width": 2}})
     top = max([float(np.max(t["y"])) for t in traces if len(t["y"])] + [1e-3])
-    lay = _curve_layout(f"step {m['step']} · {TITLES[m['family']]}: density", height, key, "x", "density",
+    lay = _curve_layout(f"density · step {m['step']:,}", height, key, "x", "density",
                         [b[0], b[1]], [0.0, nice_ceil(top * 1.1, (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))])
     return {"data": traces, "layout": lay}
 
@@ -226,7 +225,7 @@ def aux_figure_1d(m: dict, snap: dict, height: int, key: str) -> dict:
     p, t = m["paths"], m["path_times"]
     trace = _lines([t] * p.shape[1], [p[:, j] for j in range(p.shape[1])], "x(t)", "rgba(142,68,173,0.5)")
     b = snap["bounds"]
-    what = "reverse paths (t = 1 noise → 0 data)" if m["family"] == "diffusion" else "ODE paths (t = 0 noise → 1 data)"
+    what = "reverse paths x(t), 1 → 0" if m["family"] == "diffusion" else "ODE paths x(t), 0 → 1"
     return {"data": [trace], "layout": _curve_layout(what, height, key, "t", "x", [0.0, 1.0], [b[0], b[1]])}
 
 
@@ -253,8 +252,7 @@ def fast_figures(snap: dict) -> list[str]:
 def header_items(snap: dict, labels: list[str]) -> list[list[str]]:
     """The metric row over the figures: the lockstep's step, and each model's latest loss."""
     items = [["step", f"{snap['step']:,} / {snap['steps']:,}", "lockstep ticks: every model made this many updates"]]
-    for lab_, m in zip(labels, snap["models"]):
-        loss = m["loss"][-1] if len(m["loss"]) else float("nan")
+    for lab_, loss in zip(labels, snap["losses"]):
         items.append([lab_.split(" (")[0] + " loss", f"{loss:.3f}" if np.isfinite(loss) else "–", lab_])
     return items
 
