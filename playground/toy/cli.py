@@ -1,4 +1,4 @@
-"""`python -m playground toy train|eval|presets`: the GAN lab without a browser, same defaults."""
+"""`python -m playground toy train|eval|table|presets`: the GAN lab without a browser, same defaults."""
 
 from __future__ import annotations
 
@@ -101,7 +101,8 @@ def train_command(args: argparse.Namespace) -> int:
     if args.samples_out:
         Path(args.samples_out).write_text(points_to_csv(samples))
     if args.checkpoint_out:
-        torch.save({"G": gan.G.state_dict(), "D": gan.D.state_dict(), "config": to_dict(gan.cfg),
+        ema = {"G_ema": gan.G_ema.state_dict()} if gan.G_ema is not None else {}
+        torch.save({"G": gan.G.state_dict(), "D": gan.D.state_dict(), **ema, "config": to_dict(gan.cfg),
                     "step": gan.step, "torch": torch.__version__}, args.checkpoint_out)
     emit(result, args.json)
     return 0
@@ -120,6 +121,31 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def table_command(args: argparse.Namespace) -> int:
+    import sys
+
+    import torch
+
+    from playground.cli import emit
+    from playground.toy.table import format_row, run_row
+
+    if not 1 <= args.threads <= 256:
+        raise PlaygroundError("--threads must be between 1 and 256")
+    torch.set_num_threads(args.threads)
+
+    def progress(r: dict) -> None:          # one line per trial on stderr: a long row shows it is alive
+        print(f"trial seed {r['seed']}: modes {r['modes']}, high quality {r['hq']:.1f}%, reverse KL "
+              f"{r['rkl'] if r['rkl'] is None else round(r['rkl'], 3)} ({r['seconds']} s)", file=sys.stderr, flush=True)
+
+    result = run_row(args.protocol, args.target, args.variant, args.trials, args.steps, args.seed0,
+                     progress=None if args.quiet else progress)
+    if args.json:
+        emit(result, True)
+    else:
+        print(format_row(result))
+    return 0
+
+
 def presets_command(args: argparse.Namespace) -> int:
     from playground.cli import emit
 
@@ -129,7 +155,7 @@ def presets_command(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     toy = sub.add_parser("toy", help="toy 1D/2D GANs (the GAN lab)")
-    cmds = toy.add_subparsers(dest="command", required=True, metavar="<train|eval|presets>")
+    cmds = toy.add_subparsers(dest="command", required=True, metavar="<train|eval|table|presets>")
 
     train = cmds.add_parser("train", help="train a toy GAN with the page's defaults and print its metrics")
     add_arguments(train, ToyConfig)
@@ -153,6 +179,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--data", help="CSV of points for --dist custom")
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(func=eval_command)
+
+    from playground.toy.table import PROTOCOLS, TARGETS, VARIANTS
+
+    tb = cmds.add_parser("table", help="one row of the PacGAN / VEEGAN toy tables: trials, mean ± s.e., published rows")
+    tb.add_argument("--protocol", choices=sorted(PROTOCOLS), default="pacgan")
+    tb.add_argument("--target", choices=sorted(TARGETS), default="ring")
+    tb.add_argument("--variant", choices=sorted(VARIANTS), default="gan")
+    tb.add_argument("--trials", type=int, default=10, help="seeds to train (default 10, as published)")
+    tb.add_argument("--steps", type=int, default=None, help="updates per trial (default: the protocol's)")
+    tb.add_argument("--seed0", type=int, default=0, help="first seed; trials use seed0, seed0 + 1, ...")
+    tb.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    tb.add_argument("--quiet", action="store_true", help="no per-trial progress lines on stderr")
+    tb.add_argument("--json", action="store_true", help="print one JSON object")
+    tb.set_defaults(func=table_command)
 
     pr = cmds.add_parser("presets", help="list the lesson presets")
     pr.add_argument("--json", action="store_true")
