@@ -144,3 +144,39 @@ def test_step_evaluate_look_back_and_branch():
     at.button(key="fam_branch").click().run()
     assert not at.exception
     assert at.session_state["fam_lab"].step == steps[1] and not at.session_state["fam_look"]
+
+
+def test_settings_changed_while_looking_back_apply_when_branching():
+    at = tiny()
+    for _ in range(2):
+        at.button(key="fam_step").click().run()
+    lab = at.session_state["fam_lab"]
+    at.toggle(key="fam_look").set_value(True).run()
+    at.selectbox(key="fam0_flow_objective").set_value("reverse_kl").run()
+    assert at.session_state["fam_lab"] is lab and lab.cfgs[0].flow_objective == "forward_kl"   # pending
+    assert any("Branch continues" in i.value for i in at.info)
+    at.button(key="fam_branch").click().run()
+    new = at.session_state["fam_lab"]
+    assert new is lab and new.step == 2 and new.cfgs[0].flow_objective == "reverse_kl" and not at.exception
+
+
+def test_an_uploaded_picture_is_the_image_target():
+    import io
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    img = np.full((32, 32), 255, dtype=np.uint8)
+    img[8:24, 4:12] = 0                                                    # a dark bar on the left
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    at = tiny(dist="image")
+    at.file_uploader(key="fam_picture_upload").set_value(("bar.png", buf.getvalue(), "image/png")).run()
+    assert not at.exception
+    lab = at.session_state["fam_lab"]
+    pts = lab.target.sample(500, torch.Generator().manual_seed(0)).numpy()
+    assert lab.target.name == "image" and np.mean(pts[:, 0] < 0) > 0.9        # the mass sits where the bar is
+    at.file_uploader(key="fam_picture_upload").set_value(("no.png", b"not an image", "image/png")).run()
+    assert not at.exception and any("no.png" in e.value for e in at.error)
+    assert at.session_state["fam_lab"] is lab

@@ -157,7 +157,8 @@ def live_view() -> None:
         st.rerun()                         # finished (or stopped by an error): the page shows Play again
     SS["fam_frame"] += 1
     frame = plots.live_frame(snap, labels)
-    value = live_figure(frame["figures"], plots.figure_columns(len(snap["models"])), key="fam_live", height=640,
+    value = live_figure(frame["figures"], plots.figure_columns(len(snap["models"])), key="fam_live",
+                        height=plots.frame_height(len(snap["models"])),
                         frame=SS["fam_frame"], header=frame["header"], step=frame["step"], playing=frame["playing"],
                         error=frame["error"], feed=feed.url_for(token) if use_feed else None, feed_min_gap_ms=92,
                         fast=plots.fast_figures(snap), draw=bool(SS.get("fam_draw")),

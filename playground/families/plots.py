@@ -48,8 +48,8 @@ def _layout(title: str, bounds: tuple | None, height: int, key: str, equal: bool
     if bounds is not None:
         lay["xaxis"] = {"range": [bounds[0], bounds[1]], "zeroline": False}
         lay["yaxis"] = {"range": [bounds[2], bounds[3]], "zeroline": False}
-        if equal:
-            lay["yaxis"].update(scaleanchor="x", scaleratio=1)
+        if equal:                 # equal units; the plot area shrinks (never the ranges) to keep them
+            lay["yaxis"].update(scaleanchor="x", scaleratio=1, constrain="domain")
             lay["xaxis"]["constrain"] = "domain"
     lay.update(extra)
     return lay
@@ -230,9 +230,14 @@ def aux_figure_1d(m: dict, snap: dict, height: int, key: str) -> dict:
 
 
 # ------------------------------------------------------------------ the page's frame
-def lab_figures(snap: dict, height: int = 330, aux_height: int = 260) -> dict[str, dict]:
-    """Both figures of every model, keyed m{i}_main / m{i}_aux."""
+HEIGHTS = {1: (480, 480), 2: (430, 320), 3: (340, 270), 4: (310, 250)}      # by number of models: main, aux
+
+
+def lab_figures(snap: dict, height: int | None = None, aux_height: int | None = None) -> dict[str, dict]:
+    """Both figures of every model, keyed m{i}_main / m{i}_aux (fewer models: taller figures)."""
     main, aux = (main_figure_2d, aux_figure_2d) if snap["dim"] == 2 else (main_figure_1d, aux_figure_1d)
+    h, ah = HEIGHTS[min(max(len(snap["models"]), 1), 4)]
+    height, aux_height = height or h, aux_height or ah
     out = {}
     for i, m in enumerate(snap["models"]):
         out[f"m{i}_main"] = main(m, snap, height, f"m{i}_main")
@@ -241,7 +246,16 @@ def lab_figures(snap: dict, height: int = 330, aux_height: int = 260) -> dict[st
 
 
 def figure_columns(n: int) -> list[list[str]]:
+    """One column per model, its main view over its other view; a lone model's two views side by side."""
+    if n == 1:
+        return [["m0_main"], ["m0_aux"]]
     return [[f"m{i}_main", f"m{i}_aux"] for i in range(n)]
+
+
+def frame_height(n: int) -> int:
+    """The live component's height for n models (its figures and the metric row)."""
+    h, ah = HEIGHTS[min(max(n, 1), 4)]
+    return (h if n == 1 else h + ah) + 70
 
 
 def fast_figures(snap: dict) -> list[str]:
@@ -252,8 +266,8 @@ def fast_figures(snap: dict) -> list[str]:
 def header_items(snap: dict, labels: list[str]) -> list[list[str]]:
     """The metric row over the figures: the lockstep's step, and each model's latest loss."""
     items = [["step", f"{snap['step']:,} / {snap['steps']:,}", "lockstep ticks: every model made this many updates"]]
-    for lab_, loss in zip(labels, snap["losses"]):
-        items.append([lab_.split(" (")[0] + " loss", f"{loss:.3f}" if np.isfinite(loss) else "–", lab_])
+    for k, (lab_, loss) in enumerate(zip(labels, snap["losses"]), start=1):
+        items.append([f"{k} · {lab_.split(' (')[0]} loss", f"{loss:.3f}" if np.isfinite(loss) else "–", lab_])
     return items
 
 
@@ -269,7 +283,11 @@ def frame_picture(snap: dict, size: int = 300) -> np.ndarray:
     from playground.raster import render_figure, tile
 
     figs = lab_figures(snap)
-    pics = [render_figure(figs[f"m{i}_main"], size, size) for i in range(len(snap["models"]))]
+    pics = []
+    for i, m in enumerate(snap["models"]):
+        fig = figs[f"m{i}_main"]
+        title = f"{i + 1}. {TITLES[m['family']]}: {fig['layout']['title']['text']}"
+        pics.append(render_figure({**fig, "layout": {**fig["layout"], "title": {"text": title}}}, size, size))
     return tile(pics)
 
 
