@@ -180,3 +180,28 @@ def test_an_uploaded_picture_is_the_image_target():
     at.file_uploader(key="fam_picture_upload").set_value(("no.png", b"not an image", "image/png")).run()
     assert not at.exception and any("no.png" in e.value for e in at.error)
     assert at.session_state["fam_lab"] is lab
+
+
+def test_background_runs_start_one_process_per_model(monkeypatch, tmp_path):
+    from playground.runs import launcher
+
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    started = []
+    monkeypatch.setattr(launcher, "start", lambda cfg, name=None, **kw: started.append((cfg, name)))
+    at = tiny()
+    assert any("No runs yet" in c.value for c in at.caption)
+    at.button(key="fam_launch").click().run()
+    assert not at.exception
+    lab = at.session_state["fam_lab"]
+    assert [c for c, _ in started] == lab.cfgs
+    assert [n.split("-")[:2] for _, n in started] == [["ring8", "flow"], ["ring8", "flow_matching"]]
+
+
+def test_the_forward_vs_reverse_kl_preset():
+    at = tiny()
+    at.selectbox(key="fam_preset").set_value("forward_vs_reverse").run()
+    assert not at.exception and not at.error
+    lab = at.session_state["fam_lab"]
+    assert [(c.model, c.flow_objective, c.dist) for c in lab.cfgs] == [
+        ("flow", "forward_kl", "gaussians8_ffjord"), ("flow", "reverse_kl", "gaussians8_ffjord")]
+    assert lab.cfgs[0].n_modes == 8 and at.query_params["m2.flow_objective"] in ("reverse_kl", ["reverse_kl"])

@@ -1,12 +1,15 @@
 """Model families lab: flows, autoregressive models, VAEs, diffusion, flow matching and GANs on one toy target,
 trained live in lockstep (same seed, same batches), each with its own view, and one honest scoreboard."""
 
+import time
+
 import streamlit as st
 import torch
 
 from app.components import families_setup as fs
 from app.components.families_history import export_buttons, history_controls
 from app.components.live_figure import feed, live_figure
+from app.components.run_panel import launch, run_list
 from playground.errors import PlaygroundError
 from playground.families import plots
 from playground.families.live import LiveLab
@@ -207,6 +210,17 @@ def _samples_csv(k: int) -> str:
         x = tr.model.sample(tr.cfg.eval_samples, torch.Generator().manual_seed(0))
     return points_to_csv(x.double().numpy())
 
+
+# ---------------------------------------------------------------- long runs
+with st.expander("Long runs in the background (the full schedule, one process per model)"):
+    st.caption("Each model trains alone to its full length as a run directory (the same as `python -m playground "
+               "families train`), and keeps going if you close the page; the list below finds them on disk.")
+    own_data = lab.cfgs[0].dist == "custom" or (lab.cfgs[0].dist == "image" and SS.get("fam_picture") is not None)
+    if st.button("Train these models in the background", key="fam_launch", disabled=own_data,
+                 help="your own data trains here, on the page; use the CLI's --points/--image for long runs"):
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        launch(lab.cfgs, [f"{c.dist}-{c.model}-{stamp}-{k + 1}" for k, c in enumerate(lab.cfgs)])
+    run_list("families", key="fam_runs")
 
 # ---------------------------------------------------------------- export
 with st.expander("Share, save and export"):
