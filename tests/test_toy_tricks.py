@@ -310,3 +310,27 @@ def test_gan_lab_page_toolbox_widgets_apply_live_or_reset(shared_lab_worker):
     names = [t.get("name") for t in args["figures"]["field"]["data"]]
     assert "smoothed D* = αp/(p+q)" in names and "optimal D*(x) = p/(p+q)" in names
     assert not at.exception
+
+
+def test_fix_presets_are_the_mode_collapse_start_plus_one_fix():
+    from playground.configs import changed_fields
+    from playground.toy.presets import FIXES, LESSON_PAIRS, PRESETS
+
+    start = PRESETS["mode_collapse_ring8"].config(ToyConfig)
+    for name, (off, on) in LESSON_PAIRS.items():
+        assert off == "mode_collapse_ring8"
+        fixed = PRESETS[on].config(ToyConfig)
+        assert changed_fields(start, fixed) == set(FIXES[name][2]) and fixed.seed == start.seed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fix", ["ttur", "pack"])
+def test_a_fix_preset_covers_modes_the_collapsed_start_misses(fix):
+    """Seed 0 after 1,000 steps: the start covers none of the 8 modes (tests/test_toy_presets.py checks it
+    stays at <= 2 for 2,000 steps); these fixes cover at least 4, as their lessons say."""
+    from playground.toy.metrics import evaluate
+    from playground.toy.presets import PRESETS
+
+    gan = ToyGAN(PRESETS[f"fix_{fix}"].config(ToyConfig))
+    gan.train(1000)
+    assert evaluate(gan.target, gan.sample(2500, seed=0))["modes_covered"] >= 4
