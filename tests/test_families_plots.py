@@ -173,5 +173,7 @@ def test_setup_round_trips_through_the_url():
     assert setup_query(setup_from_query({})[0]) == {}                   # the default setup: a clean URL
     bad, problems = setup_from_query({"models": "flow,nope", "m1.width": "abc", "seed": "3"})
     assert [c.model for c in bad] == ["flow", "flow_matching"] and bad[0].seed == 3 and len(problems) == 2
+    mixed, _ = setup_from_query({"width": "16", "m2.width": "32"})       # a plain model setting: every model's
+    assert [c.width for c in mixed] == [16, 32]
     for p in PRESETS.values():
         assert setup_from_query(setup_query(p.configs()))[0] == p.configs()

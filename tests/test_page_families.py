@@ -40,11 +40,7 @@ def page(query=None):
 
 
 def tiny(**extra):
-    q = {**TINY, **extra}
-    for k in [k for k in q if k.startswith("m1.") or k.startswith("m2.")]:      # per-model keys need the width too
-        q.setdefault(k.split(".")[0] + ".width", "8")
-        q.setdefault(k.split(".")[0] + ".layers", "1")
-    return page(q)
+    return page({**TINY, **extra})
 
 
 def scoreboard_rows(at):

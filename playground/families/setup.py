@@ -3,7 +3,8 @@ the whole setup as URL query parameters.
 
 A setup is a list of FamilyConfigs that agree on the SHARED settings (target, seed, batches, run length). In a
 URL the shared settings are plain `field=value` pairs, `models=flow,flow_matching` lists the models, and each
-model's own settings that differ from their defaults are `m<k>.field=value` (k = 1..4); `playground.configs`
+model's own settings that differ from their defaults are `m<k>.field=value` (k = 1..4; a plain `field=value` of
+a model setting, e.g. `width=32`, is every model's default in a hand-written link); `playground.configs`
 checks every value, so a bad link is reported and skipped, never fatal.
 """
 
@@ -103,11 +104,12 @@ def setup_from_query(params: dict) -> tuple[list[FamilyConfig], list[str]]:
             problems.append(str(e))
             models = list(DEFAULT_MODELS)
     shared = {k: v for k, v in params.items() if k in SHARED}
+    every = {k: v for k, v in params.items() if k in MODEL_FIELDS and k != "model"}   # a default for all models
     cfgs = []
     for k, model in enumerate(models, start=1):
         own = {name[len(f"m{k}."):]: v for name, v in params.items() if name.startswith(f"m{k}.")}
         own = {n: v for n, v in own.items() if n in MODEL_FIELDS and n != "model"}
-        cfg, found = from_query(FamilyConfig, {**shared, **own, "model": model})
+        cfg, found = from_query(FamilyConfig, {**shared, **every, **own, "model": model})
         problems += [p for p in found if p not in problems]
         cfgs.append(cfg)
     if any(getattr(c, s) != getattr(cfgs[0], s) for c in cfgs for s in SHARED):
