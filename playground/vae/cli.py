@@ -13,6 +13,7 @@ from playground.userfiles import read_bounded
 from playground.vae.config import VAEConfig
 
 MAX_CONFIG = 100_000
+MAX_IMAGE = 20_000_000
 
 
 def _threads(n: int) -> None:
@@ -125,9 +126,42 @@ def traverse_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def posterior_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.posterior import check_2d, check_ks, inspect, test_image
+
+    _threads(args.threads)
+    ks = check_ks(args.k, args.samples)
+    model, _ = load_checkpoint(args.checkpoint, sha256=args.sha256)
+    check_2d(model)
+    if args.image:                      # a user's image file: bounded, read by the project's image reader
+        from playground.vae.latent import image_input
+
+        x, y = image_input(model, read_bounded(args.image, MAX_IMAGE, f"--image {args.image}"), MAX_IMAGE), None
+    else:
+        from playground.vae.train import load_data
+
+        cfg = dataclasses.replace(model.cfg, data_path=args.data_path) if args.data_path else model.cfg
+        x, y = test_image(model, load_data(cfg)[1], args.index)
+    t0 = time.perf_counter()
+    _, report = inspect(model, x, y, n=args.grid, ks=ks, samples=args.samples, seed=args.seed, scan=args.scan)
+    report["seconds"] = round(time.perf_counter() - t0, 3)
+    report["source"] = f"image {args.image}" if args.image else f"test image {args.index}"
+    emit(report, args.json)
+    return 0
+
+
+def _ks(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--k takes integers separated by commas, not {text!r}") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
-    cmds = vae.add_subparsers(dest="command", required=True, metavar="<train|eval|traverse>")
+    cmds = vae.add_subparsers(dest="command", required=True, metavar="<train|eval|traverse|posterior>")
 
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
@@ -165,3 +199,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=traverse_command)
+
+    from playground.vae.posterior import DEFAULT_KS
+
+    p = cmds.add_parser("posterior", help="a 2-latent model's exact posterior for one image: log p(x) by "
+                                          "quadrature, the ELBO, its gap KL(q || p(z|x)), IWAE for each K")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--sha256")
+    p.add_argument("--index", type=int, default=0, help="test image (default 0)")
+    p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
+    p.add_argument("--grid", type=int, default=200, help="cells per side of the latent grid (16..1000)")
+    p.add_argument("--scan", type=int, default=128, help="cells per side of the scan that places the grid")
+    p.add_argument("--k", type=_ks, default=list(DEFAULT_KS), help="IWAE sample counts, e.g. 1,10,100,5000")
+    p.add_argument("--samples", type=int, default=20000, help="importance samples shared by every K")
+    p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
+    p.add_argument("--data-path", default=None, help="override where the dataset is read from")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=posterior_command)
