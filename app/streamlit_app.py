@@ -20,6 +20,8 @@ pages = [
     st.Page(str(VIEWS / "divergences.py"), title="Divergence lab", icon=":material/area_chart:",
             url_path="divergences"),
     st.Page(str(VIEWS / "vae_lab.py"), title="VAE lab", icon=":material/tune:", url_path="vae_lab"),
+    st.Page(str(VIEWS / "vae_inference.py"), title="VAE inference", icon=":material/blur_on:",
+            url_path="vae_inference"),
     st.Page(str(VIEWS / "families.py"), title="Model families lab", icon=":material/hub:", url_path="families"),
     st.Page(str(VIEWS / "image_train.py"), title="Image runs: train", icon=":material/model_training:",
             url_path="image_train"),

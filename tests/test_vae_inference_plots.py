@@ -81,7 +81,10 @@ def test_estimator_figures(case):
     measured = _traces(fig, "score function (measured)")[0]
     assert list(measured.x) == [1, 10, 100] and np.allclose(measured.y, [r["score"] for r in rows])
     hist = F.estimator_histograms(grads, np.zeros(4), 0, E.NAMES, E.PARAMS[0])
-    assert len(hist.data) == 3 and 0.98 * 2000 < len(hist.data[1].x) <= 2000
+    assert len(hist.data) == 3 and 0.98 * 2000 < len(hist.data[0].x) <= 2000    # the reparameterised: in range
+    lo, hi = hist.layout.xaxis.range
+    inside = ((grads["score"][:, 0] >= lo) & (grads["score"][:, 0] <= hi)).sum()
+    assert len(hist.data[1].x) == inside < 2000 and "off-scale" in hist.data[1].name
 
 
 def test_aggregate_heatmaps_mark_the_holes():

@@ -206,7 +206,7 @@ def off_data(grid_images: torch.Tensor, train: torch.Tensor, test: torch.Tensor)
 
 def mse(a: torch.Tensor, b: torch.Tensor) -> float:
     """Mean squared error per pixel."""
-    return float((a.double() - b.double()).pow(2).mean())
+    return float((a.detach().double() - b.detach().double()).pow(2).mean())
 
 
 # ---------------------------------------------------------------------------------------------- the sweep

@@ -13,6 +13,7 @@ COLOURS = {"pca": "#7f7f7f", "ae": "#d62728", "vae": "#1f77b4",
            "reparam": "#1f77b4", "score": "#d62728", "baseline": "#ff7f0e"}
 LABELS = {"pca": "PCA", "ae": "autoencoder", "vae": "VAE"}
 LOG_FLOOR = 12.0     # log-density views show 12 nats below the peak
+Q_COLOUR, OPTIMISED_COLOUR, BEST_COLOUR = "#ff4081", "#00e5ff", "#c6ff00"
 
 
 def _layout(fig: go.Figure, title: str, height: int = 380, **kw) -> go.Figure:
@@ -50,17 +51,33 @@ def posterior_heatmap(pg, log_scale: bool = False, others: list[tuple] | None = 
     fig = go.Figure(go.Heatmap(x=_compact(pg.xs), y=_compact(pg.ys), z=_compact(z), colorscale="Viridis",
                                colorbar={"title": "log p(z|x)" if log_scale else "p(z|x)"},
                                hovertemplate="z0 %{x:.2f}, z1 %{y:.2f}: %{z:.4g}<extra></extra>"))
-    add_q(fig, pg.mu_q, pg.logvar_q, "encoder q(z|x)", "#ffffff")
+    add_q(fig, pg.mu_q, pg.logvar_q, "encoder q(z|x)", Q_COLOUR)
     for mu, logvar, name, colour in others or []:
         add_q(fig, mu, logvar, name, colour)
     m, _ = pg.moments()
     fig.add_scatter(x=[float(m[0])], y=[float(m[1])], mode="markers", name="posterior mean",
                     marker={"symbol": "x", "size": 10, "color": "#ff7f0e"})
-    x0, x1, y0, y1 = pg.box
-    return _layout(fig, "exact posterior p(z|x) ∝ p(x|z) p(z) and the encoder's q", height=460,
-                   xaxis={"title": "z0", "range": [x0, x1]}, yaxis={"title": "z1", "range": [y0, y1],
-                                                                   "scaleanchor": "x"},
+    x0, x1, y0, y1 = view_box(pg, [(pg.mu_q, pg.logvar_q)] + [(o[0], o[1]) for o in others or []])
+    return _layout(fig, "exact posterior p(z|x) ∝ p(x|z) p(z) and the encoder's q", height=480,
+                   xaxis={"title": "z0", "range": [x0, x1], "constrain": "domain"},
+                   yaxis={"title": "z1", "range": [y0, y1], "scaleanchor": "x", "constrain": "domain"},
                    legend={"orientation": "h", "y": -0.15})
+
+
+def view_box(pg, gaussians, floor: float = LOG_FLOOR, sds: float = 2.5) -> tuple[float, float, float, float]:
+    """The square to show: the cells within `floor` nats of the posterior's peak and each q's ±`sds` box,
+    padded by a tenth, inside the grid's box (the grid itself reaches farther, for the quadrature)."""
+    keep = pg.log_post >= pg.log_post.max() - floor
+    xs, ys = pg.xs[keep.any(0)], pg.ys[keep.any(1)]
+    lo, hi = np.array([xs.min(), ys.min()]), np.array([xs.max(), ys.max()])
+    for mu, logvar in gaussians:
+        sd = np.exp(0.5 * np.asarray(logvar))
+        lo, hi = np.minimum(lo, np.asarray(mu) - sds * sd), np.maximum(hi, np.asarray(mu) + sds * sd)
+    centre, half = (lo + hi) / 2, 0.55 * float((hi - lo).max())
+    b = pg.box
+    x0, x1 = max(b[0], centre[0] - half), min(b[1], centre[0] + half)
+    y0, y1 = max(b[2], centre[1] - half), min(b[3], centre[1] + half)
+    return float(x0), float(x1), float(y0), float(y1)
 
 
 def iwae_curve(rows: list[dict], log_px: float, elbo: float) -> go.Figure:
@@ -127,21 +144,32 @@ def estimator_variance(rows: list[dict], names: dict[str, str]) -> go.Figure:
                         marker={"color": COLOURS[key], "size": 9}, legendgroup=key)
         fig.add_scatter(x=s, y=[r[key + "_iid"] for r in rows], mode="lines", name=f"{name}: var₁/S",
                         line={"color": COLOURS[key], "dash": "dot"}, legendgroup=key, showlegend=False)
-    return _layout(fig, "gradient variance vs samples per estimate", xaxis={"title": "samples S", "type": "log"},
+    return _layout(fig, "gradient variance vs samples per estimate",
+                   xaxis={"title": "samples S", "type": "log", "tickvals": s},
                    yaxis={"title": "variance (sum over ∂mu, ∂logvar)", "type": "log"})
 
 
 def estimator_histograms(grads: dict[str, np.ndarray], exact: np.ndarray, component: int, names: dict,
                          label: str) -> go.Figure:
-    """Per-sample gradients of one component under each estimator, with the exact value."""
+    """Per-sample gradients of one component under each estimator, with the exact value. The x range is the
+    reparameterised estimates' middle 99%, widened four times around the exact value; each legend entry says
+    how many of that estimator's draws fall outside it (the score function's spread is mostly off-scale)."""
+    g0 = grads["reparam"][:, component]
+    lo, hi = np.quantile(g0, [0.005, 0.995])
+    c = float(exact[component])
+    half = 4 * max(hi - c, c - lo, 1e-9)
+    lo, hi = c - half, c + half
     fig = go.Figure()
     for key, name in names.items():
         g = grads[key][:, component]
-        lo, hi = np.quantile(g, [0.005, 0.995])
-        fig.add_histogram(x=_compact(g[(g >= lo) & (g <= hi)]), name=name, opacity=0.55, nbinsx=80,
-                          histnorm="probability density", marker_color=COLOURS[key])
-    fig.add_vline(x=float(exact[component]), line_dash="dash", annotation_text="exact")
-    return _layout(fig, f"one-sample estimates of {label} (middle 99%)", barmode="overlay", xaxis_title=label)
+        inside = (g >= lo) & (g <= hi)
+        fig.add_histogram(x=_compact(g[inside]), name=f"{name} ({1 - inside.mean():.0%} off-scale)", opacity=0.55,
+                          xbins={"start": lo, "end": hi, "size": (hi - lo) / 80}, histnorm="probability density",
+                          marker_color=COLOURS[key])
+    fig.add_vline(x=c, line_dash="dash", annotation_text="exact")
+    return _layout(fig, f"one-sample estimates of {label}", barmode="overlay", xaxis={"title": label,
+                                                                                        "range": [lo, hi]},
+                   legend={"orientation": "h", "y": -0.25})
 
 
 def aggregate_heatmaps(agg: dict, holes: dict) -> go.Figure:

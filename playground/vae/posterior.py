@@ -13,7 +13,7 @@ encoder's q ± 6 sd. Outside [−R, R]² the posterior mass is at most
 with S an upper bound of log p(x|z) over all z (0 for a Bernoulli decoder; the variance floor's peak for a
 Gaussian one) and p_scan(x) ≤ p(x) the scan's own integral, so the bound holds (up to the scan's quadrature).
 R starts at 8 and is raised until this bound is below `tol` (capped at R_MAX). The *fine* grid then covers the
-cells where the scan found posterior density within e^−30 of its peak, plus q ± 6 sd, squared; the scan's mass
+cells where the scan found posterior density within e^−20 of its peak, plus q ± 6 sd, squared; the scan's mass
 outside it is measured. `truncation` reports both parts; their sum bounds the error of log p(x) (in nats, for
 small masses, −log(1 − mass) ≈ mass).
 """
@@ -36,7 +36,7 @@ MAX_K = 5000
 MAX_SAMPLES = 200_000
 R_START, R_MAX = 8.0, 60.0
 Q_SDS = 6.0                  # the grid holds q ± 6 sd: q's mass outside is below 1e-8
-KEEP_BELOW_PEAK = 30.0       # nats: scan cells this far below the peak density are left out of the fine grid
+KEEP_BELOW_PEAK = 20.0       # nats: scan cells this far below the peak density are left out of the fine grid
 CHUNK = 8192                 # latent points per decoder pass
 MIN_BLOCKS = 10              # fewer blocks of K weights than this: the delta-method standard error
 
@@ -369,3 +369,18 @@ def outlier_score(value: float, reference: np.ndarray) -> dict:
     reference = np.asarray(reference, dtype=np.float64)
     return {"elbo": float(value), "percentile": float(100.0 * (reference < value).mean()),
             "z": float((value - reference.mean()) / max(reference.std(), 1e-12))}
+
+
+def two_latent_sources(sources: dict[str, dict]) -> dict[str, dict]:
+    """The entries of sources.model_sources() whose model has 2 latent dimensions (by its card or run config)."""
+    from playground.runs.rundir import RunDir
+
+    out = {}
+    for label, src in sources.items():
+        try:
+            cfg = (src.get("card") or {}).get("config") or (RunDir(src["run"]).config() if src.get("run") else {})
+        except (PlaygroundError, OSError, ValueError):
+            continue
+        if isinstance(cfg, dict) and cfg.get("latent") == 2:
+            out[label] = src
+    return out

@@ -1,0 +1,238 @@
+"""VAE inference lab: the exact posterior of a 2-latent VAE beside its encoder, the ELBO's gaps, IWAE,
+autoencoder vs VAE vs PCA, gradient estimators, the aggregate posterior and an outlier score."""
+
+import hashlib
+import os
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from playground.errors import PlaygroundError
+from playground.vae import amortisation, compare, estimators, latent, plots, posterior
+from playground.vae import inference_plots as F
+from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
+from playground.vae.train import load_data
+
+SS = st.session_state
+MAX_UPLOAD = 2_000_000
+IWAE_SAMPLES = 20000
+ELBO_SAMPLES = 128           # draws per image for the outlier view's ELBOs
+torch.set_num_threads(1)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _open(path: str, sha: str | None, mtime: float) -> OpenedModel:
+    return open_model(path, sha)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _inspect(model_key, image_key, n: int, _x, _y):
+    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=96)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _test_elbos(model_key):
+    return posterior.elbo_per_image(model, test.images, test.labels, samples=ELBO_SAMPLES)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Training the 2D autoencoder (once; kept on disk)...")
+def _baselines(model_key):
+    train = load_data(model.cfg)[0]
+    ae = compare.autoencoder_2d(model.cfg, train.images)
+    return train, ae, compare.PCA(8).fit(train.images.flatten(1).numpy())
+
+
+def _img(images, nrow: int = 1, size_px: int = 120, caption: str | None = None, where=st) -> None:
+    where.image(plots.picture(images, nrow, size_px), caption=caption)
+
+
+st.title("VAE inference lab")
+st.caption("The encoder q(z|x) approximates the posterior p(z|x); with two latent dimensions the true posterior can "
+           "be computed on a grid, and with it log p(x), the ELBO's gap, and what an amortised encoder loses.")
+sources = posterior.two_latent_sources(model_sources())
+if not sources:
+    st.error("No VAE with 2 latent dimensions found: train one in the VAE lab (latent dimensions = 2).")
+    st.stop()
+if "vi_model" not in SS:
+    SS["vi_model"] = find(sources, st.query_params.get("model")) or find(sources, "digits-2d")
+if SS.get("vi_model") not in sources:
+    SS["vi_model"] = next(iter(sources))
+with st.sidebar:
+    st.subheader("Model")
+    choice = st.selectbox("VAE (2 latent dimensions)", list(sources), key="vi_model")
+src = sources[choice]
+try:
+    opened = _open(src["path"], src["sha"] or None, os.path.getmtime(src["path"]))
+except PlaygroundError as e:
+    st.error(str(e))
+    st.stop()
+if st.query_params.get("model") != short_name(choice):
+    st.query_params["model"] = short_name(choice)
+model, test = opened.model, opened.test
+model_key = (choice, os.path.getmtime(src["path"]))
+
+# ---------------------------------------------------------------- the image: a test image or an upload
+with st.sidebar:
+    st.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_classes)))
+    st.subheader("Image")
+    idx = st.number_input("test image #", 0, len(test) - 1, 0, key="vi_index")
+    up = st.file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                          key="vi_upload", max_upload_size=2)
+x, y = posterior.test_image(model, test, int(idx))
+image_key, where = ("test", int(idx)), f"test image #{idx}"
+if up is not None:
+    try:
+        data = up.getvalue()
+        xu = latent.image_input(model, data, MAX_UPLOAD)
+        inv = st.sidebar.checkbox("invert (dark strokes on light paper)", key="vi_invert", value=float(xu.mean()) > 0.5)
+        x, y = (1.0 - xu if inv else xu), (0 if model.num_classes else None)
+        image_key, where = ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}"
+    except PlaygroundError as e:
+        st.sidebar.error(f"Cannot use {up.name}: {e}")
+with st.sidebar:
+    c1, c2 = st.columns(2)
+    _img(x, caption=where, where=c1)
+    _img(latent.decode(model, posterior.encoder_q(model, x, y)[0], y), caption="reconstruction", where=c2)
+
+
+def view_posterior() -> None:
+    c = st.columns([2, 2, 3])
+    n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], 100, key="vi_grid")
+    log_scale = c[1].toggle("log density", key="vi_log")
+    pg, rep = _inspect(model_key, image_key, n, x, y)
+    m = st.columns(4)
+    m[0].metric("log p(x) (quadrature)", f"{rep['log_px']:.3f}")
+    m[1].metric("ELBO of the encoder", f"{rep['elbo']:.3f}")
+    m[2].metric("gap KL(q ‖ p(z|x))", f"{rep['gap']:.3f}")
+    last = rep["iwae"][-1]
+    m[3].metric(f"IWAE, K = {last['k']}", f"{last['value']:.3f}", help=f"± {last['se']:.3f} (standard error)")
+    a, b = st.columns([3, 2])
+    a.plotly_chart(F.posterior_heatmap(pg, log_scale), key="vi_heat")
+    b.plotly_chart(F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]), key="vi_iwae")
+    t = rep["truncation"]
+    b.caption(f"The grid covers the box shown; the posterior mass it can miss is below {t['error_bound_nats']:.1e} "
+              f"(so is log p(x)'s error, in nats). IWAE uses {IWAE_SAMPLES} draws from q, in blocks of K.")
+    with st.expander("Numbers"):
+        st.json(rep, expanded=False)
+
+
+def view_amortisation() -> None:
+    pg, rep = _inspect(model_key, image_key, 100, x, y)
+    best = amortisation.best_gaussian(pg)
+    c = st.columns([1, 1, 2])
+    steps = c[0].number_input("Adam steps", 50, 2000, 300, step=50, key="vi_am_steps")
+    draws = c[1].number_input("samples per step", 1, 256, 16, key="vi_am_draws")
+    key = (model_key, image_key, steps, draws)
+    chart, bar = st.empty(), st.empty()
+    if c[2].button("Optimise q for this image", key="vi_am_go", type="primary"):
+        hist = []
+        for h in amortisation.optimise_q(model, x, pg, y, steps=int(steps), samples=int(draws)):
+            hist.append(h)
+            bar.progress(h["step"] / steps, text=f"step {h['step']} / {steps}: ELBO {h['elbo']:.3f}")
+            if h["step"] % 50 == 0 or h["step"] == steps:
+                chart.plotly_chart(F.amortisation_curve(hist, pg.log_px, best["elbo"]), key=f"vi_am_live{h['step']}")
+        SS["vi_am"] = (key, hist)
+    hist = SS["vi_am"][1] if SS.get("vi_am", (None,))[0] == key else None
+    if hist is None:
+        st.info("The encoder's q and the best Gaussian on the grid are shown; press the button to fit q to this "
+                "image by stochastic variational inference and watch the gap close.")
+        others = [(best["mu"], best["logvar"], "best Gaussian", F.BEST_COLOUR)]
+    else:
+        chart.plotly_chart(F.amortisation_curve(hist, pg.log_px, best["elbo"]), key="vi_am_curve")
+        others = [(hist[-1]["mu"], hist[-1]["logvar"], "optimised q", F.OPTIMISED_COLOUR),
+                  (best["mu"], best["logvar"], "best Gaussian", F.BEST_COLOUR)]
+    a, b = st.columns([3, 2])
+    a.plotly_chart(F.posterior_heatmap(pg, others=others), key="vi_am_heat")
+    g = amortisation.gaps(pg, hist[-1] if hist else {"elbo": float("nan")}, best)
+    b.table(pd.DataFrame({"nats": [g["log_px"], g["elbo_encoder"], g["elbo_optimised"], g["elbo_best_gaussian"],
+                                   g["amortisation_gap"], g["family_gap"]]},
+                         index=["log p(x)", "ELBO, encoder", "ELBO, optimised q", "ELBO, best Gaussian",
+                                "amortisation gap", "Gaussian family's gap"]).round(4))
+    b.caption("amortisation gap = best Gaussian − encoder: what one shared encoder loses on this image; the family's "
+              "gap = log p(x) − best Gaussian: what no diagonal Gaussian can fix.")
+
+
+def view_compare() -> None:
+    train, ae, pca8 = _baselines(model_key)
+    pca2 = compare.PCA(2).fit(train.images.flatten(1).numpy())
+    labels = test.labels.numpy() if test.labels is not None else None
+    n = st.slider("decoded grid", 6, 20, 12, key="vi_cmp_n")
+    for col, (kind, m) in zip(st.columns(3), (("pca", pca2), ("ae", ae), ("vae", model))):
+        codes, decode = compare.codes_and_decoder(kind, m, test.images)
+        box = compare.data_box(codes)
+        grid = decode(compare.grid_codes(box, n))
+        off, _ = compare.off_data(grid, train.images, test.images)
+        col.plotly_chart(F.codes_scatter(codes, labels, f"{F.LABELS[kind]}: encoded test set", box), key=f"vi_c{kind}")
+        _img(grid, n, size_px=32, caption=f"decoded over the dotted box: {off.mean():.0%} of it off the data "
+             f"(reconstruction MSE {compare.mse(decode(codes), test.images):.4f})", where=col)
+    st.caption("Off the data: farther from every training image than 95% of test images are. The autoencoder leaves "
+               "gaps between its clusters; the VAE's KL term packs codes into the prior's ball.")
+    _img(torch.from_numpy(compare.component_images(pca8, model.shape)), 8, size_px=64,
+         caption="PCA's first 8 components (grey = 0): the linear autoencoder's decoder directions")
+    st.markdown("**Reconstruction error vs latent size** (each model trained briefly; cached on disk)")
+    sizes, ep = compare.SWEEP_SIZES, compare.sweep_epochs(model.cfg, len(train))
+    rows = compare.read_sweep(model.cfg, sizes, ep, len(train))
+    if rows is None and st.button(f"Compute it: trains {2 * len(sizes)} small models", key="vi_sweep"):
+        bar, rows = st.progress(0.0, text="training..."), []
+        for row in compare.cached_sweep(model.cfg, train.images, test.images, sizes, ep):
+            rows.append(row)
+            bar.progress(len(rows) / len(sizes), text=f"latent size {row['latent']} done")
+    if rows:
+        st.plotly_chart(F.sweep_curve(rows), key="vi_sweep_fig")
+
+
+def view_estimators() -> None:
+    pg, _ = _inspect(model_key, image_key, 100, x, y)
+    c = st.columns(2)
+    pool = c[0].select_slider("per-sample gradients drawn", [1000, 2000, 5000, 10000, 20000], 5000, key="vi_es_n")
+    comp = c[1].radio("component", range(4), format_func=lambda i: estimators.PARAMS[i], horizontal=True,
+                      key="vi_es_c")
+    grads = estimators.per_sample_gradients(model, x, pg.mu_q, pg.logvar_q, y, samples=int(pool))
+    exact = estimators.grid_gradient(pg, pg.mu_q, pg.logvar_q)
+    s = estimators.summarise(grads)
+    a, b = st.columns(2)
+    a.plotly_chart(F.estimator_variance(estimators.variance_vs_samples(grads), estimators.NAMES), key="vi_es_var")
+    b.plotly_chart(F.estimator_histograms(grads, exact, comp, estimators.NAMES, estimators.PARAMS[comp]),
+                   key="vi_es_hist")
+    snr = estimators.snr(s)
+    st.table(pd.DataFrame({name: {"mean": s[k]["mean"][comp], "± se": s[k]["se"][comp], "exact": exact[comp],
+                                  "variance (1 sample)": s[k]["var"][comp], "SNR (all 4)": snr[k]}
+                           for k, name in estimators.NAMES.items()}).T.round(4))
+    st.caption("Gradients of the ELBO with respect to q's mean and log-variance for this image; exact = the grid "
+               "ELBO's gradient. All three are unbiased; the reparameterised one uses the decoder's gradient.")
+
+
+def view_aggregate() -> None:
+    agg = posterior.aggregate_posterior(opened.mu, opened.std, n=100)
+    holes = posterior.prior_holes(agg, opened.mu, opened.std, samples=400)
+    m = st.columns(3)
+    m[0].metric("prior draws where q(z) has no mass", f"{holes['fraction']:.1%}",
+                help=f"outside the aggregate posterior's {agg['hdr']:.0%} highest-density region")
+    m[1].metric("KL(q(z) ‖ p(z))", f"{agg['kl']:.3f} nats")
+    m[2].metric("I(x; z) = E KL(q(z|x) ‖ p) − KL(q ‖ p)", f"{holes['mutual_information']:.3f} nats")
+    st.plotly_chart(F.aggregate_heatmaps(agg, holes), key="vi_agg")
+    z = holes["z"][holes["hole"]][:16]
+    if len(z):
+        _img(latent.decode(model, z.astype(np.float32), 0 if model.num_classes else None), len(z), size_px=48,
+             caption="what the decoder makes of prior draws in the holes (red crosses)")
+
+
+def view_outlier() -> None:
+    ref = _test_elbos(model_key)
+    value = float(posterior.elbo_per_image(model, x, None if y is None else torch.tensor([y]), samples=ELBO_SAMPLES)[0])
+    score = posterior.outlier_score(value, ref)
+    m = st.columns(3)
+    m[0].metric(f"ELBO of {where}", f"{value:.2f}")
+    m[1].metric("test images with a lower ELBO", f"{score['percentile']:.1f}%")
+    m[2].metric("z-score", f"{score['z']:.2f}")
+    st.plotly_chart(F.outlier_histogram(ref, value, where), key="vi_out")
+    st.caption(f"ELBOs estimated with {ELBO_SAMPLES} draws from q per image. Upload an image in the sidebar: a low "
+               "ELBO (far left) says the model finds it unlike its data.")
+
+
+VIEWS = {"Posterior": view_posterior, "Amortisation gap": view_amortisation, "AE vs VAE vs PCA": view_compare,
+         "Gradient estimators": view_estimators, "Aggregate posterior": view_aggregate, "Outlier score": view_outlier}
+view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
+VIEWS[view]()

@@ -1,0 +1,150 @@
+"""The VAE inference page through AppTest: its numbers are the engine's, every view draws, uploads are bounded
+and never crash, the optimisation runs from its button, and the sweep is computed once and cached."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from playground.vae import compare, posterior
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "app/views/vae_inference.py")
+DIGITS_2D = ROOT / "pretrained/vae/digits-2d.pt"
+pytestmark = pytest.mark.skipif(not DIGITS_2D.is_file(), reason="pretrained VAEs missing: run make pretrained")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from playground.data import load_dataset
+    from playground.vae.checkpoint import load_checkpoint
+
+    model, _ = load_checkpoint(DIGITS_2D)
+    return model, load_dataset("digits", split="test")
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    monkeypatch.setattr(compare, "AE_MAX_STEPS", 24)        # tiny trainings only, in page tests
+    monkeypatch.setattr(compare, "SWEEP_STEPS", 12)
+    monkeypatch.setattr(compare, "SWEEP_SIZES", (2, 3))
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _captions(at):
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_posterior_numbers_are_the_engines(at, engine):
+    model, test = engine
+    assert at.selectbox(key="vi_model").value == "pretrained: digits-2d"
+    assert at.selectbox(key="vi_model").options == ["pretrained: digits-2d"]      # 2-latent models only
+    for idx in (0, 11):
+        if idx:
+            at.number_input(key="vi_index").set_value(idx).run()
+            assert not at.exception
+        x, y = posterior.test_image(model, test, idx)
+        _, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=96)
+        got = _metrics(at)
+        assert got["log p(x) (quadrature)"] == f"{rep['log_px']:.3f}"
+        assert got["ELBO of the encoder"] == f"{rep['elbo']:.3f}"
+        assert got["gap KL(q ‖ p(z|x))"] == f"{rep['gap']:.3f}"
+        assert got["IWAE, K = 5000"] == f"{rep['iwae'][-1]['value']:.3f}"
+        assert f"test image #{idx}" in _captions(at)
+    types = [[t.get("type") for t in json.loads(c.proto.spec)["data"]] for c in at.get("plotly_chart")]
+    assert types[0][0] == "heatmap" and "heatmap" not in types[1]
+    at.select_slider(key="vi_grid").set_value(150).run()
+    at.toggle(key="vi_log").set_value(True).run()
+    assert not at.exception and "log p(z|x)" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_upload_is_inspected_and_bad_uploads_keep_the_page(at, engine):
+    model, test = engine
+    digit = (test.images[5, 0].numpy() * 255).astype(np.uint8)
+    png = _png(np.asarray(Image.fromarray(digit).resize((40, 40), Image.Resampling.NEAREST)))
+    at.file_uploader(key="vi_upload").set_value(("mine.png", png, "image/png")).run()
+    assert not at.exception and not at.error
+    assert "upload mine.png" in _captions(at)
+    from playground.vae.latent import image_input
+
+    x = image_input(model, png, 2_000_000)
+    _, rep = posterior.inspect(model, x, None, n=100, samples=20000, scan=96)
+    assert _metrics(at)["log p(x) (quadrature)"] == f"{rep['log_px']:.3f}"
+    for name, data in (("notes.png", b"not a picture at all" * 10), ("cut.png", png[: len(png) // 2])):
+        at.file_uploader(key="vi_upload").set_value((name, data, "image/png")).run()
+        assert not at.exception
+        errors = [e.value for e in at.error]
+        assert len(errors) == 1 and name in errors[0] and "not a readable image" in errors[0]
+        assert "test image #0" in _captions(at) and "log p(x) (quadrature)" in _metrics(at)
+
+
+def test_amortisation_runs_from_its_button(at):
+    at.radio(key="vi_view").set_value("Amortisation gap").run()
+    assert not at.exception and at.info                            # before: the encoder and the best Gaussian
+    table = at.table[0].value
+    assert np.isnan(table.loc["ELBO, optimised q", "nats"])
+    at.number_input(key="vi_am_steps").set_value(100).run()
+    at.button(key="vi_am_go").click().run()
+    assert not at.exception and not at.info
+    table = at.table[0].value["nats"]
+    assert table["ELBO, encoder"] < table["ELBO, optimised q"] <= table["log p(x)"]
+    assert table["ELBO, optimised q"] <= table["ELBO, best Gaussian"] + 1e-3
+    at.run()                                                        # the result stays for this image
+    assert not np.isnan(at.table[0].value.loc["ELBO, optimised q", "nats"])
+    at.number_input(key="vi_index").set_value(3).run()              # a new image: back to the start
+    assert np.isnan(at.table[0].value.loc["ELBO, optimised q", "nats"])
+
+
+def test_compare_view_and_the_cached_sweep(at, tmp_path):
+    at.radio(key="vi_view").set_value("AE vs VAE vs PCA").run()
+    assert not at.exception
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    for name in ("PCA: encoded test set", "autoencoder: encoded test set", "VAE: encoded test set"):
+        assert any(name in t for t in titles), name
+    assert sum("off the data" in c for c in _captions(at)) == 3
+    assert list((tmp_path / compare.CACHE).glob("ae-*.pt"))         # the autoencoder is kept on disk
+    at.button(key="vi_sweep").click().run()
+    assert not at.exception
+    assert any("reconstruction error vs latent size" in c.proto.spec for c in at.get("plotly_chart"))
+    assert list((tmp_path / compare.CACHE).glob("sweep-*.json"))
+    at.run()                                                        # read back from the cache, no button needed
+    assert "vi_sweep" not in [b.key for b in at.button]
+    assert any("reconstruction error vs latent size" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+@pytest.mark.parametrize("view,expect", [("Gradient estimators", "gradient variance vs samples"),
+                                         ("Aggregate posterior", "aggregate posterior q(z)"),
+                                         ("Outlier score", "ELBO of the test images")])
+def test_other_views_draw(at, view, expect):
+    at.radio(key="vi_view").set_value(view).run()
+    assert not at.exception and not at.error
+    assert any(expect in c.proto.spec for c in at.get("plotly_chart"))
+    if view == "Outlier score":
+        pct = float(_metrics(at)["test images with a lower ELBO"].rstrip("%"))
+        assert 0 <= pct <= 100
+        noise = (np.random.default_rng(0).random((16, 16)) * 255).astype(np.uint8)
+        at.file_uploader(key="vi_upload").set_value(("noise.png", _png(noise), "image/png")).run()
+        assert _metrics(at)["test images with a lower ELBO"] == "0.0%"   # noise is unlike every digit
+
+
+def test_page_is_in_the_navigation():
+    text = (ROOT / "app/streamlit_app.py").read_text()
+    assert 'url_path="vae_inference"' in text and "vae_inference.py" in text
