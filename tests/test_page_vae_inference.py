@@ -62,18 +62,26 @@ def test_posterior_numbers_are_the_engines(at, engine):
             at.number_input(key="vi_index").set_value(idx).run()
             assert not at.exception
         x, y = posterior.test_image(model, test, idx)
-        _, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=96)
+        _, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=64)
         got = _metrics(at)
         assert got["log p(x) (quadrature)"] == f"{rep['log_px']:.3f}"
         assert got["ELBO of the encoder"] == f"{rep['elbo']:.3f}"
         assert got["gap KL(q ‖ p(z|x))"] == f"{rep['gap']:.3f}"
         assert got["IWAE, K = 5000"] == f"{rep['iwae'][-1]['value']:.3f}"
         assert f"test image #{idx}" in _captions(at)
-    types = [[t.get("type") for t in json.loads(c.proto.spec)["data"]] for c in at.get("plotly_chart")]
-    assert types[0][0] == "heatmap" and "heatmap" not in types[1]
+    figures = _live(at)["figures"]
+    assert figures["heat"]["data"][0]["type"] == "heatmap"
+    assert figures["iwae"]["layout"]["xaxis"]["type"] == "log"
+    assert _live(at)["columns"] == [["heat"], ["iwae"]]
     at.select_slider(key="vi_grid").set_value(150).run()
     at.toggle(key="vi_log").set_value(True).run()
-    assert not at.exception and "log p(z|x)" in at.get("plotly_chart")[0].proto.spec
+    assert not at.exception
+    assert _live(at)["figures"]["heat"]["data"][0]["colorbar"]["title"]["text"] == "log p(z|x)"
+
+
+def _live(at) -> dict:
+    """The arguments of the page's live figure (figures, columns, ...)."""
+    return json.loads(at.get("component_instance")[0].proto.json_args)
 
 
 def test_upload_is_inspected_and_bad_uploads_keep_the_page(at, engine):
@@ -86,7 +94,7 @@ def test_upload_is_inspected_and_bad_uploads_keep_the_page(at, engine):
     from playground.vae.latent import image_input
 
     x = image_input(model, png, 2_000_000)
-    _, rep = posterior.inspect(model, x, None, n=100, samples=20000, scan=96)
+    _, rep = posterior.inspect(model, x, None, n=100, samples=20000, scan=64)
     assert _metrics(at)["log p(x) (quadrature)"] == f"{rep['log_px']:.3f}"
     for name, data in (("notes.png", b"not a picture at all" * 10), ("cut.png", png[: len(png) // 2])):
         at.file_uploader(key="vi_upload").set_value((name, data, "image/png")).run()

@@ -1,0 +1,141 @@
+"""VAE inference page: time from choosing an image to its posterior on screen (target: within 300 ms).
+
+    .venv/bin/python bench/vae_posterior.py [--images 20] [--model digits-2d] [--browser] [--json]
+
+Headless: for each of `--images` test images, what the page computes after a new image is chosen
+(posterior.inspect with the page's settings: a 96-cell scan, a 100 x 100 grid, 20,000 importance samples) and
+the two figures built and serialised. --browser also serves the whole app (app/headless.py), opens
+/vae_inference in headless Chromium, and clicks the test image's "+" button `--images` times; the page measures
+with performance.now() from the click to the new numbers (the first metric's text changing), to the new figures
+(the live-figure iframe has finished Plotly.react), to the end of the script run, and to the next animation
+frame after all three (`all`: the whole update on screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vae_slider import percentile, wait_idle  # noqa: E402  (the live-page helpers of the slider bench)
+
+ARM = """
+() => { window.__pick = new Promise((resolve) => {
+  const value = () => document.querySelector("[data-testid='stMetricValue']")?.textContent;
+  const state = () => document.querySelector("[data-testid='stApp']")?.dataset.testScriptState;
+  const frames = () => {   // figures drawn by the live-figure iframe (same origin) so far
+    const f = [...document.querySelectorAll("iframe")].find((el) => (el.src || "").includes("live_figure"));
+    try { return Number(f?.contentDocument?.body?.dataset.frames || 0); } catch (e) { return 0; }
+  };
+  const old = value(), oldFrames = frames();
+  let t0 = null, tNumbers = null, tFigure = null, tDone = null, ran = false, done = false;
+  document.addEventListener('pointerdown', () => { t0 = performance.now(); }, {capture: true, once: true});
+  const tick = () => {
+    if (done) return;
+    if (t0 !== null) {
+      const now = performance.now();
+      if (tNumbers === null && value() !== old) tNumbers = now;
+      if (tFigure === null && frames() > oldFrames) tFigure = now;
+      if (state() === 'running') ran = true;
+      if (tDone === null && ran && tNumbers !== null && state() === 'notRunning') tDone = now;
+      if (tNumbers !== null && tFigure !== null && tDone !== null) {
+        done = true;
+        requestAnimationFrame(() => resolve({numbers: tNumbers - t0, figure: tFigure - t0, run_done: tDone - t0,
+                                             all: performance.now() - t0}));
+        return;
+      }
+    }
+    requestAnimationFrame(tick);
+  };
+  tick();
+  setTimeout(() => { if (!done) { done = true; resolve({all: -1}); } }, 15000);
+}); }
+"""
+
+def summary(values: list[float]) -> dict:
+    return {"median_ms": round(statistics.median(values), 1), "p90_ms": round(percentile(values, 0.9), 1),
+            "max_ms": round(max(values), 1)}
+
+
+def headless(model_name: str, images: int) -> dict:
+    import plotly.io as pio
+    import torch
+
+    from playground.data import load_dataset
+    from playground.paths import pretrained_dir
+    from playground.vae import inference_plots as F
+    from playground.vae import posterior
+    from playground.vae.checkpoint import load_checkpoint
+
+    torch.set_num_threads(1)
+    model, _ = load_checkpoint(pretrained_dir() / "vae" / f"{model_name}.pt")
+    test = load_dataset(model.cfg.dataset, **model.cfg.data_kwargs("test"))
+    engine, figures = [], []
+    for i in range(images + 2):
+        x, y = posterior.test_image(model, test, i)
+        t0 = time.perf_counter()
+        pg, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=64)
+        t1 = time.perf_counter()
+        pio.to_json(F.posterior_heatmap(pg))
+        pio.to_json(F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]))
+        t2 = time.perf_counter()
+        if i >= 2:                                  # two warm-up images
+            engine.append(1000 * (t1 - t0))
+            figures.append(1000 * (t2 - t1))
+    return {"engine": summary(engine), "figures": summary(figures),
+            "engine_plus_figures_median_ms": round(statistics.median([a + b for a, b in zip(engine, figures)]), 1)}
+
+
+def browser(model_name: str, images: int, warmup: int = 2) -> dict:
+    from app.headless import app_server, browser_page
+
+    with app_server() as url, browser_page() as page:
+        page.goto(f"{url}/vae_inference?model={model_name}")
+        page.wait_for_selector("[data-testid='stMetricValue']", timeout=180000)
+        wait_idle(page)
+        plus = page.locator("[data-testid='stNumberInputStepUp']").first
+        rows = []
+        for i in range(warmup + images):
+            page.evaluate(ARM)
+            plus.click()
+            r = page.evaluate("window.__pick")
+            wait_idle(page, quiet_ms=300)
+            if i >= warmup:
+                rows.append(r)
+        errors = page.locator("[data-testid='stException']").count()
+    ok = [r for r in rows if r["all"] > 0]
+    out = {"picks": len(rows), "missed": len(rows) - len(ok), "exceptions": errors}
+    for key in ("numbers", "figure", "run_done", "all"):
+        out[f"click_to_{key}"] = summary([r[key] for r in ok]) if ok else None
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=20)
+    ap.add_argument("--model", default="digits-2d")
+    ap.add_argument("--browser", action="store_true", help="also measure in a real browser")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    result = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(), "model": args.model,
+              "load_1min_before": round(os.getloadavg()[0], 2), "headless": headless(args.model, args.images)}
+    if args.browser:
+        result["browser"] = browser(args.model, args.images)
+    result["load_1min_after"] = round(os.getloadavg()[0], 2)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>18}: {v}")
+    failed = args.browser and (result["browser"]["missed"] or result["browser"]["exceptions"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
