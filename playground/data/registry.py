@@ -116,7 +116,8 @@ def _sprites(split: str, resolution: int, seed: int, size: int | None, colour: b
     if split == "all":
         a = _sprites("train", resolution, seed, size, colour)
         b = _sprites("test", resolution, seed, None if size is None else max(1, size // 6), colour)
-        ds = ImageDataset(name="sprites", images=torch.cat([a.images, b.images]), labels=torch.cat([a.labels, b.labels]),
+        ds = ImageDataset(name="sprites", images=torch.cat([a.images, b.images]),
+                          labels=torch.cat([a.labels, b.labels]),
                           num_classes=a.num_classes, class_names=a.class_names,
                           factors={k: np.concatenate([a.factors[k], b.factors[k]]) for k in a.factors},
                           factor_sizes=a.factor_sizes, factor_values=a.factor_values, split="all",

@@ -9,7 +9,8 @@ Definitions (p is the target, q the model):
 So pearson = 2·alpha:2, neyman = 2·alpha:-1 and hellinger2 = ½·alpha:0.5.
 
 How the 1D integrals are made accurate: the line is cut into panels at every std from −12 to 12 around every
-Gaussian part of p and q (and at the ends of uniform parts, at the tilted centres of p^a q^(1−a), and for w1 where F_p = F_q,
+Gaussian part of p and q (and at the ends of uniform parts, at the tilted centres of p^a q^(1−a), and for w1 where
+F_p = F_q,
 where |F_p − F_q| has a kink); each panel gets 8-point Gauss-Legendre.
 Every integrand is written in terms of log p and log q (expm1 and logaddexp), so ratios never underflow.
 tv is exact from the CDFs between the crossings of p and q.

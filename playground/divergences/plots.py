@@ -141,7 +141,8 @@ def landscape_figure(mus: np.ndarray, sigmas: np.ndarray, values: np.ndarray, pa
     data: list[dict[str, Any]] = [{
         "type": "contour", "x": _r(mus, 4), "y": _r(sigmas, 4), "z": _r(np.minimum(lz, zmax), 4),
         "colorscale": "Viridis", "reversescale": True, "ncontours": 30, "zmin": zmin, "zmax": zmax,
-        "contours": {"coloring": "heatmap", "showlines": True}, "line": {"width": 0.5, "color": "rgba(255,255,255,0.4)"},
+        "contours": {"coloring": "heatmap", "showlines": True},
+        "line": {"width": 0.5, "color": "rgba(255,255,255,0.4)"},
         "colorbar": {"title": {"text": "log₁₀ D"}, "thickness": 14}, "name": "log10 D",
         "hovertemplate": "μ=%{x:.3f}<br>σ=%{y:.3f}<br>log₁₀D=%{z:.3f}<extra></extra>"}]
     for i, (pm, ps) in enumerate(paths):
@@ -158,7 +159,8 @@ def landscape_figure(mus: np.ndarray, sigmas: np.ndarray, values: np.ndarray, pa
                      "name": "local minima", "text": [f"D = {v:.4g}" for v in mm[1:, 2]],
                      "hovertemplate": "μ=%{x:.3f}<br>σ=%{y:.3f}<br>%{text}<extra>local minimum</extra>"})
         data.append({"type": "scatter", "mode": "markers", "x": _r(mm[:1, 0], 4), "y": _r(mm[:1, 1], 4),
-                     "marker": {"symbol": "star", "size": 17, "color": "#ffd60a", "line": {"width": 1, "color": "black"}},
+                     "marker": {"symbol": "star", "size": 17, "color": "#ffd60a",
+                                "line": {"width": 1, "color": "black"}},
                      "name": "global best", "text": [f"D = {mm[0, 2]:.4g}"],
                      "hovertemplate": "μ=%{x:.3f}<br>σ=%{y:.3f}<br>%{text}<extra>global best</extra>"})
     return {"data": data, "layout": _layout(

@@ -17,7 +17,8 @@ from playground.divergences.fit2d import factorised_fits, fit_2d
 from playground.divergences.gan_link import gan_snapshot, saturation_curves
 
 LANDMARKS = ((-1.0, "neyman", "Neyman χ² (α = −1)"), (0.0, "rkl", "reverse KL (α = 0)"),
-             (0.5, "hellinger2", "Hellinger (α = ½)"), (1.0, "kl", "KL (α = 1)"), (2.0, "pearson", "Pearson χ² (α = 2)"))
+             (0.5, "hellinger2", "Hellinger (α = ½)"), (1.0, "kl", "KL (α = 1)"),
+             (2.0, "pearson", "Pearson χ² (α = 2)"))
 
 
 def display_grid(target: Density1D, extra: list[Density1D] = (), n: int = 500) -> np.ndarray:

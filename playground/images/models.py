@@ -194,7 +194,7 @@ def to_unit(model: str, out: torch.Tensor) -> torch.Tensor:
     return (out.float().clamp(-1, 1) + 1) * 0.5
 
 
-# ------------------------------------------------------------------ the VAE's loss (GAN objectives: playground.objectives)
+# ---------------------------------------------- the VAE's loss (GAN objectives: playground.objectives)
 def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
              kl_weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(loss, reconstruction, KL) per image in nats: Bernoulli likelihood of x in [0, 1], N(0, I) prior."""

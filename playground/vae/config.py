@@ -20,7 +20,8 @@ class VAEConfig:
     train_size: int = spec(0, "use at most this many training images (0 = all; sprites: generate this many)",
                            lo=0, hi=200_000, label="training images")
     arch: Literal["mlp", "conv"] = spec("mlp", "encoder/decoder architecture", label="architecture")
-    hidden: int = spec(128, "width of the hidden layers (conv: the deepest conv layer has a quarter as many channels)", lo=8, hi=1024)
+    hidden: int = spec(128, "width of the hidden layers (conv: the deepest conv layer has a quarter as many channels)",
+                       lo=8, hi=1024)
     latent: int = spec(2, "number of latent dimensions", lo=2, hi=64, label="latent dimensions")
     decoder: Literal["bernoulli", "gaussian"] = spec(
         "bernoulli", "likelihood p(x|z): Bernoulli per pixel, or Gaussian with a learned variance per pixel")

@@ -76,7 +76,8 @@ def quantile_grid(n: int, lo: float = 0.05, hi: float = 0.95) -> np.ndarray:
 
 
 @torch.no_grad()
-def grid_2d(model: VAE, dims: tuple[int, int] = (0, 1), n: int = 15, z0=None, y=None) -> tuple[torch.Tensor, np.ndarray]:
+def grid_2d(model: VAE, dims: tuple[int, int] = (0, 1), n: int = 15, z0=None, y=None
+            ) -> tuple[torch.Tensor, np.ndarray]:
     """The n x n manifold over two dimensions through the prior's quantiles; other dims from z0 (default 0).
 
     Returns (images (n*n, C, H, W) row-major with dims[1] decreasing down the rows, the quantile values).

@@ -142,7 +142,8 @@ class VAE(nn.Module):
         mu, logvar = h.chunk(2, dim=1)
         return mu, logvar.clamp(-12.0, 8.0)
 
-    def decoder_params(self, z: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def decoder_params(self, z: torch.Tensor, y: torch.Tensor | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Bernoulli: (logits, None). Gaussian: (mean, log-variance)."""
         out = self.decoder(z, self.onehot(y, len(z)))
         if self.cfg.decoder == "bernoulli":

@@ -41,7 +41,8 @@ from playground.toy.targets.pinwheel import PinwheelTarget
 from playground.toy.targets.pixels import PixelTarget, checkerboard
 
 __all__ = ["CircleTarget", "CurveTarget", "CustomTarget", "GaussianMixtureTarget", "LineTarget",
-           "PinwheelTarget", "PixelTarget", "RingsTarget", "Target", "TwoSpiralsTarget", "Uniform1DTarget", "curve_nodes", "curve_table", "make_target", "midpoint_cell_masses",
+           "PinwheelTarget", "PixelTarget", "RingsTarget", "Target", "TwoSpiralsTarget", "Uniform1DTarget",
+           "curve_nodes", "curve_table", "make_target", "midpoint_cell_masses",
            "quadrature_log_prob"]
 
 

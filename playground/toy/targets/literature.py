@@ -8,7 +8,8 @@
 - two_spirals: FFJORD's "2spirals": angle n = 3 pi sqrt(u), u ~ U(0, 1), point (-n cos n, n sin n) plus a jitter
   U(0, 0.5)^2, mirrored (x -> -x) for the second spiral, all divided by 3, plus N(0, 0.1^2 I). `radius` scales the
   noise-free shape (pi, the default, is FFJORD's). The density is a curve quadrature (`spiral_arm_nodes`, as
-  `curves.curve_nodes` but with the arm's exact parameter density) with a kernel per node that is the jitter box blurred by the Gaussian (a product of two 1D box-blurred
+  `curves.curve_nodes` but with the arm's exact parameter density) with a kernel per node that is the jitter box
+  blurred by the Gaussian (a product of two 1D box-blurred
   Gaussians): exact up to quadrature, as the other curves. Cell masses: the same nodes with exact CDFs.
 - checkerboard (pixels.py), pinwheel (pinwheel.py) and an image (picture.py) live in their own modules.
 """
