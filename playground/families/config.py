@@ -11,7 +11,7 @@ from typing import Literal
 
 from playground.configs import fill_derived, spec
 from playground.errors import PlaygroundError
-from playground.toy.config import TARGET_DEFAULTS, Dist, Loss
+from playground.toy.config import TARGET_DEFAULTS, Loss, TargetFields
 
 Model = Literal["gan", "vae", "flow", "autoregressive", "diffusion", "flow_matching"]
 FlowTransform = Literal["spline", "affine"]
@@ -27,17 +27,11 @@ LR_DEFAULTS = {"flow_matching": 4e-3}
 
 
 @dataclass(frozen=True)
-class FamilyConfig:
+class FamilyConfig(TargetFields):
     """One model of one family on one toy target."""
 
     model: Model = spec("flow", "model family")
-    # --- target (as in the GAN lab)
-    dist: Dist = spec("ring8", "target distribution")
-    n_modes: int | None = spec(None, "number of modes (ring8: points on the ring; grid25: points per side)",
-                               lo=1, hi=40)
-    radius: float | None = spec(None, "ring radius / grid spacing / size of the shape", lo=0.1, hi=10.0)
-    std: float | None = spec(None, "standard deviation of each mode, or noise around a curve", lo=0.0, hi=5.0)
-    formula: str = spec("0.5*N(-2,0.5)+0.5*N(2,0.5)", "1D mixture for dist=mixture1d")
+    # --- target: the TargetFields (as in the GAN lab)
     # --- networks and optimisation (shared by every family)
     width: int = spec(128, "hidden width of every MLP", lo=8, hi=1024)
     layers: int = spec(3, "hidden layers of every MLP", lo=1, hi=8)

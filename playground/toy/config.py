@@ -45,16 +45,29 @@ TARGET_DEFAULTS: dict[str, dict] = {
 
 
 @dataclass(frozen=True)
-class ToyConfig:
-    """A GAN on a toy 1D/2D distribution. Fields marked live change without resetting training."""
+class TargetFields:
+    """The toy target's fields, shared by every config that trains on a toy target (GAN lab, families lab), so a
+    target means the same thing everywhere. Shape parameters left at None take the target's own."""
 
-    # --- data (changing any resets training)
     dist: Dist = spec("ring8", "target distribution")
     n_modes: int | None = spec(None, "number of modes (ring8: points on the ring; grid25: points per side)",
                                lo=1, hi=40)
     radius: float | None = spec(None, "ring radius / grid spacing / size of the shape", lo=0.1, hi=10.0)
     std: float | None = spec(None, "standard deviation of each mode, or noise around a curve", lo=0.0, hi=5.0)
     formula: str = spec("0.5*N(-2,0.5)+0.5*N(2,0.5)", "1D mixture for dist=mixture1d, e.g. 0.3*N(-2,0.5)+0.7*N(1,1)")
+
+    def __post_init__(self) -> None:
+        fill_derived(self)
+
+    def derived_defaults(self) -> dict:
+        return dict(TARGET_DEFAULTS[self.dist])
+
+
+@dataclass(frozen=True)
+class ToyConfig(TargetFields):
+    """A GAN on a toy 1D/2D distribution. Fields marked live change without resetting training."""
+
+    # --- data (changing any resets training): the TargetFields above
     # --- models (changing any resets training)
     noise_dim: int = spec(2, "dimension of the generator's noise", lo=1, hi=8)
     noise: Noise = spec("gaussian", "noise distribution")
@@ -108,13 +121,6 @@ class ToyConfig:
                              "(decay, e.g. 0.999; 0 = off)", lo=0.0, hi=0.9999, live=True)
     # --- evaluation
     eval_samples: int = spec(2500, "fresh samples used for each metric evaluation", lo=100, hi=100_000, live=True)
-
-    def __post_init__(self) -> None:
-        fill_derived(self)
-
-    def derived_defaults(self) -> dict:
-        """Shape parameters left at None take the target's own (the URL leaves them out when they match)."""
-        return dict(TARGET_DEFAULTS[self.dist])
 
     @property
     def dim(self) -> int:
