@@ -108,3 +108,11 @@ def sync_url(cfg: Any) -> None:
     have = {k: st.query_params[k] for k in st.query_params}
     if want != have:
         st.query_params.from_dict(want)
+
+
+def target_shape_widgets(cls: type, prefix: str) -> None:
+    """The toy target's shape parameters (TargetFields) in one row: the GAN lab and the families lab."""
+    c1, c2, c3 = st.columns(3)
+    widget(cls, "n_modes", prefix, c1, label="modes")
+    widget(cls, "radius", prefix, c2, step=0.1, format="%.2f")
+    widget(cls, "std", prefix, c3, step=0.01, format="%.3f")

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from app.components.config_upload import config_upload
-from app.components.config_widgets import widget
+from app.components.config_widgets import target_shape_widgets, widget
 from playground.configs import from_dict, to_json
 from playground.errors import PlaygroundError
 from playground.families.config import LR_DEFAULTS, FamilyConfig
@@ -103,10 +103,7 @@ def target_panel() -> None:
     if dist == "mixture1d":
         widget(FamilyConfig, "formula", P, label="mixture formula")
     elif dist != "custom":
-        c1, c2, c3 = st.columns(3)
-        widget(FamilyConfig, "n_modes", P, c1, label="modes")
-        widget(FamilyConfig, "radius", P, c2, step=0.1, format="%.2f")
-        widget(FamilyConfig, "std", P, c3, step=0.01, format="%.3f")
+        target_shape_widgets(FamilyConfig, P)
     if dist == "image":
         up = st.file_uploader("Your picture (its darkness is the density)", type=["png", "jpg", "jpeg", "gif",
                               "bmp", "webp"], key="fam_picture_upload")

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from app.components.config_upload import config_upload
-from app.components.config_widgets import config_from_state, seed_from_url, seed_state, sync_url, widget
+from app.components.config_widgets import (config_from_state, seed_from_url, seed_state, sync_url,
+                                           target_shape_widgets, widget)
 from app.components.gan_toolbox import gan_toolbox
 from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
@@ -80,10 +81,7 @@ with st.sidebar:
             st.rerun()
         widget(ToyConfig, "formula", P, label="mixture formula")
     elif dist != "custom":
-        c1, c2, c3 = st.columns(3)
-        widget(ToyConfig, "n_modes", P, c1, label="modes")
-        widget(ToyConfig, "radius", P, c2, step=0.1, format="%.2f")
-        widget(ToyConfig, "std", P, c3, step=0.01, format="%.3f")
+        target_shape_widgets(ToyConfig, P)
     with st.expander("Your own data (CSV or drawing)", expanded=dist == "custom"):
         up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key="toy_upload")
         if up is not None and SS.get("toy_upload_id") != up.file_id:
