@@ -11,6 +11,7 @@ import streamlit as st
 
 from app.components.config_upload import config_upload
 from app.components.config_widgets import target_shape_widgets, widget
+from app.components.points_upload import points_upload
 from playground.configs import from_dict, to_json
 from playground.errors import PlaygroundError
 from playground.families.config import LR_DEFAULTS, FamilyConfig
@@ -18,7 +19,6 @@ from playground.families.lockstep import MAX_MODELS, SHARED
 from playground.families.plots import model_label
 from playground.families.setup import FAMILY_FIELDS, MODEL_FIELDS, NEW_SLOT_MODELS, PRESETS, slot_config
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS
-from playground.toy.userdata import load_points_csv
 
 SS = st.session_state
 P = "fam_"
@@ -117,19 +117,7 @@ def target_panel() -> None:
                 st.error(f"{up.name}: {e}")
         st.caption("Without a picture, the built-in smiley is the density.")
     with st.expander("Your own data (CSV or drawing)", expanded=dist == "custom"):
-        up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key="fam_upload")
-        if up is not None and SS.get("fam_upload_id") != up.file_id:
-            SS["fam_upload_id"] = up.file_id
-            try:
-                SS["fam_points"] = load_points_csv(up.getvalue())
-                SS["fam_pending_dist"] = "custom"
-                SS["fam_notice"] = f"Loaded {len(SS['fam_points'])} points from {up.name}."
-                st.rerun()
-            except PlaygroundError as e:
-                st.error(f"{up.name}: {e}")
-        st.toggle("Draw points on the first model's plot", key="fam_draw")
-        if SS.get("fam_points") is not None:
-            st.caption(f"Current custom data: {len(SS['fam_points'])} points.")
+        points_upload("fam", "Draw points on the first model's plot")
     c1, c2 = st.columns(2)
     widget(FamilyConfig, "seed", P, c1)
     widget(FamilyConfig, "batch_size", P, c2, label="batch", step=64)

@@ -4,19 +4,26 @@ import numpy as np
 import streamlit as st
 
 from app.components.config_upload import config_upload
-from app.components.config_widgets import (config_from_state, seed_from_url, seed_state, sync_url,
-                                           target_shape_widgets, widget)
+from app.components.config_widgets import (
+    config_from_state,
+    seed_from_url,
+    seed_state,
+    sync_url,
+    target_shape_widgets,
+    widget,
+)
 from app.components.gan_toolbox import gan_toolbox
 from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
 from app.components.mixture_table import mixture_table
+from app.components.points_upload import points_upload
 from playground.configs import to_json
 from playground.errors import PlaygroundError
 from playground.objectives import get_objective
 from playground.toy.config import DISTS_1D, TARGET_DEFAULTS, ToyConfig
 from playground.toy.plots import live_frame
 from playground.toy.presets import PRESETS
-from playground.toy.userdata import load_points_csv, points_to_csv
+from playground.toy.userdata import points_to_csv
 from playground.toy.worker import LabWorker
 from playground.toy.worker_limits import WorkerLimitError
 
@@ -83,20 +90,8 @@ with st.sidebar:
     elif dist != "custom":
         target_shape_widgets(ToyConfig, P)
     with st.expander("Your own data (CSV or drawing)", expanded=dist == "custom"):
-        up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key="toy_upload")
-        if up is not None and SS.get("toy_upload_id") != up.file_id:
-            SS["toy_upload_id"] = up.file_id
-            try:
-                SS["toy_points"] = load_points_csv(up.getvalue())
-                SS["toy_pending_dist"] = "custom"   # applied before the widget is drawn on the rerun
-                SS["toy_notice"] = f"Loaded {len(SS['toy_points'])} points from {up.name}."
-                st.rerun()
-            except PlaygroundError as e:
-                st.error(f"{up.name}: {e}")
-        st.toggle("Draw points on the plot", key="toy_draw",
-                  help="Click on the plot to add points; shift-click adds a small cloud")
-        if SS["toy_points"] is not None:
-            st.caption(f"Current custom data: {len(SS['toy_points'])} points.")
+        points_upload("toy", "Draw points on the plot",
+                      "Click on the plot to add points; shift-click adds a small cloud")
     st.subheader("Objective")
     widget(ToyConfig, "loss", P)
     objective = get_objective(SS[P + "loss"])
