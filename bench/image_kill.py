@@ -39,8 +39,8 @@ BIG = 10_000_000          # the kill phase's step budget: no trial may finish th
 
 
 def train_args(out: Path, steps: int, checkpoint_every: int) -> list[str]:
-    return ["--dataset", "digits", "--model", "dcgan", "--steps", str(steps), "--batch", "32", "--g-width", "32",
-            "--d-width", "32", "--z-dim", "16", "--checkpoint-every", str(checkpoint_every), "--log-every", "5",
+    return ["--dataset", "digits", "--model", "dcgan", "--steps", str(steps), "--batch-size", "32", "--g-width", "32",
+            "--d-width", "32", "--latent-dim", "16", "--checkpoint-every", str(checkpoint_every), "--log-every", "5",
             "--sample-every", "25", "--eval-every", "100", "--eval-samples", "64", "--final-eval", "0",
             "--features", "random", "--threads", "1", "--seed", "3", "--out", str(out), "--json"]
 

@@ -55,7 +55,7 @@ def time_trainer(cfg: ImageRunConfig, data: ImageDataset, seconds: float, warmup
             _sync(tr.device)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
         tr.close()
-    imgs = cfg.batch * (cfg.d_steps if cfg.is_gan else 1)
+    imgs = cfg.batch_size * (cfg.d_steps if cfg.is_gan else 1)
     return {"steps_per_sec": round(n / dt, 2), "images_per_sec": round(n * imgs / dt, 1), "steps": n,
             "images_per_cpu_sec": round(n * imgs / dc, 1)}
 
@@ -73,7 +73,7 @@ def time_bare_dcgan(cfg: ImageRunConfig, data: ImageDataset, device: torch.devic
     x_all = (data.images * 2 - 1).to(device).contiguous(memory_format=fmt)
     amp = device.type == "cuda" and cfg.amp
     dtype = torch.bfloat16 if amp and torch.cuda.is_bf16_supported() else torch.float16
-    B = cfg.batch
+    B = cfg.batch_size
 
     def step():
         real = x_all[torch.randint(0, len(x_all), (B,), device=device)]
@@ -81,7 +81,7 @@ def time_bare_dcgan(cfg: ImageRunConfig, data: ImageDataset, device: torch.devic
             D.zero_grad(set_to_none=True)
             err_real = F.binary_cross_entropy_with_logits(D(real).float(), torch.ones(B, device=device))
             err_real.backward()
-            fake = G(torch.randn(B, cfg.z_dim, device=device))
+            fake = G(torch.randn(B, cfg.latent_dim, device=device))
             err_fake = F.binary_cross_entropy_with_logits(D(fake.detach()).float(), torch.zeros(B, device=device))
             err_fake.backward()
             optD.step()
@@ -133,8 +133,8 @@ def machine(device: torch.device) -> dict:
 
 
 def dcgan_cfg(res: int, batch: int, width: int, extra: int, device: torch.device, amp: bool) -> ImageRunConfig:
-    return ImageRunConfig(model="dcgan", batch=batch, g_width=width, d_width=width, extra_layers=extra,
-                          z_dim=100 if res > 8 else 32, device=device.type, amp=amp, eval_every=0, features="random",
+    return ImageRunConfig(model="dcgan", batch_size=batch, g_width=width, d_width=width, extra_layers=extra,
+                          latent_dim=100 if res > 8 else 32, device=device.type, amp=amp, eval_every=0, features="random",
                           sample_every=10**6, checkpoint_every=10**6, log_every=10**5)
 
 
@@ -180,8 +180,8 @@ def main() -> None:
                 comparisons.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
             for model in [m for m in args.models.split(",") if m]:
-                cfg = ImageRunConfig(model=model, batch=batch, g_width=width, d_width=width,
-                                     z_dim=100 if res > 8 else 32, d_steps=5 if model == "wgan_gp" else 1,
+                cfg = ImageRunConfig(model=model, batch_size=batch, g_width=width, d_width=width,
+                                     latent_dim=100 if res > 8 else 32, d_steps=5 if model == "wgan_gp" else 1,
                                      device=device.type, amp=amp, eval_every=0, features="random",
                                      sample_every=10**6, checkpoint_every=10**6, log_every=10**5)
                 r = time_trainer(cfg, data, args.seconds, warmup=5)

@@ -62,7 +62,7 @@ class BareLoop:
         if c.loss != "nonsaturating" or c.d_opt != "adam" or c.g_opt != "adam" or c.spectral_norm:
             raise SystemExit("the bare loop implements the non-saturating GAN with Adam and no spectral norm")
         self.c = c
-        self.G = bare_mlp(c.noise_dim, 2, c.g_layers, c.g_width, c.activation)
+        self.G = bare_mlp(c.latent_dim, 2, c.g_layers, c.g_width, c.activation)
         self.D = bare_mlp(2, 1, c.d_layers, c.d_width, c.activation)
         self.G.load_state_dict(gan.G.state_dict())
         self.D.load_state_dict(gan.D.state_dict())
@@ -76,7 +76,7 @@ class BareLoop:
 
     def train(self, n: int) -> None:
         c, G, D, rng = self.c, self.G, self.D, self.rng
-        b, k, nz, r1, hl = c.batch_size, len(self.means), c.noise_dim, c.r1, c.lr_half_life
+        b, k, nz, r1, hl = c.batch_size, len(self.means), c.latent_dim, c.r1, c.lr_half_life
         d_group, g_group = self.d_opt.param_groups[0], self.g_opt.param_groups[0]
         for _ in range(n):
             for _ in range(c.d_steps):
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                     "python": platform.python_version(), "torch": torch.__version__,
                     "threads": torch.get_num_threads()},
         "config": {k: getattr(c, k) for k in ("dist", "g_layers", "g_width", "d_layers", "d_width", "activation",
-                                               "noise_dim", "batch_size", "loss", "r1", "d_lr", "g_lr", "beta1",
+                                               "latent_dim", "batch_size", "loss", "r1", "d_lr", "g_lr", "beta1",
                                                "lr_half_life", "d_steps", "g_steps")},
         "steps_per_repeat": args.steps, "repeats": args.repeats, "clock": args.clock,
         "engine_steps_per_sec": round(e, 1), "bare_steps_per_sec": round(r, 1),

@@ -160,7 +160,7 @@ def renamed(cls: type) -> dict[str, str]:
     return dict(getattr(cls, "RENAMED", {}))
 
 
-def _rename_keys(cls: type, data: dict) -> dict:
+def renamed_keys(cls: type, data: dict) -> dict:
     """`data` with old field names replaced by the current ones; both names at once is an error."""
     old_to_new = renamed(cls)
     if not old_to_new:
@@ -189,7 +189,7 @@ def from_dict(cls: type, data: dict, *, strict: bool = True) -> Any:
     """Build and validate a config from a mapping; unknown keys are an error when `strict`."""
     if not isinstance(data, dict):
         raise PlaygroundError(f"expected a JSON object with {cls.__name__} fields, got {type(data).__name__}")
-    data = _rename_keys(cls, data)
+    data = renamed_keys(cls, data)
     data = {k: v for k, v in data.items() if k not in getattr(cls, "RETIRED", ())}   # fields since removed
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)

@@ -203,7 +203,7 @@ def _programs() -> dict[str, dict]:
 
     out = {}
     for arch, decoder, shape, conditional in JS_CASES:
-        cfg = VAEConfig(arch=arch, decoder=decoder, latent=5, hidden=32, conditional=conditional, seed=3)
+        cfg = VAEConfig(arch=arch, decoder=decoder, latent_dim=5, hidden=32, conditional=conditional, seed=3)
         model = build_model(cfg, shape, num_classes=10 if conditional else None)
         with torch.no_grad():   # random weights are too tame: make the activations reach the non-linearities
             for p in model.decoder.parameters():

@@ -17,8 +17,8 @@ def _page():
     seed_state(VAEConfig, VAEConfig(), "t_")
     loaded = config_upload(VAEConfig, "up", lambda c: seed_state(VAEConfig, c, "t_", force=True))
     st.session_state["returned"] = loaded
-    widget(VAEConfig, "beta", "t_")
-    widget(VAEConfig, "latent", "t_")
+    widget(VAEConfig, "kl_weight", "t_")
+    widget(VAEConfig, "latent_dim", "t_")
 
 
 @pytest.fixture
@@ -35,12 +35,12 @@ def _upload(at, name: str, data: bytes):
 
 
 def test_a_valid_config_fills_the_widgets_and_is_returned_once(at):
-    _upload(at, "mine.json", json.dumps({"beta": 4.5, "latent": 12}).encode())
-    assert (at.number_input(key="t_beta").value, at.number_input(key="t_latent").value) == (4.5, 12)
-    assert at.session_state["returned"].beta == 4.5 and [s.value for s in at.success] == ["Loaded mine.json."]
+    _upload(at, "mine.json", json.dumps({"beta": 4.5, "latent": 12}).encode())   # the old names still load
+    assert (at.number_input(key="t_kl_weight").value, at.number_input(key="t_latent_dim").value) == (4.5, 12)
+    assert at.session_state["returned"].kl_weight == 4.5 and [s.value for s in at.success] == ["Loaded mine.json."]
     at.run()                                       # the next run: nothing new, the values stay
     assert at.session_state["returned"] is None and not at.success
-    assert at.number_input(key="t_beta").value == 4.5
+    assert at.number_input(key="t_kl_weight").value == 4.5
 
 
 @pytest.mark.parametrize("data,reason", [
@@ -51,9 +51,9 @@ def test_a_valid_config_fills_the_widgets_and_is_returned_once(at):
     (b'{"beta": 1.0, "pad": "' + b"x" * 100_000 + b'"}', "limit is 100000 bytes"),
 ], ids=["out-of-bounds", "unknown-field", "not-json", "not-an-object", "too-big"])
 def test_a_bad_file_is_refused_with_its_reason_and_changes_nothing(at, data, reason):
-    at.number_input(key="t_latent").set_value(7).run()
+    at.number_input(key="t_latent_dim").set_value(7).run()
     _upload(at, "bad.json", data)
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("bad.json: ") and reason in errors[0], errors
-    assert at.number_input(key="t_latent").value == 7 and at.number_input(key="t_beta").value == 1.0
+    assert at.number_input(key="t_latent_dim").value == 7 and at.number_input(key="t_kl_weight").value == 1.0
     assert at.session_state["returned"] is None

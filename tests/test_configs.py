@@ -62,7 +62,7 @@ def test_cli_flags_come_from_the_fields():
 
 def test_live_fields_are_training_settings_only():
     assert {"loss", "d_lr", "g_lr", "d_opt", "g_opt", "d_steps", "g_steps", "batch_size"} <= LIVE_FIELDS
-    assert not {"dist", "g_width", "noise_dim", "seed", "spectral_norm"} & LIVE_FIELDS
+    assert not {"dist", "g_width", "latent_dim", "seed", "spectral_norm"} & LIVE_FIELDS
     a = ToyConfig()
     assert changed_fields(a, dataclasses.replace(a, seed=4, loss="hinge")) == {"seed", "loss"}
 

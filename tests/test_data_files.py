@@ -100,7 +100,7 @@ def test_npz_refuses_pickles_and_junk(tmp_path):
     ("cifar10", "data_batch_1"), ("celeba", "list_eval_partition.txt")])
 def test_torchvision_missing_names_files_and_folder(tmp_path, name, expected):
     with pytest.raises(PlaygroundError, match=expected) as e:
-        load_dataset(name, data_root=tmp_path)
+        load_dataset(name, data_path=tmp_path)
     assert str(tmp_path) in str(e.value)
     assert "\n" not in str(e.value)
 
@@ -118,8 +118,8 @@ def test_mnist_from_local_files(tmp_path):
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(np.array([0x801, n], dtype=">i4").tobytes() + labs.tobytes())
         if prefix == "t10k":
             test_imgs, test_labs = imgs, labs
-    ds = load_dataset("mnist", "test", data_root=tmp_path)
+    ds = load_dataset("mnist", "test", data_path=tmp_path)
     assert ds.images.shape == (5, 1, 28, 28) and ds.num_classes == 10
     assert torch.allclose(ds.images[:, 0] * 255, torch.from_numpy(test_imgs.astype(np.float32)))
     assert ds.labels.tolist() == test_labs.tolist()
-    assert load_dataset("mnist", data_root=tmp_path, resolution=14, size=4).images.shape == (4, 1, 14, 14)
+    assert load_dataset("mnist", data_path=tmp_path, resolution=14, size=4).images.shape == (4, 1, 14, 14)

@@ -31,7 +31,7 @@ def test_trainer_steps_are_gan_lab_iterations():
         assert torch.equal(a, b)
     assert tr.step == 5 and tr.model.gan.step == 5
     assert tr.losses[-1] == pytest.approx(float(ref.losses()[2][-1]))      # the G loss of the last iteration
-    z = sample_noise(100, ref.cfg.noise_dim, ref.cfg.noise, torch.Generator().manual_seed(0))
+    z = sample_noise(100, ref.cfg.latent_dim, ref.cfg.noise, torch.Generator().manual_seed(0))
     np.testing.assert_allclose(tr.model.sample(100, torch.Generator().manual_seed(0)).numpy(),
                                ref.generate(z), atol=1e-6)
 

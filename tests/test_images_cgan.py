@@ -24,7 +24,7 @@ def test_conditional_batch_norm_applies_the_class_affine_map():
 
 @pytest.mark.parametrize("resolution", [8, 16, 32])
 def test_shapes_and_class_noise_grid(resolution):
-    nets = C.build_cgan(z_dim=8, g_width=4, d_width=4, channels=1, resolution=resolution, num_classes=3)
+    nets = C.build_cgan(latent_dim=8, g_width=4, d_width=4, channels=1, resolution=resolution, num_classes=3)
     G, D = nets["G"], nets["D"]
     z = torch.randn(5, 8)
     x = G(z, torch.tensor([0, 1, 2, 0, 1]))
@@ -62,7 +62,7 @@ def test_projection_discriminator_class_term_is_the_inner_product():
 def test_a_few_steps_train_d_to_separate_real_from_fake_and_g_follows():
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
-    nets = C.build_cgan(z_dim=8, g_width=8, d_width=8, channels=1, resolution=8, num_classes=2)
+    nets = C.build_cgan(latent_dim=8, g_width=8, d_width=8, channels=1, resolution=8, num_classes=2)
     G, D = nets["G"], nets["D"]
     obj = get_objective("hinge")
     real = torch.rand(16, 1, 8, 8) * 2 - 1
@@ -93,4 +93,4 @@ def test_bad_labels_are_plain_errors():
     with pytest.raises(PlaygroundError):
         C.class_weights(torch.tensor([0, 3]), 3)
     with pytest.raises(PlaygroundError):
-        C.build_cgan(z_dim=4, g_width=4, d_width=4, channels=1, resolution=8, num_classes=1)
+        C.build_cgan(latent_dim=4, g_width=4, d_width=4, channels=1, resolution=8, num_classes=1)

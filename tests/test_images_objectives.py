@@ -20,7 +20,7 @@ N, LAMBDA = 6, 10.0
 
 
 def tiny_cfg(**kw):
-    return ImageRunConfig(**{"steps": 2, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1,
+    return ImageRunConfig(**{"steps": 2, "batch_size": 8, "g_width": 8, "d_width": 8, "latent_dim": 4, "log_every": 1,
                              "sample_every": 2, "eval_every": 0, "final_eval": False, "features": "random",
                              "device": "cpu", **kw})
 

@@ -52,7 +52,7 @@ def test_shipped_dcgan_scores_what_its_card_says_and_beats_an_untrained_one(card
     scorer = Scorer(make_extractor("auto", "digits", 8, 1), train.images)
     n = card["metrics"]["generated_images"]
     assert n == len(test)
-    z = M.noise(n, cfg.z_dim, torch.Generator().manual_seed(0))     # the card's first eval command's noise
+    z = M.noise(n, cfg.latent_dim, torch.Generator().manual_seed(0))     # the card's first eval command's noise
     fid = scorer.score(gen.images(z))["fid"]
     assert fid == pytest.approx(card["metrics"]["fid_per_seed"][0], rel=1e-3)
     assert scorer.score(test.images)["fid"] == pytest.approx(card["metrics"]["fid_test_vs_train"], rel=1e-3)

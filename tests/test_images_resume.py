@@ -19,8 +19,8 @@ from playground.runs.liveness import this_host
 from playground.runs.lock import WriterLock
 from playground.runs.rundir import RunDir
 
-TINY = ["--dataset", "digits", "--model", "dcgan", "--steps", "3", "--batch", "8", "--g-width", "8",
-        "--d-width", "8", "--z-dim", "4", "--log-every", "1", "--sample-every", "3", "--checkpoint-every", "100",
+TINY = ["--dataset", "digits", "--model", "dcgan", "--steps", "3", "--batch-size", "8", "--g-width", "8",
+        "--d-width", "8", "--latent-dim", "4", "--log-every", "1", "--sample-every", "3", "--checkpoint-every", "100",
         "--eval-every", "0", "--final-eval", "0", "--features", "random", "--device", "cpu", "--threads", "1",
         "--seed", "0"]
 
@@ -32,7 +32,7 @@ def tiny_data():
 def killed_before_its_first_checkpoint(path) -> RunDir:
     """What a kill during start-up leaves: config.json, status `running` of a process that is gone, a metrics
     line of the first step, no checkpoint."""
-    cfg = ImageRunConfig(steps=3, batch=8, g_width=8, d_width=8, z_dim=4, log_every=1, sample_every=3,
+    cfg = ImageRunConfig(steps=3, batch_size=8, g_width=8, d_width=8, latent_dim=4, log_every=1, sample_every=3,
                          checkpoint_every=100, eval_every=0, final_eval=False, features="random", device="cpu",
                          threads=1)
     run = RunDir.create(path, to_dict(cfg), "images")
@@ -71,7 +71,7 @@ def test_resuming_with_the_original_flags_is_accepted_and_a_real_change_is_named
 
 def test_a_run_directory_in_use_refuses_a_second_writer_naming_the_owner(tmp_path, capsys):
     out = tmp_path / "busy"
-    first = Trainer(ImageRunConfig(steps=2, batch=8, g_width=8, d_width=8, z_dim=4, eval_every=0, final_eval=False,
+    first = Trainer(ImageRunConfig(steps=2, batch_size=8, g_width=8, d_width=8, latent_dim=4, eval_every=0, final_eval=False,
                                    features="random", device="cpu"), out, dataset=tiny_data())
     try:
         assert main(["images", "train", *TINY, "--seed", "1", "--out", str(out)]) == 2

@@ -26,7 +26,7 @@ def tiny_data(n=64, res=8, channels=1, seed=0):
 
 
 def tiny_cfg(tmp_path, **kw):
-    base = {"model": "dcgan", "steps": 4, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1,
+    base = {"model": "dcgan", "steps": 4, "batch_size": 8, "g_width": 8, "d_width": 8, "latent_dim": 4, "log_every": 1,
             "sample_every": 2, "checkpoint_every": 2, "eval_every": 0, "eval_samples": 16, "features": "random",
             "device": "cpu"}
     base.update(kw)
@@ -62,8 +62,8 @@ def test_extra_layers_deepen_g_and_dcgan_style_d_and_survive_a_save_and_load(tmp
         return sum(isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.stride == (1, 1)
                    for m in net.modules())
 
-    plain = M.build(model, z_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
-    deep = M.build(model, z_dim=4, g_width=8, d_width=8, channels=1, resolution=16, extra_layers=2)
+    plain = M.build(model, latent_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
+    deep = M.build(model, latent_dim=4, g_width=8, d_width=8, channels=1, resolution=16, extra_layers=2)
     assert convs3(deep["G"]) - convs3(plain["G"]) == 2
     assert convs3(deep["D"]) - convs3(plain["D"]) == (0 if model == "sngan" else 2)
     z = torch.randn(3, 4)
@@ -82,7 +82,7 @@ def test_the_image_vae_is_the_vae_labs_conv_vae():
     from playground.images import models as M
     from playground.vae.model import VAE, gaussian_kl
 
-    nets = M.build("vae", z_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
+    nets = M.build("vae", latent_dim=4, g_width=8, d_width=8, channels=1, resolution=16)
     lab = nets["vae"].vae
     assert isinstance(lab, VAE) and lab.cfg.arch == "conv" and lab.cfg.decoder == "bernoulli"
     g = torch.Generator().manual_seed(0)
@@ -185,8 +185,8 @@ def _cli(*args, cwd, **kw):
 @pytest.mark.slow
 def test_kill_9_mid_run_then_resume_loses_at_most_the_steps_since_the_checkpoint(tmp_path):
     out = tmp_path / "run"
-    args = ["train", "--dataset", "digits", "--model", "dcgan", "--steps", "150", "--batch", "16",
-            "--g-width", "16", "--d-width", "16", "--z-dim", "8", "--checkpoint-every", "25", "--log-every", "5",
+    args = ["train", "--dataset", "digits", "--model", "dcgan", "--steps", "150", "--batch-size", "16",
+            "--g-width", "16", "--d-width", "16", "--latent-dim", "8", "--checkpoint-every", "25", "--log-every", "5",
             "--sample-every", "50", "--eval-every", "0", "--final-eval", "0", "--features", "random", "--threads", "1",
             "--out", str(out), "--json"]
     p = _cli(*args, cwd=tmp_path)
@@ -226,8 +226,8 @@ def test_torchrun_two_cpu_processes_write_one_run_scored_with_the_default_evalua
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     torchrun = Path(sys.executable).parent / "torchrun"
     cmd = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "playground.images.train",
-           "--dataset", "digits", "--model", "dcgan", "--steps", "30", "--batch", "16", "--g-width", "16",
-           "--d-width", "16", "--z-dim", "8",
+           "--dataset", "digits", "--model", "dcgan", "--steps", "30", "--batch-size", "16", "--g-width", "16",
+           "--d-width", "16", "--latent-dim", "8",
            "--checkpoint-every", "10", "--log-every", "5", "--sample-every", "10", "--threads", "1",
            "--out", str(out), "--json"]
     p = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)

@@ -128,7 +128,7 @@ def test_one_dimensional_target_shows_d_star(at):
     fig = figure_args(at)["figures"]["field"]
     names = [t["name"] for t in fig["data"]]
     assert "optimal D*(x) = p/(p+q)" in names and "target p(x)" in names
-    assert at.session_state["toy_lab"].cfg.noise_dim == 1
+    assert at.session_state["toy_lab"].cfg.latent_dim == 1
     assert not at.exception
 
 

@@ -21,7 +21,7 @@ SAMPLE = str(ROOT / "app/views/image_sample.py")
 def make_run(runs: Path, name: str, steps: int = 6, **kw) -> Path:
     g = torch.Generator().manual_seed(0)
     data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=g))
-    cfg = ImageRunConfig(**{"steps": steps, "batch": 8, "g_width": 8, "d_width": 8, "z_dim": 4, "log_every": 1,
+    cfg = ImageRunConfig(**{"steps": steps, "batch_size": 8, "g_width": 8, "d_width": 8, "latent_dim": 4, "log_every": 1,
                             "sample_every": 2, "checkpoint_every": 3, "eval_every": 3, "eval_samples": 32,
                             "features": "random", "device": "cpu", **kw})
     train(cfg, runs / name, dataset=data)
@@ -95,7 +95,7 @@ def test_delete_button_removes_the_run(tmp_path):
 def test_launch_from_the_page_runs_a_real_training_process(tmp_path):
     at = AppTest.from_file(TRAIN, default_timeout=60)
     at.session_state["img_runs_dir"] = str(tmp_path)
-    for k, v in {"steps": 20, "batch": 16, "g_width": 16, "d_width": 16, "z_dim": 8, "sample_every": 10,
+    for k, v in {"steps": 20, "batch_size": 16, "g_width": 16, "d_width": 16, "latent_dim": 8, "sample_every": 10,
                  "checkpoint_every": 10, "eval_every": 0, "final_eval": False, "features": "random", "threads": 1,
                  "log_every": 5}.items():
         at.session_state["img_" + k] = v

@@ -236,7 +236,7 @@ def test_background_run_is_found_from_disk(at, tmp_path):
     does one in the folder the page used before the one run root (runs/vae/)."""
     from playground.vae import VAEConfig, train
 
-    cfg = VAEConfig(latent=2, epochs=1, hidden=16, iwae_k=2)
+    cfg = VAEConfig(latent_dim=2, epochs=1, hidden=16, iwae_k=2)
     train(cfg, out=tmp_path / "mine", final_eval=True)
     train(cfg, out=tmp_path / "vae" / "older", final_eval=False)
     at.run()
@@ -260,19 +260,19 @@ def test_training_form_is_generated_from_the_config_with_its_bounds(at):
     at.radio(key="vae_view").set_value("β comparison").run()
     for f in dataclasses.fields(VAEConfig):
         assert at.session_state["vae_t_" + f.name] is not None, f.name
-    beta, lat = at.number_input(key="vae_t_beta"), at.number_input(key="vae_t_latent")
+    beta, lat = at.number_input(key="vae_t_kl_weight"), at.number_input(key="vae_t_latent_dim")
     assert (beta.min, beta.max) == (0.0, 100.0) and (lat.min, lat.max) == (2, 64)
     assert at.selectbox(key="vae_t_dataset").value == "sprites" and lat.value == 8
     at.selectbox(key="vae_t_dataset").set_value("digits").run()     # dataset-dependent suggestions
-    assert at.number_input(key="vae_t_latent").value == 2 and at.number_input(key="vae_t_train_size").value == 1497
+    assert at.number_input(key="vae_t_latent_dim").value == 2 and at.number_input(key="vae_t_train_size").value == 1497
     # A config file fills the form; a bad one is refused with its reason and changes nothing.
     at.file_uploader(key="vae_t_upload").set_value(("c.json", b'{"beta": 7.5, "latent": 12}', "application/json"))
     at.run()
-    assert not at.exception and at.number_input(key="vae_t_beta").value == 7.5
-    assert at.number_input(key="vae_t_latent").value == 12
+    assert not at.exception and at.number_input(key="vae_t_kl_weight").value == 7.5
+    assert at.number_input(key="vae_t_latent_dim").value == 12
     at.file_uploader(key="vae_t_upload").set_value(("d.json", b'{"latent": 65}', "application/json")).run()
     assert any("d.json" in e.value and "latent" in e.value and "64" in e.value for e in at.error)
-    assert at.number_input(key="vae_t_latent").value == 12 and not at.exception
+    assert at.number_input(key="vae_t_latent_dim").value == 12 and not at.exception
 
 
 def test_start_training_runs_a_background_process_that_writes_the_run(at, tmp_path):
@@ -283,7 +283,7 @@ def test_start_training_runs_a_background_process_that_writes_the_run(at, tmp_pa
     at.selectbox(key="vae_t_dataset").set_value("digits").run()
     at.number_input(key="vae_t_epochs").set_value(1)
     at.number_input(key="vae_t_train_size").set_value(200)
-    at.number_input(key="vae_t_latent").set_value(2).run()
+    at.number_input(key="vae_t_latent_dim").set_value(2).run()
     at.button(key="vae_t_start").click().run()
     assert not at.exception and not at.error
     made = list_runs(tmp_path, kind="vae")
@@ -307,9 +307,9 @@ def test_training_the_pair_runs_beta_1_and_4_and_compares_them(at, tmp_path):
     at.number_input(key="vae_t_hidden").set_value(32).run()
     at.button(key="vae_t_pair").click().run()
     assert not at.exception and not at.error
-    made = sorted(list_runs(tmp_path, kind="vae"), key=lambda r: r["config"]["beta"])
-    assert [r["config"]["beta"] for r in made] == [1.0, 4.0]
-    same = [{k: v for k, v in r["config"].items() if k != "beta"} for r in made]
+    made = sorted(list_runs(tmp_path, kind="vae"), key=lambda r: r["config"]["kl_weight"])
+    assert [r["config"]["kl_weight"] for r in made] == [1.0, 4.0]
+    same = [{k: v for k, v in r["config"].items() if k != "kl_weight"} for r in made]
     assert same[0] == same[1] and same[0]["hidden"] == 32 and same[0]["epochs"] == 1
     for r in made:
         assert launcher.wait(r["path"], timeout=120)["state"] == "completed"

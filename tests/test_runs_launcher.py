@@ -15,12 +15,12 @@ from playground.runs.liveness import this_host
 from playground.runs.rundir import RunDir, list_runs
 from playground.vae.config import VAEConfig
 
-TINY_VAE = {"latent": 2, "hidden": 16, "epochs": 2, "iwae_k": 2, "batch_size": 256}
+TINY_VAE = {"latent_dim": 2, "hidden": 16, "epochs": 2, "iwae_k": 2, "batch_size": 256}
 
 
 @pytest.mark.parametrize("cfg", [ImageRunConfig(), ImageRunConfig(model="wgan_gp", resolution=16, g_lr=1.5e-4,
                                                                    amp=False, seed=7, final_eval=False),
-                                 VAEConfig(), VAEConfig(arch="conv", beta=0.25, conditional=True, lr=3e-4)])
+                                 VAEConfig(), VAEConfig(arch="conv", kl_weight=0.25, conditional=True, lr=3e-4)])
 def test_to_args_round_trips_through_the_trainers_parser(cfg):
     p = argparse.ArgumentParser()
     add_arguments(p, type(cfg))

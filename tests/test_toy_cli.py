@@ -32,7 +32,7 @@ def test_train_prints_metrics_and_the_resolved_config(capsys):
                 "d_loss", "g_loss", "kl", "rkl", "js", "config"):
         assert key in r
     assert r["steps"] == 30 and r["n_modes"] == 8
-    expected = to_dict(ToyConfig(seed=3, g_width=32, d_width=32).resolved())
+    expected = to_dict(ToyConfig(seed=3, g_width=32, d_width=32))
     assert r["config"] == expected              # the page's defaults, resolved (n_modes, radius, std filled)
 
 
@@ -47,7 +47,7 @@ def test_train_is_reproducible(capsys, tmp_path):
 
 
 def test_eval_scores_exact_target_samples(capsys, tmp_path):
-    target = make_target(ToyConfig().resolved())
+    target = make_target(ToyConfig())
     x = target.sample(2500, torch.Generator().manual_seed(0)).numpy()
     path = tmp_path / "s.csv"
     np.savetxt(path, x, delimiter=",", header="x,y", comments="")
@@ -64,7 +64,7 @@ def test_eval_scores_exact_target_samples(capsys, tmp_path):
 @pytest.mark.parametrize("argv, words", [
     (["toy", "train", "--dist", "nope"], "invalid choice"),
     (["toy", "train", "--g-lr", "fast"], "g_lr"),
-    (["toy", "train", "--noise-dim", "99"], "maximum"),
+    (["toy", "train", "--latent-dim", "99"], "maximum"),
     (["toy", "train", "--dist", "mixture1d", "--formula", "0.5*N(0,-1)"], "standard deviation"),
     (["toy", "train", "--dist", "custom"], "--data"),
     (["toy", "eval", "--samples", "/nonexistent.csv"], "no such file"),

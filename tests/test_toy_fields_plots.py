@@ -101,7 +101,7 @@ def test_field_figure_is_json_and_labels_d_honestly(loss, sigmoid):
 
 
 def test_one_d_figure_has_p_q_d_and_d_star_with_gaps_where_no_mass():
-    lab = LabSession(ToyConfig(dist="bimodal1d", noise_dim=1, g_width=16, d_width=16))
+    lab = LabSession(ToyConfig(dist="bimodal1d", latent_dim=1, g_width=16, d_width=16))
     snap = lab.snapshot()
     fig = field_figure_1d(snap)
     by_name = {t["name"]: t for t in fig["data"]}
@@ -116,7 +116,7 @@ def test_one_d_figure_has_p_q_d_and_d_star_with_gaps_where_no_mass():
                                              ("wgan_gp", False)])
 def test_one_d_figure_shows_d_star_exactly_where_it_is_the_optimum(loss, has_d_star):
     # LSGAN with labels a=0, b=1 is optimal at D* = (b p + a q) / (p + q) = p / (p + q), like the sigmoid GANs
-    lab = LabSession(ToyConfig(dist="bimodal1d", noise_dim=1, g_width=16, d_width=16, loss=loss))
+    lab = LabSession(ToyConfig(dist="bimodal1d", latent_dim=1, g_width=16, d_width=16, loss=loss))
     fig = field_figure_1d(lab.snapshot())
     names = [t["name"] for t in fig["data"]]
     assert ("optimal D*(x) = p/(p+q)" in names) == has_d_star

@@ -27,7 +27,7 @@ def assert_same(a: dict, b: dict) -> None:
 @pytest.mark.parametrize("cfg", [
     SMALL,
     dataclasses.replace(SMALL, spectral_norm=True, loss="hinge"),     # SN's u, v buffers travel too
-    dataclasses.replace(SMALL, dist="bimodal1d", noise_dim=1),
+    dataclasses.replace(SMALL, dist="bimodal1d", latent_dim=1),
 ], ids=["ring8", "spectral-norm", "1d"])
 def test_view_from_shipped_state_matches_the_session(cfg):
     lab = LabSession(cfg)

@@ -57,7 +57,7 @@ def test_live_changes_apply_without_reset():
     assert gan.d_updates - before == 6 and gan.step == 7
 
 
-@pytest.mark.parametrize("change", [{"dist": "grid25"}, {"g_width": 16}, {"noise_dim": 3}, {"seed": 9},
+@pytest.mark.parametrize("change", [{"dist": "grid25"}, {"g_width": 16}, {"latent_dim": 3}, {"seed": 9},
                                     {"spectral_norm": True}, {"std": 0.1}])
 def test_data_architecture_noise_changes_need_reset(change):
     gan = ToyGAN(SMALL)
@@ -162,7 +162,7 @@ def test_step_gradients_equal_the_hand_written_objective(loss, r1):
     b.train(3)
     real = b.target.sample(cfg.batch_size, b.rng)
     with torch.no_grad():
-        fake = b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng))
+        fake = b.G(sample_noise(cfg.batch_size, cfg.latent_dim, cfg.noise, b.rng))
     ref = HAND_D[loss](b.D(real), b.D(fake)).mean()
     if loss == "wgan_gp":
         ref = ref + cfg.gp_weight * gradient_penalty(b.D, real, fake, alpha=interpolation_weights(real, b.rng))
@@ -172,7 +172,7 @@ def test_step_gradients_equal_the_hand_written_objective(loss, r1):
     assert a.step_d().item() == pytest.approx(ref.item(), rel=1e-5)
     assert_same_grads(a.D, b.D, ref)
     assert a.rng.get_state().equal(b.rng.get_state())      # the step drew exactly what the reference drew
-    g_ref = HAND_G[loss](b.D(b.G(sample_noise(cfg.batch_size, cfg.noise_dim, cfg.noise, b.rng)))).mean()
+    g_ref = HAND_G[loss](b.D(b.G(sample_noise(cfg.batch_size, cfg.latent_dim, cfg.noise, b.rng)))).mean()
     a.g_opt.step = lambda: None
     assert a.step_g().item() == pytest.approx(g_ref.item(), rel=1e-5)
     assert_same_grads(a.G, b.G, g_ref)

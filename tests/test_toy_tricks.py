@@ -114,9 +114,9 @@ def test_label_smoothing_in_the_step_and_the_1d_view():
     hand = (-0.8 * torch.log(torch.sigmoid(b.D(real))) - 0.2 * torch.log(1 - torch.sigmoid(b.D(real)))
             - torch.log(1 - torch.sigmoid(b.D(fake)))).mean()
     assert a.step_d().item() == pytest.approx(hand.item(), rel=1e-5)
-    snap = LabSession(dataclasses.replace(SMALL, dist="bimodal1d", noise_dim=1, real_label=0.8)).snapshot()
+    snap = LabSession(dataclasses.replace(SMALL, dist="bimodal1d", latent_dim=1, real_label=0.8)).snapshot()
     np.testing.assert_allclose(snap["d_star_smooth"], 0.8 * snap["d_star"], rtol=1e-12)
-    assert LabSession(dataclasses.replace(SMALL, dist="bimodal1d", noise_dim=1)).snapshot()["d_star_smooth"] is None
+    assert LabSession(dataclasses.replace(SMALL, dist="bimodal1d", latent_dim=1)).snapshot()["d_star_smooth"] is None
 
 
 def test_historical_average_penalty_and_its_gradient():

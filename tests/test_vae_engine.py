@@ -37,7 +37,7 @@ def test_kl_of_diagonal_gaussian_matches_closed_form_and_monte_carlo():
 def digits_model():
     from playground.vae.train import train
 
-    cfg = VAEConfig(latent=4, epochs=3, hidden=64, iwae_k=8)
+    cfg = VAEConfig(latent_dim=4, epochs=3, hidden=64, iwae_k=8)
     result = train(cfg, final_eval=False)
     from playground.data import load_dataset
 
@@ -119,7 +119,7 @@ def test_mig_known_cases():
 
 
 def test_conditional_model_and_class_swap():
-    cfg = VAEConfig(latent=2, hidden=32, conditional=True)
+    cfg = VAEConfig(latent_dim=2, hidden=32, conditional=True)
     model = build_model(cfg, (1, 8, 8), 10).eval()
     x = torch.rand(3, 1, 8, 8)
     out = class_swap(model, x, torch.tensor([1, 2, 3]), classes=[0, 5, 9])
@@ -127,7 +127,7 @@ def test_conditional_model_and_class_swap():
     from playground.errors import PlaygroundError
 
     with pytest.raises(PlaygroundError):
-        class_swap(build_model(VAEConfig(latent=2, hidden=32), (1, 8, 8)), x, None)
+        class_swap(build_model(VAEConfig(latent_dim=2, hidden=32), (1, 8, 8)), x, None)
     with pytest.raises(PlaygroundError, match="labels"):
         build_model(cfg, (1, 8, 8), None)
 
@@ -135,7 +135,7 @@ def test_conditional_model_and_class_swap():
 @pytest.mark.parametrize("arch,decoder,shape", [("mlp", "gaussian", (3, 12, 12)), ("conv", "bernoulli", (1, 32, 32)),
                                                  ("conv", "gaussian", (1, 8, 8))])
 def test_architectures_forward_and_backward(arch, decoder, shape):
-    cfg = VAEConfig(arch=arch, decoder=decoder, latent=3, hidden=32)
+    cfg = VAEConfig(arch=arch, decoder=decoder, latent_dim=3, hidden=32)
     model = build_model(cfg, shape)
     x = torch.rand(5, *shape)
     loss, terms = model.loss(x)
@@ -167,9 +167,9 @@ def test_to_png_keeps_native_resolution_and_pixel_values():
 def test_decode_std_is_the_gaussian_decoders_learned_sigma():
     from playground.vae.latent import decode, decode_std
 
-    bern = build_model(VAEConfig(latent=3, hidden=16), (1, 8, 8))
+    bern = build_model(VAEConfig(latent_dim=3, hidden=16), (1, 8, 8))
     assert decode_std(bern, np.zeros(3)) is None
-    gauss = build_model(VAEConfig(latent=3, hidden=16, arch="conv", decoder="gaussian"), (1, 8, 8))
+    gauss = build_model(VAEConfig(latent_dim=3, hidden=16, arch="conv", decoder="gaussian"), (1, 8, 8))
     z = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     sigma = decode_std(gauss, z)
     mean, logvar = gauss.decoder_params(torch.from_numpy(z))
@@ -189,7 +189,7 @@ def test_server_decoding_through_the_program_gives_the_models_pixels():
     from playground.vae.export import decoder_program
     from playground.vae.latent import decode, decoded_png
 
-    model = build_model(VAEConfig(arch="conv", decoder="gaussian", latent=3, hidden=32, seed=2), (3, 8, 8))
+    model = build_model(VAEConfig(arch="conv", decoder="gaussian", latent_dim=3, hidden=32, seed=2), (3, 8, 8))
     with torch.no_grad():
         for p in model.decoder.parameters():
             p.mul_(3.0)
@@ -205,7 +205,7 @@ def test_model_sources_list_shipped_models_then_runs_including_the_old_vae_folde
     from playground.vae import train
     from playground.vae.sources import find, model_sources, short_name
 
-    cfg = VAEConfig(latent=2, epochs=1, hidden=16, iwae_k=2)
+    cfg = VAEConfig(latent_dim=2, epochs=1, hidden=16, iwae_k=2)
     train(cfg, out=tmp_path / "new-run", final_eval=False)
     train(cfg, out=tmp_path / "vae" / "old-run", final_eval=False)
     (tmp_path / "not-a-run").mkdir()
@@ -221,7 +221,7 @@ def test_model_sources_list_shipped_models_then_runs_including_the_old_vae_folde
 def test_traversal_rows_sweep_one_dimension_per_row():
     from playground.vae.latent import decode, traversal_rows
 
-    model = build_model(VAEConfig(latent=3, hidden=16, seed=1), (1, 8, 8))
+    model = build_model(VAEConfig(latent_dim=3, hidden=16, seed=1), (1, 8, 8))
     rows = traversal_rows(model, dims=10, steps=5, span=2.0)
     assert rows.shape == (3 * 5, 1, 8, 8)                   # min(dims, latent) rows
     z = np.zeros((5, 3), np.float32)
@@ -240,9 +240,9 @@ def test_image_input_fits_an_upload_to_the_model_and_bounds_its_size():
 
     buf = io.BytesIO()
     Image.fromarray(np.full((40, 40, 3), 200, np.uint8)).save(buf, "PNG")
-    grey = image_input(build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8)), buf.getvalue(), 10_000)
-    colour = image_input(build_model(VAEConfig(latent=2, hidden=16), (3, 12, 12)), buf.getvalue(), 10_000)
+    grey = image_input(build_model(VAEConfig(latent_dim=2, hidden=16), (1, 8, 8)), buf.getvalue(), 10_000)
+    colour = image_input(build_model(VAEConfig(latent_dim=2, hidden=16), (3, 12, 12)), buf.getvalue(), 10_000)
     assert grey.shape == (1, 1, 8, 8) and colour.shape == (1, 3, 12, 12)
     assert torch.allclose(grey, torch.full_like(grey, 200 / 255), atol=1 / 255)
     with pytest.raises(PlaygroundError, match="limit is 100 bytes"):
-        image_input(build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8)), buf.getvalue(), 100)
+        image_input(build_model(VAEConfig(latent_dim=2, hidden=16), (1, 8, 8)), buf.getvalue(), 100)

@@ -21,7 +21,7 @@ CASES = [("mlp", "bernoulli", (1, 8, 8), False), ("mlp", "gaussian", (3, 12, 12)
 
 @pytest.mark.parametrize("arch,decoder,shape,conditional", CASES)
 def test_program_reproduces_decode(arch, decoder, shape, conditional):
-    cfg = VAEConfig(arch=arch, decoder=decoder, latent=5, hidden=32, conditional=conditional, seed=3)
+    cfg = VAEConfig(arch=arch, decoder=decoder, latent_dim=5, hidden=32, conditional=conditional, seed=3)
     model = build_model(cfg, shape, num_classes=10 if conditional else None)
     with torch.no_grad():   # random weights are too tame: make the activations reach the non-linearities
         for p in model.decoder.parameters():
@@ -48,11 +48,11 @@ def test_shipped_models_export_and_match():
 
 
 def test_unknown_layers_are_refused():
-    model = build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8))
+    model = build_model(VAEConfig(latent_dim=2, hidden=16), (1, 8, 8))
     model.decoder.net[1] = torch.nn.Tanh()
     with pytest.raises(PlaygroundError, match="Tanh"):
         decoder_program(model)
-    prog = decoder_program(build_model(VAEConfig(latent=2, hidden=16), (1, 8, 8)))
+    prog = decoder_program(build_model(VAEConfig(latent_dim=2, hidden=16), (1, 8, 8)))
     prog["ops"].insert(0, {"op": "softmax"})
     with pytest.raises(PlaygroundError, match="softmax"):
         run_program(prog, np.zeros(2))

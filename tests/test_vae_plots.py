@@ -78,7 +78,7 @@ def test_metrics_table_names_and_formats_what_the_checkpoint_holds():
 
 
 def test_model_summary_line():
-    cfg = VAEConfig(dataset="sprites", arch="conv", beta=4.0, decoder="gaussian")
+    cfg = VAEConfig(dataset="sprites", arch="conv", kl_weight=4.0, decoder="gaussian")
     assert plots.model_summary(cfg, 8, True) == "sprites, conv, 8 latents, β = 4, gaussian decoder, conditional"
     assert plots.model_summary(VAEConfig(), 2, False) == "digits, mlp, 2 latents, β = 1, bernoulli decoder"
 

@@ -23,14 +23,14 @@ def test_every_model_has_a_card_matching_its_weights():
         assert m["test_iwae"] >= m["test_elbo"], name  # the importance-weighted bound is never below the ELBO
         assert card["bytes"] < 600_000, name
         model, ckpt, _ = load_pretrained(name)
-        assert model.latent == card["config"]["latent"] and "optimizer" not in ckpt
+        assert model.latent == card["config"]["latent_dim"] and "optimizer" not in ckpt
 
 
 def test_beta4_disentangles_sprites_better_than_beta1():
     c = cards()
-    assert c["sprites-bvae"]["config"]["beta"] == 4 and c["sprites-vae"]["config"]["beta"] == 1
+    assert c["sprites-bvae"]["config"]["kl_weight"] == 4 and c["sprites-vae"]["config"]["kl_weight"] == 1
     assert c["sprites-bvae"]["metrics"]["mig"] > c["sprites-vae"]["metrics"]["mig"]
-    assert c["digits-2d"]["config"]["latent"] == 2 and c["digits-cvae"]["config"]["conditional"]
+    assert c["digits-2d"]["config"]["latent_dim"] == 2 and c["digits-cvae"]["config"]["conditional"]
 
 
 def test_a_tampered_shipped_file_is_refused(tmp_path):

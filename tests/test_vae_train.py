@@ -13,10 +13,10 @@ from playground.vae.model import build_model
 
 
 def test_run_directory_resume_is_exact(tmp_path):
-    cfg = VAEConfig(latent=2, epochs=4, hidden=32, iwae_k=4)
+    cfg = VAEConfig(latent_dim=2, epochs=4, hidden=32, iwae_k=4)
     full = train(cfg, out=tmp_path / "full", final_eval=False)
     seen = []
-    half = train(VAEConfig(latent=2, epochs=2, hidden=32, iwae_k=4), out=tmp_path / "half", final_eval=False,
+    half = train(VAEConfig(latent_dim=2, epochs=2, hidden=32, iwae_k=4), out=tmp_path / "half", final_eval=False,
                  progress=lambda info: seen.append(info["epoch"]))
     assert seen == [1, 2] and half["epochs"] == 2
     resumed = train(cfg, out=tmp_path / "half", final_eval=False)
@@ -27,20 +27,20 @@ def test_run_directory_resume_is_exact(tmp_path):
     status = RunDir(tmp_path / "half").read_status()
     assert status["state"] == "completed" and status["epoch"] == 4 and status["kind"] == "vae"
     assert (tmp_path / "half" / "checkpoints" / "latest.pt").is_file()
-    assert json.loads((tmp_path / "half" / "config.json").read_text())["latent"] == 2
+    assert json.loads((tmp_path / "half" / "config.json").read_text())["latent_dim"] == 2
     with pytest.raises(PlaygroundError, match="different settings"):
-        train(VAEConfig(latent=3, epochs=4, hidden=32), out=tmp_path / "half")
+        train(VAEConfig(latent_dim=3, epochs=4, hidden=32), out=tmp_path / "half")
 
 
 def test_progress_can_stop_and_stop_file(tmp_path):
-    r = train(VAEConfig(latent=2, epochs=10, hidden=32), out=tmp_path, final_eval=False,
+    r = train(VAEConfig(latent_dim=2, epochs=10, hidden=32), out=tmp_path, final_eval=False,
               progress=lambda i: i["epoch"] < 2)
     assert r["stopped"] and r["epochs"] == 2
     assert RunDir(tmp_path).read_status()["state"] == "stopped"
 
 
 def test_checkpoint_round_trip_tamper_and_shape(tmp_path):
-    model = build_model(VAEConfig(latent=3, hidden=16), (1, 8, 8))
+    model = build_model(VAEConfig(latent_dim=3, hidden=16), (1, 8, 8))
     p = save_checkpoint(tmp_path / "m.pt", model, epoch=7, metrics={"test_elbo": -1.5})
     loaded, ckpt = load_checkpoint(p)
     assert ckpt["epoch"] == 7 and ckpt["metrics"]["test_elbo"] == -1.5
@@ -61,7 +61,7 @@ def test_checkpoint_round_trip_tamper_and_shape(tmp_path):
         load_checkpoint(p)
     # weights that do not fit the config
     ckpt = torch.load(tmp_path / "x.pt" if False else save_checkpoint(tmp_path / "y.pt", model), weights_only=True)
-    ckpt["config"]["latent"] = 5
+    ckpt["config"]["latent_dim"] = 5
     torch.save(ckpt, tmp_path / "z.pt")
     with pytest.raises(PlaygroundError, match="shape"):
         load_checkpoint(tmp_path / "z.pt")
@@ -76,7 +76,7 @@ def test_checkpoint_round_trip_tamper_and_shape(tmp_path):
 
 def test_cli_train_eval_traverse(tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["vae", "train", "--latent", "2", "--epochs", "2", "--hidden", "32", "--iwae-k", "8",
+    assert main(["vae", "train", "--latent-dim", "2", "--epochs", "2", "--hidden", "32", "--iwae-k", "8",
                  "--out", str(out), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     ckpt = out / "checkpoints" / "latest.pt"
@@ -99,11 +99,11 @@ def test_cli_train_eval_traverse(tmp_path, capsys):
 
 
 def test_cli_sprites_reports_mig(capsys):
-    assert main(["vae", "train", "--dataset", "sprites", "--resolution", "16", "--latent", "4", "--epochs", "1",
+    assert main(["vae", "train", "--dataset", "sprites", "--resolution", "16", "--latent-dim", "4", "--epochs", "1",
                  "--train-size", "300", "--hidden", "32", "--iwae-k", "2", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert 0.0 <= res["mig"] <= 1.0 and set(res["mig_per_factor"]) == {"shape", "scale", "rotation", "x", "y"}
-    assert main(["vae", "train", "--latent", "99"]) == 2
+    assert main(["vae", "train", "--latent-dim", "99"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "latent" in err
 
@@ -112,15 +112,15 @@ def test_cli_resume_takes_the_stored_config_and_one_writer_at_a_time(tmp_path, c
     from playground.runs.lock import WriterLock
 
     out = tmp_path / "run"
-    flags = ["--latent", "2", "--hidden", "16", "--iwae-k", "2", "--json"]
+    flags = ["--latent-dim", "2", "--hidden", "16", "--iwae-k", "2", "--json"]
     assert main(["vae", "train", *flags, "--epochs", "1", "--out", str(out)]) == 0
     capsys.readouterr()
     assert main(["vae", "train", *flags, "--epochs", "2", "--resume", str(out)]) == 0   # equal flags, longer
     assert json.loads(capsys.readouterr().out)["epochs"] == 2
     assert [r["epoch"] for r in RunDir(out).read_metrics()] == [1, 2]
-    assert main(["vae", "train", "--latent", "3", "--resume", str(out)]) == 2
+    assert main(["vae", "train", "--latent", "3", "--resume", str(out)]) == 2     # the old flag still works
     err = capsys.readouterr().err
-    assert "--latent cannot change" in err and "latent=2" in err and "asked for 3" in err
+    assert "--latent-dim cannot change" in err and "latent_dim=2" in err and "asked for 3" in err
     with WriterLock(out), pytest.raises(PlaygroundError, match="in use by pid"):
-        train(VAEConfig(latent=2, hidden=16, epochs=3, iwae_k=2), out=out)
+        train(VAEConfig(latent_dim=2, hidden=16, epochs=3, iwae_k=2), out=out)
     assert RunDir(out).read_status()["state"] == "completed"      # the refused writer changed nothing

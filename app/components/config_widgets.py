@@ -38,8 +38,6 @@ def seed_from_url(cls: type, prefix: str, flag: str) -> list[str]:
         return []
     st.session_state[flag] = True
     cfg, problems = from_query(cls, dict(st.query_params))
-    if hasattr(cfg, "resolved"):
-        cfg = cfg.resolved()
     seed_state(cls, cfg, prefix, force=True)
     return problems
 

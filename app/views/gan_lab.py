@@ -32,7 +32,7 @@ SS = st.session_state
 SPEEDS = {"1 step/s": 1.0, "10 steps/s": 10.0, "100 steps/s": 100.0, "1000 steps/s": 1000.0, "max": None}
 
 url_problems = seed_from_url(ToyConfig, P, "toy_url_seeded")
-seed_state(ToyConfig, ToyConfig().resolved(), P)
+seed_state(ToyConfig, ToyConfig(), P)
 SS.setdefault("toy_points", None)
 SS.setdefault("toy_draw_epoch", 0)
 SS.setdefault("toy_frame", 0)
@@ -49,15 +49,15 @@ def _on_dist_change() -> None:
     for k in ("n_modes", "radius", "std"):
         SS[P + k] = d[k]
     if SS[P + "dist"] in DISTS_1D:
-        SS[P + "noise_dim"] = 1
-    elif SS.get("toy_last_dist") in DISTS_1D and SS[P + "noise_dim"] == 1:
-        SS[P + "noise_dim"] = ToyConfig().noise_dim     # back from 1D: the 2D default, not 1D's choice
+        SS[P + "latent_dim"] = 1
+    elif SS.get("toy_last_dist") in DISTS_1D and SS[P + "latent_dim"] == 1:
+        SS[P + "latent_dim"] = ToyConfig().latent_dim     # back from 1D: the 2D default, not 1D's choice
 
 
 def _on_preset() -> None:
     name = SS["toy_preset"]
     if name in PRESETS:
-        seed_state(ToyConfig, PRESETS[name].config(ToyConfig).resolved(), P, force=True)
+        seed_state(ToyConfig, PRESETS[name].config(ToyConfig), P, force=True)
         SS["toy_notice"] = f"Preset loaded: {PRESETS[name].title}"
 
 
@@ -120,7 +120,7 @@ with st.sidebar:
         widget(ToyConfig, "d_layers", P, c1, label="D layers")
         widget(ToyConfig, "d_width", P, c2, label="D width", step=8)
         widget(ToyConfig, "activation", P)
-        widget(ToyConfig, "noise_dim", P, c1, label="noise dim")
+        widget(ToyConfig, "latent_dim", P, c1, label="noise dim")
         widget(ToyConfig, "noise", P, c2, label="noise")
         widget(ToyConfig, "init_offset", P, label="initial offset of G", step=0.5)
         widget(ToyConfig, "eval_samples", P, label="samples per evaluation", step=500)
@@ -129,7 +129,7 @@ with st.sidebar:
 # ---------------------------------------------------------------- config -> session
 for p in url_problems:
     st.warning(f"Ignored a bad URL setting: {p}")
-base = SS["toy_lab"].cfg if "toy_lab" in SS else ToyConfig().resolved()
+base = SS["toy_lab"].cfg if "toy_lab" in SS else ToyConfig()
 cfg, cfg_error = config_from_state(ToyConfig, P, base)
 if cfg_error:
     st.error(f"Invalid setting: {cfg_error}. The previous settings are kept.")
@@ -156,7 +156,7 @@ try:
             if was_playing:
                 SS["toy_lab"].play()
                 SS["toy_playing"] = True
-        elif lab.cfg != cfg.resolved():
+        elif lab.cfg != cfg:
             lab.apply(cfg)
     SS["toy_points_used"] = SS["toy_points"] if cfg.dist == "custom" else None
 except WorkerLimitError as e:
@@ -172,7 +172,7 @@ feed_token = SS.setdefault("toy_feed_token", feed.new_token())
 hold(lab, on_end=lambda: feed.unregister(feed_token))    # the process ends with the browser session
 SS["toy_last_dist"] = SS[P + "dist"]
 playing = SS.get("toy_playing", False)
-sync_url(lab.cfg.compact())
+sync_url(lab.cfg)
 if "toy_notice" in SS:
     st.toast(SS.pop("toy_notice"))
 
@@ -278,5 +278,5 @@ with st.expander("Share, save and load"):
     # (no script run happens then).
     c2.download_button("Current samples (CSV)", lambda: points_to_csv(lab.sample(lab.cfg.eval_samples, seed=0)),
                        file_name="gan_lab_samples.csv", mime="text/csv", on_click="ignore")
-    config_upload(ToyConfig, "toy_cfg_upload", lambda c: seed_state(ToyConfig, c.resolved(), P, force=True),
+    config_upload(ToyConfig, "toy_cfg_upload", lambda c: seed_state(ToyConfig, c, P, force=True),
                   container=c3)

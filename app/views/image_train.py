@@ -85,7 +85,7 @@ with st.sidebar:
     st.caption(PRESETS[SS["img_preset"]].lesson)
     widget(ImageRunConfig, "dataset", P)
     if SS[P + "dataset"] in ("folder", "npz", "mnist", "fashion_mnist", "cifar10", "celeba"):
-        widget(ImageRunConfig, "data_root", P, label="data folder / file")
+        widget(ImageRunConfig, "data_path", P, label="data folder / file")
     # A selectbox shows None as "no choice", so "the dataset's own" is 0 here and None in the config.
     SS["img_res_choice"] = SS.get(P + "resolution") or 0
 
@@ -104,7 +104,7 @@ with st.sidebar:
         st.caption(get_objective(SS[P + "loss"]).formula)
     c1, c2 = st.columns(2)
     widget(ImageRunConfig, "steps", P, c1, step=100)
-    widget(ImageRunConfig, "batch", P, c2, step=16)
+    widget(ImageRunConfig, "batch_size", P, c2, step=16)
     with st.expander("Model and optimiser"):
         c1, c2, c3 = st.columns(3)
         if model != "vae":
@@ -112,7 +112,7 @@ with st.sidebar:
             widget(ImageRunConfig, "d_width", P, c2, label="D width", step=8)
         else:                            # the VAE lab's conv VAE: one width for encoder and decoder
             widget(ImageRunConfig, "d_width", P, c1, label="VAE width", step=8)
-        widget(ImageRunConfig, "z_dim", P, c3, label="z dim")
+        widget(ImageRunConfig, "latent_dim", P, c3, label="z dim")
         if model != "vae":
             widget(ImageRunConfig, "extra_layers", P, label="extra 3x3 conv layers in G and D")
         widget(ImageRunConfig, "g_lr", P, label="G learning rate" if model != "vae" else "learning rate")

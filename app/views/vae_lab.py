@@ -22,9 +22,9 @@ SPAN = 3.0                    # sliders and traversals cover +-3 prior standard 
 MAX_UPLOAD = 2_000_000
 MAX_SLIDERS = 16
 T = "vae_t_"                  # widget-key prefix of the training form's VAEConfig fields
-FORM_BASE = VAEConfig(dataset="sprites", beta=4.0, latent=8, epochs=20, train_size=3000, iwae_k=16)
-FORM_MAIN = ("dataset", "beta", "latent", "epochs", "train_size")
-DATASET_SUGGESTS = {"sprites": {"latent": 8, "train_size": 3000}, "digits": {"latent": 2, "train_size": 1497}}
+FORM_BASE = VAEConfig(dataset="sprites", kl_weight=4.0, latent_dim=8, epochs=20, train_size=3000, iwae_k=16)
+FORM_MAIN = ("dataset", "kl_weight", "latent_dim", "epochs", "train_size")
+DATASET_SUGGESTS = {"sprites": {"latent_dim": 8, "train_size": 3000}, "digits": {"latent_dim": 2, "train_size": 1497}}
 
 torch.set_num_threads(1)   # this script run's thread (the slider fragment sets it again for its own runs)
 
@@ -235,9 +235,9 @@ def training_form() -> None:
     pair = c2.button("Train the pair β = 1 and β = 4", key="vae_t_pair", disabled=bool(err),
                      help="the same settings twice, as a VAE and as a β-VAE, to compare below")
     if c1.button("Start training", key="vae_t_start", disabled=bool(err)) or pair:
-        cfgs = [dataclasses.replace(cfg, beta=b) for b in (1.0, 4.0)] if pair else [cfg]
+        cfgs = [dataclasses.replace(cfg, kl_weight=b) for b in (1.0, 4.0)] if pair else [cfg]
         stamp = time.strftime("%H%M%S")
-        names = [f"{c.dataset}-b{c.beta:g}-z{c.latent}-{stamp}" for c in cfgs]
+        names = [f"{c.dataset}-b{c.kl_weight:g}-z{c.latent_dim}-{stamp}" for c in cfgs]
         launch(cfgs, names)
         if pair:                          # compared below as soon as both have a checkpoint
             SS["vae_pair"] = [f"run: {n}" for n in names]
@@ -260,7 +260,7 @@ def view_compare() -> None:
                 st.error(str(e))
                 continue
             met = other.metrics
-            st.markdown(f"**{name}** — β = {other.model.cfg.beta:g}")
+            st.markdown(f"**{name}** — β = {other.model.cfg.kl_weight:g}")
             _img(latent.traversal_rows(other.model, dims=10, steps=9, span=SPAN), nrow=9, size_px=40,
                  caption="rows: z0, z1, ... from -3 to 3")
             st.table(plots.metrics_table(met))

@@ -22,7 +22,7 @@ MAX_SIZE = 200_000
 MAX_RESOLUTION = 256
 
 
-def load_dataset(name: str, split: str = "train", resolution: int | None = None, data_root: str | Path = "data",
+def load_dataset(name: str, split: str = "train", resolution: int | None = None, data_path: str | Path = "data",
                  seed: int = 0, size: int | None = None, channels: int | None = None, download: bool = False,
                  path: str | Path | None = None) -> ImageDataset:
     """Load `name` as an ImageDataset (images float32 (N, C, H, W) in [0, 1]).
@@ -31,8 +31,8 @@ def load_dataset(name: str, split: str = "train", resolution: int | None = None,
     mnist5k: 28x28 natively; resolution 32 pads it with 2 black pixels a side (see data/mnist5k.py).
     split: train | test | all. resolution: resize (square) to this side. size: at most this many images
     (sprites: exactly this many, generated from `seed`). channels: 1 or 3 (sprites: 3 turns colour on).
-    data_root: folder holding torchvision sets. path: the folder or .npz file for `folder` / `npz`
-    (defaults to data_root).
+    data_path: folder holding torchvision sets. path: the folder or .npz file for `folder` / `npz`
+    (defaults to data_path).
     """
     if name not in DATASETS:
         raise PlaygroundError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -55,15 +55,15 @@ def load_dataset(name: str, split: str = "train", resolution: int | None = None,
     elif name in TORCHVISION:
         from playground.data.torchvision_sets import load_torchvision
 
-        images, labels, names = load_torchvision(name, split, data_root, download=download, size=size, seed=seed,
+        images, labels, names = load_torchvision(name, split, data_path, download=download, size=size, seed=seed,
                                                  resolution=resolution)
         ds = ImageDataset(name=name, images=images, labels=labels, class_names=names,
                           num_classes=len(names) if names else None, split=split,
-                          metadata={"data_root": str(Path(data_root).resolve())})
+                          metadata={"data_path": str(Path(data_path).resolve())})
     elif name == "folder":
         from playground.data.files import load_folder
 
-        where = Path(path or data_root)
+        where = Path(path or data_path)
         images, labels, names, skipped, files = load_folder(where, resolution or 64, channels or 3)
         ds = ImageDataset(name="folder", images=images, labels=labels, class_names=names,
                           num_classes=len(names) if names else None, split="all",
@@ -72,7 +72,7 @@ def load_dataset(name: str, split: str = "train", resolution: int | None = None,
     else:  # npz
         from playground.data.files import load_npz
 
-        where = Path(path or data_root)
+        where = Path(path or data_path)
         images, labels = load_npz(where)
         nc = int(labels.max()) + 1 if labels is not None and len(labels) else None
         ds = ImageDataset(name="npz", images=images, labels=labels, num_classes=nc, split="all",

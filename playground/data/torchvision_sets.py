@@ -41,12 +41,12 @@ def _missing(name: str, root: Path, why: str = "") -> PlaygroundError:
         f"pick another data root, or download them with download=True (--download) when online")
 
 
-def load_torchvision(name: str, split: str, data_root: str | Path, download: bool = False,
+def load_torchvision(name: str, split: str, data_path: str | Path, download: bool = False,
                      size: int | None = None, seed: int = 0, resolution: int | None = None):
     """(images uint8->float tensor (N, C, H, W) in [0, 1], labels or None, class names or None)."""
     import torchvision.datasets as tvd
 
-    root = Path(data_root)
+    root = Path(data_path)
     train = split != "test"
     try:
         if name in ("mnist", "fashion_mnist"):

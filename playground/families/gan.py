@@ -50,13 +50,13 @@ class GANFamily(FamilyModel):
     def training_loss(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The generator's loss on fresh noise against the current D (a number to watch, not to minimise)."""
         c = self.gan.cfg
-        z = sample_noise(len(batch), c.noise_dim, c.noise, generator)
+        z = sample_noise(len(batch), c.latent_dim, c.noise, generator)
         return self.gan.g_loss_fn(self.D(self.G(z))).mean()
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """The GAN lab's displayed generator (G, or its EMA when on) at fresh noise from `generator`."""
         c = self.gan.cfg
-        return torch.from_numpy(self.gan.generate(sample_noise(n, c.noise_dim, c.noise, generator))).float()
+        return torch.from_numpy(self.gan.generate(sample_noise(n, c.latent_dim, c.noise, generator))).float()
 
 
 @register("gan")

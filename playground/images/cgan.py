@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from playground.errors import PlaygroundError
-from playground.images.models import SNDiscriminator, dcgan_init, stages_for
+from playground.images.models import SNDiscriminator, base_size, dcgan_init, stages_for
 
 
 def class_weights(y: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -51,15 +51,16 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class ConditionalGenerator(nn.Module):
-    """DCGAN's generator (4x4, doubling transposed convs, tanh) with every BN made class-conditional."""
+    """DCGAN's generator (4x4, or 7x7 for 28x28 images, doubling transposed convs, tanh) with every BN made class-conditional."""
 
-    def __init__(self, z_dim: int, width: int, channels: int, resolution: int, num_classes: int,
+    def __init__(self, latent_dim: int, width: int, channels: int, resolution: int, num_classes: int,
                  extra_layers: int = 0):
         super().__init__()
         k = stages_for(resolution)
-        self.z_dim, self.channels, self.resolution, self.num_classes = z_dim, channels, resolution, num_classes
+        self.latent_dim, self.channels = latent_dim, channels
+        self.resolution, self.num_classes = resolution, num_classes
         c = width * 2 ** (k - 1)
-        convs = [nn.ConvTranspose2d(z_dim, c, 4, 1, 0, bias=False)]
+        convs = [nn.ConvTranspose2d(latent_dim, c, base_size(resolution), 1, 0, bias=False)]
         norms = [ConditionalBatchNorm2d(c, num_classes)]
         for _ in range(k - 1):
             convs.append(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False))
@@ -103,12 +104,12 @@ class ProjectionDiscriminator(nn.Module):
         return self.linear(h).flatten() + (self.embed(w) * h).sum(1)
 
 
-def build_cgan(*, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int, num_classes: int,
+def build_cgan(*, latent_dim: int, g_width: int, d_width: int, channels: int, resolution: int, num_classes: int,
                extra_layers: int = 0) -> dict[str, nn.Module]:
     """{'G', 'D'} of a class-conditional run (the shape `models.build` returns for the other GANs)."""
     if num_classes < 2:
         raise PlaygroundError("a class-conditional GAN needs a dataset with labels of at least 2 classes")
-    return {"G": ConditionalGenerator(z_dim, g_width, channels, resolution, num_classes, extra_layers),
+    return {"G": ConditionalGenerator(latent_dim, g_width, channels, resolution, num_classes, extra_layers),
             "D": ProjectionDiscriminator(d_width, channels, resolution, num_classes)}
 
 
@@ -129,7 +130,7 @@ def class_noise_grid(G: ConditionalGenerator, noise: torch.Tensor) -> torch.Tens
 
 @torch.no_grad()
 def class_interpolation(G: ConditionalGenerator, z: torch.Tensor, a: int, b: int, steps: int) -> torch.Tensor:
-    """`steps` images from class a to class b with one noise vector z (1, z_dim) held fixed: the class weights
+    """`steps` images from class a to class b with one noise vector z (1, latent_dim) held fixed: the class weights
     move on the line (1 - t) one_hot(a) + t one_hot(b)."""
     t = torch.linspace(0.0, 1.0, steps).view(-1, 1)
     w = (1 - t) * class_weights(torch.tensor([a]), G.num_classes) + t * class_weights(torch.tensor([b]),

@@ -148,8 +148,8 @@ def eval_command(args: argparse.Namespace) -> int:
         return load_training_data(cfg, split, res)
 
     ex = make_extractor(args.features or cfg.features, cfg.dataset, res, int(ref.images.shape[1]),
-                        data_root=cfg.data_root, load=load)
-    z = M.noise(args.n, cfg.z_dim, torch.Generator().manual_seed(args.seed))
+                        data_path=cfg.data_path, load=load)
+    z = M.noise(args.n, cfg.latent_dim, torch.Generator().manual_seed(args.seed))
     scores = Scorer(ex, ref.images).score(gen.images(z))
     _emit({"run": args.run, "checkpoint": args.checkpoint, "step": gen.step, "reference": f"{cfg.dataset}:{args.split}",
            **scores}, args)
@@ -165,7 +165,7 @@ def baseline_command(args: argparse.Namespace) -> int:
     from playground.images.training_data import load_training_data
 
     torch.set_num_threads(max(1, args.threads))
-    cfg = ImageRunConfig(dataset=args.dataset, data_root=args.data_root, resolution=args.resolution)
+    cfg = ImageRunConfig(dataset=args.dataset, data_path=args.data_path, resolution=args.resolution)
     cfg.validate()
     native = load_training_data(cfg)
     res = resolve_resolution(args.resolution, native.resolution)
@@ -174,7 +174,7 @@ def baseline_command(args: argparse.Namespace) -> int:
         return load_training_data(cfg, split, res)
 
     train, test = load("train"), load("test")
-    ex = make_extractor(args.features, args.dataset, res, int(train.images.shape[1]), data_root=args.data_root,
+    ex = make_extractor(args.features, args.dataset, res, int(train.images.shape[1]), data_path=args.data_path,
                         load=load)
     scores = Scorer(ex, train.images).score(test.images)
     _emit({"dataset": args.dataset, "resolution": res, "reference": f"{args.dataset}:train",
@@ -193,8 +193,8 @@ def features_command(args: argparse.Namespace) -> int:
     from playground.images.metrics import _key, save_extractor, train_classifier
 
     torch.set_num_threads(max(1, args.threads))
-    train = load_dataset(args.dataset, "train", resolution=args.resolution, data_root=args.data_root)
-    test = load_dataset(args.dataset, "test", resolution=args.resolution, data_root=args.data_root)
+    train = load_dataset(args.dataset, "train", resolution=args.resolution, data_path=args.data_path)
+    test = load_dataset(args.dataset, "test", resolution=args.resolution, data_path=args.data_path)
     if train.labels is None or not train.num_classes:
         raise PlaygroundError(f"dataset {args.dataset} has no labels to train a classifier on")
     t0 = time.perf_counter()
@@ -280,7 +280,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                           "FID: the floor to compare a model's FID with)")
     bl.add_argument("--dataset", required=True)
     bl.add_argument("--resolution", type=int, default=None)
-    bl.add_argument("--data-root", default="data")
+    bl.add_argument("--data-path", default="data")
     bl.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default="auto")
     bl.add_argument("--threads", type=int, default=1)
     bl.add_argument("--json", action="store_true")
@@ -289,7 +289,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fe = cmds.add_parser("features", help="train a dataset's feature classifier and write it with a card")
     fe.add_argument("--dataset", required=True)
     fe.add_argument("--resolution", type=int, default=None)
-    fe.add_argument("--data-root", default="data")
+    fe.add_argument("--data-path", default="data")
     fe.add_argument("--steps", type=int, default=None)
     fe.add_argument("--seed", type=int, default=0)
     fe.add_argument("--threads", type=int, default=1)

@@ -1,7 +1,7 @@
 """ImageRunConfig: every setting of an image-model run (CLI flags, the Train page's widgets, config.json).
 
 A run is fully determined by its config (and the dataset files): the seed drives every random draw.
-`batch` is per process; under torchrun each of N processes draws its own batch (global batch N * batch).
+`batch_size` is per process; under torchrun each of N processes draws its own batch (global batch N * batch_size).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class ImageRunConfig:
 
     # --- data
     dataset: Dataset = spec("digits", "image dataset (digits and sprites need no download)")
-    data_root: str = spec("data", "data folder (torchvision sets), image folder (folder) or .npz file (npz)")
+    data_path: str = spec("data", "data folder (torchvision sets), image folder (folder) or .npz file (npz)")
     resolution: int | None = spec(None, "image size in pixels (8, 16, 32 or 64); default: the dataset's own, "
                                   "capped at 64", lo=8, hi=64)
     # --- model
@@ -44,11 +44,11 @@ class ImageRunConfig:
     g_width: int = spec(64, "generator base width (channels of its last hidden layer; unused by vae)", lo=4, hi=512)
     d_width: int = spec(64, "discriminator base width (channels of its first layer); vae: its deepest conv layer "
                         "has d_width * 2^(stages-1) channels", lo=4, hi=512)
-    z_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
+    latent_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
     extra_layers: int = spec(0, "extra 3x3 conv layers (with BN) in G and the DCGAN-style D at half the image's "
                              "size (DCGAN's n_extra_layers): depth for 8x8 and 16x16 images", lo=0, hi=4)
     # --- optimisation
-    batch: int = spec(64, "images per step and process", lo=2, hi=4096)
+    batch_size: int = spec(64, "images per step and process", lo=2, hi=4096)
     steps: int = spec(2000, "generator (or VAE) updates to train for", lo=1, hi=10_000_000)
     g_lr: float = spec(2e-4, "generator (VAE: model) learning rate", lo=1e-6, hi=1.0, log=True)
     d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, log=True)
@@ -77,6 +77,7 @@ class ImageRunConfig:
     features: Features = spec("auto", "feature extractor of the scores: the project's classifier for the "
                               "dataset (auto), a fixed random CNN, or Inception-v3 if its weights are local")
 
+    RENAMED = {"z_dim": "latent_dim", "batch": "batch_size", "data_root": "data_path"}   # one vocabulary (README)
     RETIRED = ("runs_dir",)   # where runs go is playground.runs.root.runs_root() (or --out), not the config
 
     def __post_init__(self) -> None:
@@ -124,29 +125,29 @@ PRESETS: dict[str, Preset] = {
                            "extra 3x3 conv layer in G and D (at 8x8 the published stack is two layers deep); "
                            "about three CPU minutes (the shipped digits-dcgan)",
                            {"dataset": "digits", "model": "dcgan", "loss": "nonsaturating", "g_width": 64,
-                            "d_width": 64, "extra_layers": 1, "z_dim": 32, "batch": 64, "steps": 4000}),
+                            "d_width": 64, "extra_layers": 1, "latent_dim": 32, "batch_size": 64, "steps": 4000}),
     "wgan_gp_digits": Preset("WGAN-GP on digits (8x8)", "Gulrajani et al.: critic without BN, lambda 10, "
                              "5 critic steps, Adam 1e-4 (0, 0.9)",
                              {"dataset": "digits", "model": "wgan_gp", "loss": "wgan_gp", "g_width": 128,
-                              "d_width": 64, "z_dim": 32, "batch": 64, "steps": 2000, "g_lr": 1e-4, "d_lr": 1e-4,
-                              "beta1": 0.0, "beta2": 0.9, "d_steps": 5}),
+                              "d_width": 64, "latent_dim": 32, "batch_size": 64, "steps": 2000, "g_lr": 1e-4,
+                              "d_lr": 1e-4, "beta1": 0.0, "beta2": 0.9, "d_steps": 5}),
     "sngan_digits": Preset("SNGAN on digits (8x8)", "Miyato et al.: spectral norm in D, hinge loss",
                            {"dataset": "digits", "model": "sngan", "loss": "hinge", "g_width": 128, "d_width": 64,
-                            "z_dim": 32, "batch": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
+                            "latent_dim": 32, "batch_size": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
     "vae_digits": Preset("Convolutional VAE on digits (8x8)", "ELBO with a Bernoulli decoder",
-                         {"dataset": "digits", "model": "vae", "z_dim": 16, "batch": 64, "steps": 3000,
+                         {"dataset": "digits", "model": "vae", "latent_dim": 16, "batch_size": 64, "steps": 3000,
                           "g_lr": 1e-3, "ema_decay": 0.0}),
     "dcgan_sprites": Preset("DCGAN on sprites (16x16)", "procedural sprites; no download",
-                            {"dataset": "sprites", "model": "dcgan", "resolution": 16, "z_dim": 64,
+                            {"dataset": "sprites", "model": "dcgan", "resolution": 16, "latent_dim": 64,
                              "steps": 5000}),
     "dcgan_mnist": Preset("DCGAN on MNIST (32x32)", "needs MNIST under data/ (or a network connection)",
                           {"dataset": "mnist", "model": "dcgan", "resolution": 32, "steps": 10000,
-                           "batch": 128}),
+                           "batch_size": 128}),
     "sngan_cifar10": Preset("SNGAN on CIFAR-10 (32x32)", "needs CIFAR-10 under data/; a GPU job",
                             {"dataset": "cifar10", "model": "sngan", "resolution": 32, "g_width": 128,
-                             "d_width": 128, "z_dim": 128, "batch": 64, "steps": 50000, "beta1": 0.5}),
+                             "d_width": 128, "latent_dim": 128, "batch_size": 64, "steps": 50000, "beta1": 0.5}),
     "dcgan_celeba": Preset("DCGAN on CelebA (64x64)", "the published DCGAN setting; needs CelebA under data/",
-                           {"dataset": "celeba", "model": "dcgan", "resolution": 64, "batch": 128,
+                           {"dataset": "celeba", "model": "dcgan", "resolution": 64, "batch_size": 128,
                             "steps": 20000}),
 }
 

@@ -59,7 +59,7 @@ def _fit(tr, on_step, flag) -> dict:
     start_step = tr.step
     if tr.main:
         _start(tr)
-    imgs_per_step = cfg.batch * tr.world * (cfg.d_steps if cfg.is_gan else 1)
+    imgs_per_step = cfg.batch_size * tr.world * (cfg.d_steps if cfg.is_gan else 1)
     t_last_status = 0.0
     rate = None
     window_t0, window_steps = time.perf_counter(), 0

@@ -89,9 +89,9 @@ def _key(dataset: str, resolution: int, channels: int) -> str:
     return f"{dataset}-{resolution}px-{channels}ch"
 
 
-def cache_dir(data_root: str | Path = "data") -> Path:
+def cache_dir(data_path: str | Path = "data") -> Path:
     env = os.environ.get("PLAYGROUND_FEATURE_CACHE")
-    return Path(env) if env else Path(data_root) / "feature_cache"
+    return Path(env) if env else Path(data_path) / "feature_cache"
 
 
 def train_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, test_images: torch.Tensor,
@@ -157,7 +157,7 @@ def load_extractor_file(path: Path) -> tuple[ClassifierNet, float, str]:
     return net, float(blob["accuracy"]), str(blob.get("key", path.stem))
 
 
-def classifier_extractor(dataset: str, resolution: int, channels: int, *, data_root: str | Path = "data",
+def classifier_extractor(dataset: str, resolution: int, channels: int, *, data_path: str | Path = "data",
                          load: Callable | None = None, device: str | torch.device = "cpu",
                          log: Callable[[str], None] | None = None) -> FeatureExtractor | None:
     """The dataset's classifier: shipped (pretrained/features), cached, or trained now and cached.
@@ -165,7 +165,7 @@ def classifier_extractor(dataset: str, resolution: int, channels: int, *, data_r
     `load(split)` returns an ImageDataset at this resolution; None when the dataset has no labels.
     """
     key = _key(dataset, resolution, channels)
-    for where in (PRETRAINED_FEATURES / f"{key}.pt", cache_dir(data_root) / f"{key}.pt"):
+    for where in (PRETRAINED_FEATURES / f"{key}.pt", cache_dir(data_path) / f"{key}.pt"):
         if where.is_file() and dataset not in ("folder", "npz"):
             net, acc, _ = load_extractor_file(where)
             return FeatureExtractor(f"classifier:{key}", net.to(device), lambda m, x: m.features(x), FEATURE_DIM,
@@ -180,7 +180,7 @@ def classifier_extractor(dataset: str, resolution: int, channels: int, *, data_r
     net, acc = train_classifier(train.images, train.labels, test.images, test.labels, int(train.num_classes),
                                 device=device, log=log)
     if dataset not in ("folder", "npz"):          # a user's files may change under the same name: not cached
-        save_extractor(cache_dir(data_root) / f"{key}.pt", net, acc, key)
+        save_extractor(cache_dir(data_path) / f"{key}.pt", net, acc, key)
     return FeatureExtractor(f"classifier:{key}", net.to(device), lambda m, x: m.features(x), FEATURE_DIM, acc,
                             "trained now")
 
@@ -231,7 +231,7 @@ def inception_extractor() -> FeatureExtractor | None:
     return FeatureExtractor("inception-v3:torchvision", net, fn, 2048, None, str(path))
 
 
-def make_extractor(kind: str, dataset: str, resolution: int, channels: int, *, data_root: str | Path = "data",
+def make_extractor(kind: str, dataset: str, resolution: int, channels: int, *, data_path: str | Path = "data",
                    load: Callable | None = None, device: str | torch.device = "cpu",
                    log: Callable[[str], None] | None = None) -> FeatureExtractor:
     if kind == "inception":
@@ -242,7 +242,7 @@ def make_extractor(kind: str, dataset: str, resolution: int, channels: int, *, d
                                   "use --features classifier or random")
         return ex.to(device)
     if kind in ("auto", "classifier"):
-        ex = classifier_extractor(dataset, resolution, channels, data_root=data_root, load=load, device=device,
+        ex = classifier_extractor(dataset, resolution, channels, data_path=data_path, load=load, device=device,
                                   log=log)
         if ex is not None:
             return ex

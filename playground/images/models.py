@@ -1,8 +1,12 @@
-"""Image generators and discriminators for 8..64 pixel images, the VAE lab's conv VAE adapted; noise.
+"""Image generators and discriminators for 8..64 pixel images (and 28, MNIST's own), the VAE lab's conv VAE
+adapted; noise.
 
 Every network starts at 4x4 and doubles its size `stages = log2(resolution) - 2` times, so the 64x64
 DCGAN is exactly the published one (ngf = ndf = 64: 512-256-128-64 channels) and smaller images drop
-the widest stages. Generators output in [-1, 1] (tanh); `to_unit` maps a model's output to [0, 1].
+the widest stages. 28x28 images start at 7x7 instead and double twice (7 -> 14 -> 28): the first (and, in
+D, the last) layer's kernel is the base size, 7 instead of 4, and nothing else changes, so the networks of
+the powers of two (and their checkpoints) are exactly those of before. Generators output in [-1, 1] (tanh);
+`to_unit` maps a model's output to [0, 1].
 """
 
 from __future__ import annotations
@@ -18,11 +22,20 @@ from playground.errors import PlaygroundError
 from playground.latent_paths import latent_path
 
 
+NET_RESOLUTIONS = (8, 16, 28, 32, 64)
+
+
+def base_size(resolution: int) -> int:
+    """The side of the smallest feature map: 4, or 7 for 28x28 images (7 -> 14 -> 28)."""
+    return 7 if resolution == 28 else 4
+
+
 def stages_for(resolution: int) -> int:
-    k = int(round(math.log2(resolution))) - 2
-    if resolution not in (8, 16, 32, 64) or k < 1:
-        raise PlaygroundError(f"resolution {resolution} is not possible: choose 8, 16, 32 or 64")
-    return k
+    """How many times the networks double (halve) the feature map between base_size and the image."""
+    if resolution not in NET_RESOLUTIONS:
+        raise PlaygroundError(f"resolution {resolution} is not possible: choose "
+                              f"{', '.join(map(str, NET_RESOLUTIONS))}")
+    return int(round(math.log2(resolution / base_size(resolution))))
 
 
 def dcgan_init(module: nn.Module) -> None:
@@ -44,12 +57,14 @@ class DCGANGenerator(nn.Module):
     (the `n_extra_layers` of the DCGAN used in the WGAN paper's code): depth that 8x8 images otherwise lack.
     """
 
-    def __init__(self, z_dim: int, width: int, channels: int, resolution: int, extra_layers: int = 0):
+    def __init__(self, latent_dim: int, width: int, channels: int, resolution: int, extra_layers: int = 0):
         super().__init__()
         k = stages_for(resolution)
-        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
+        self.latent_dim, self.channels, self.resolution = latent_dim, channels, resolution
         c = width * 2 ** (k - 1)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(z_dim, c, 4, 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+        b = base_size(resolution)
+        layers: list[nn.Module] = [nn.ConvTranspose2d(latent_dim, c, b, 1, 0, bias=False), nn.BatchNorm2d(c),
+                                   nn.ReLU(True)]
         for _ in range(k - 1):
             layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
             c //= 2
@@ -84,7 +99,7 @@ class DCGANDiscriminator(nn.Module):
                 layers += [nn.BatchNorm2d(c * 2)]
             layers += [nn.LeakyReLU(0.2, True)]
             c *= 2
-        layers += [nn.Conv2d(c, 1, 4, 1, 0, bias=False)]
+        layers += [nn.Conv2d(c, 1, base_size(resolution), 1, 0, bias=False)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -105,7 +120,7 @@ class SNDiscriminator(nn.Module):
             c_in, c = c, c * 2
         layers += [spectral_norm(nn.Conv2d(c_in, c, 3, 1, 1)), nn.LeakyReLU(0.1, True)]
         self.features = nn.Sequential(*layers)
-        self.linear = spectral_norm(nn.Linear(c * 16, 1))
+        self.linear = spectral_norm(nn.Linear(c * base_size(resolution) ** 2, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear(self.features(x).flatten(1)).flatten()
@@ -119,15 +134,15 @@ class ConvVAE(nn.Module):
     generator's widest, and the lab's `hidden` (its fully connected layers) four times that, at most 1024.
     """
 
-    def __init__(self, z_dim: int, width: int, channels: int, resolution: int):
+    def __init__(self, latent_dim: int, width: int, channels: int, resolution: int):
         super().__init__()
         from playground.vae.config import VAEConfig
         from playground.vae.model import VAE
 
         k = stages_for(resolution)
-        self.z_dim, self.channels, self.resolution = z_dim, channels, resolution
+        self.latent_dim, self.channels, self.resolution = latent_dim, channels, resolution
         hidden = min(1024, 4 * width * 2 ** (k - 1))           # the lab's own upper bound on `hidden`
-        cfg = VAEConfig(arch="conv", decoder="bernoulli", latent=z_dim, hidden=hidden)
+        cfg = VAEConfig(arch="conv", decoder="bernoulli", latent_dim=latent_dim, hidden=hidden)
         self.vae = VAE(cfg, (channels, resolution, resolution))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -145,14 +160,14 @@ class VAEDecoder(nn.Module):
 
     def __init__(self, vae: ConvVAE):
         super().__init__()
-        self.z_dim, self.channels, self.resolution = vae.z_dim, vae.channels, vae.resolution
+        self.latent_dim, self.channels, self.resolution = vae.latent_dim, vae.channels, vae.resolution
         self.decoder = vae.vae.decoder
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z.flatten(1), None)
 
 
-def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, resolution: int,
+def build(model: str, *, latent_dim: int, g_width: int, d_width: int, channels: int, resolution: int,
           extra_layers: int = 0) -> dict[str, nn.Module]:
     """The networks of a run by name: {'G', 'D'} for GANs, {'vae'} for the VAE.
 
@@ -160,8 +175,8 @@ def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, 
     SNGAN's discriminator has 3x3 convs of its own.
     """
     if model == "vae":
-        return {"vae": ConvVAE(z_dim, d_width, channels, resolution)}
-    G = DCGANGenerator(z_dim, g_width, channels, resolution, extra_layers)
+        return {"vae": ConvVAE(latent_dim, d_width, channels, resolution)}
+    G = DCGANGenerator(latent_dim, g_width, channels, resolution, extra_layers)
     dcgan_init(G)
     if model == "dcgan":
         D = DCGANDiscriminator(d_width, channels, resolution, batch_norm=True, extra_layers=extra_layers)
@@ -178,7 +193,7 @@ def build(model: str, *, z_dim: int, g_width: int, d_width: int, channels: int, 
 
 def build_for(cfg, channels: int, resolution: int) -> dict[str, nn.Module]:
     """The networks an ImageRunConfig describes, for images of this shape."""
-    return build(cfg.model, z_dim=cfg.z_dim, g_width=cfg.g_width, d_width=cfg.d_width, channels=channels,
+    return build(cfg.model, latent_dim=cfg.latent_dim, g_width=cfg.g_width, d_width=cfg.d_width, channels=channels,
                  resolution=resolution, extra_layers=cfg.extra_layers)
 
 
@@ -204,16 +219,16 @@ def vae_loss(logits: torch.Tensor, x: torch.Tensor, mu: torch.Tensor, logvar: to
 
 
 # ------------------------------------------------------------------ noise and latent paths
-def noise(n: int, z_dim: int, generator: torch.Generator, device: torch.device | str = "cpu",
+def noise(n: int, latent_dim: int, generator: torch.Generator, device: torch.device | str = "cpu",
           truncation: float | None = None) -> torch.Tensor:
     """N(0, I) noise; with `truncation` t, each coordinate is redrawn until |z| <= t (the truncation trick)."""
-    z = torch.randn(n, z_dim, generator=generator, device=device)
+    z = torch.randn(n, latent_dim, generator=generator, device=device)
     if truncation is not None and truncation > 0:
         for _ in range(100):
             bad = z.abs() > truncation
             if not bad.any():
                 break
-            z = torch.where(bad, torch.randn(n, z_dim, generator=generator, device=device), z)
+            z = torch.where(bad, torch.randn(n, latent_dim, generator=generator, device=device), z)
         z = z.clamp(-truncation, truncation)
     return z
 

@@ -35,8 +35,8 @@ class LoadedGenerator:
     ema: bool
 
     @property
-    def z_dim(self) -> int:
-        return self.cfg.z_dim
+    def latent_dim(self) -> int:
+        return self.cfg.latent_dim
 
     @torch.no_grad()
     def images(self, z: torch.Tensor) -> torch.Tensor:
@@ -103,7 +103,7 @@ def grid(gen: LoadedGenerator, n: int = 64, seed: int = 0, truncation: float | N
     """(n, C, H, W) images in [0, 1] from seeded noise (optionally truncated)."""
     if not 1 <= n <= 1024:
         raise PlaygroundError(f"n must be between 1 and 1024, got {n}")
-    z = M.noise(n, gen.z_dim, torch.Generator().manual_seed(seed), truncation=truncation)
+    z = M.noise(n, gen.latent_dim, torch.Generator().manual_seed(seed), truncation=truncation)
     return gen.images(z).numpy()
 
 
@@ -112,8 +112,8 @@ def interpolation(gen: LoadedGenerator, seed_a: int, seed_b: int, steps: int = 1
     """Images along the path between the noise of seed_a and of seed_b."""
     if mode not in ("linear", "spherical"):
         raise PlaygroundError(f"interpolation must be linear or spherical, got {mode!r}")
-    za = M.noise(1, gen.z_dim, torch.Generator().manual_seed(seed_a), truncation=truncation)[0]
-    zb = M.noise(1, gen.z_dim, torch.Generator().manual_seed(seed_b), truncation=truncation)[0]
+    za = M.noise(1, gen.latent_dim, torch.Generator().manual_seed(seed_a), truncation=truncation)[0]
+    zb = M.noise(1, gen.latent_dim, torch.Generator().manual_seed(seed_b), truncation=truncation)[0]
     return gen.images(M.interpolate(za, zb, steps, mode)).numpy()
 
 

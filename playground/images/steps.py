@@ -78,7 +78,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
     cfg, obj = tr.cfg, tr.objective
     G, D = tr.train_nets["G"], tr.train_nets["D"]
     G_raw, D_raw = tr.nets["G"], tr.nets["D"]
-    B = cfg.batch
+    B = cfg.batch_size
     fake = None
     out: dict[str, torch.Tensor] = {}
     tr.d_requires_grad(True)
@@ -114,7 +114,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
 
 def vae_step(tr) -> dict[str, torch.Tensor]:
     """One Adam step on the negative ELBO of a batch in [0, 1] (Bernoulli decoder)."""
-    x = tr.images.batch(tr.cfg.batch, tr.gen, unit=True)
+    x = tr.images.batch(tr.cfg.batch_size, tr.gen, unit=True)
     eps = tr.noise(x.shape[0])
     with tr.autocast():
         logits, mu, logvar = tr.train_nets["vae"](x, eps)

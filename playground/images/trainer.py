@@ -166,7 +166,7 @@ class Trainer:
             self.train_nets = {k: DDP(v, device_ids=ids, forward_sync_buffers=False) for k, v in self.nets.items()}
 
         self.gen = torch.Generator(device=dev)          # reseeded every step from (seed, rank, step)
-        self.fixed_z = M.noise(GRID, cfg.z_dim, torch.Generator().manual_seed(cfg.seed + 1)).to(dev)
+        self.fixed_z = M.noise(GRID, cfg.latent_dim, torch.Generator().manual_seed(cfg.seed + 1)).to(dev)
         self.step = 0
         self.best_fid: float | None = None
         self.last_scores: dict | None = None
@@ -180,7 +180,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ what the steps use
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.z_dim, generator=self.gen, device=self.device)
+        return torch.randn(n, self.cfg.latent_dim, generator=self.gen, device=self.device)
 
     def autocast(self):
         if self.amp_dtype is None:
@@ -245,10 +245,10 @@ class Trainer:
             def load(split: str):
                 return load_training_data(cfg, split, self.resolution)
 
-            ex = make_extractor(cfg.features, cfg.dataset, self.resolution, self.channels, data_root=cfg.data_root,
+            ex = make_extractor(cfg.features, cfg.dataset, self.resolution, self.channels, data_path=cfg.data_path,
                                 load=load, device=self.device, log=self.log)
             self.scorer = Scorer(ex, self.images.reference)
-        z = M.noise(cfg.eval_samples, cfg.z_dim, torch.Generator().manual_seed(EVAL_SEED + cfg.seed))
+        z = M.noise(cfg.eval_samples, cfg.latent_dim, torch.Generator().manual_seed(EVAL_SEED + cfg.seed))
         if progress:
             progress(f"generating {cfg.eval_samples} images")
         fake = self.generate(z)

@@ -17,7 +17,7 @@ BIG = 50_000_000        # elements above which the images live on the device as 
 def load_training_data(cfg: ImageRunConfig, split: str = "train", resolution: int | None = None):
     from playground.data import load_dataset
 
-    ds = load_dataset(cfg.dataset, split=split, resolution=resolution, data_root=cfg.data_root, seed=0)
+    ds = load_dataset(cfg.dataset, split=split, resolution=resolution, data_path=cfg.data_path, seed=0)
     if len(ds) < 2:
         raise PlaygroundError(f"dataset {cfg.dataset} has {len(ds)} image(s) in split {split}; need at least 2")
     return ds

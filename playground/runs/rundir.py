@@ -148,7 +148,7 @@ class RunDir:
             cfg = self.config()
         except (OSError, ValueError, PlaygroundError):
             return None
-        return "images" if "model" in cfg else "vae" if "latent" in cfg else None
+        return "images" if "model" in cfg else "vae" if {"latent", "latent_dim"} & set(cfg) else None
 
     # ------------------------------------------------------------------ status
     def read_status(self) -> dict:

@@ -114,9 +114,9 @@ def eval_command(args: argparse.Namespace) -> int:
     from playground.toy.targets import make_target
 
     cfg = from_args(ToyConfig, args, _base_config(args))
-    target = make_target(cfg.resolved(), _points(args, cfg))
+    target = make_target(cfg, _points(args, cfg))
     samples = load_points_csv(read_user_file(args.samples), dim=1 if cfg.dist in DISTS_1D else 2)
-    result = {"n_samples": len(samples), **evaluate(target, samples), "config": to_dict(cfg.resolved())}
+    result = {"n_samples": len(samples), **evaluate(target, samples), "config": to_dict(cfg)}
     emit(result, args.json)
     return 0
 

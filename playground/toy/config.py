@@ -67,9 +67,11 @@ class TargetFields:
 class ToyConfig(TargetFields):
     """A GAN on a toy 1D/2D distribution. Fields marked live change without resetting training."""
 
+    RENAMED = {"noise_dim": "latent_dim"}   # one vocabulary across configs (README, headless use)
+
     # --- data (changing any resets training): the TargetFields above
     # --- models (changing any resets training)
-    noise_dim: int = spec(2, "dimension of the generator's noise", lo=1, hi=8)
+    latent_dim: int = spec(2, "dimension of the generator's noise", lo=1, hi=8)
     noise: Noise = spec("gaussian", "noise distribution")
     g_layers: int = spec(3, "generator hidden layers", lo=1, hi=8)
     g_width: int = spec(64, "generator hidden width", lo=4, hi=512)
@@ -126,22 +128,13 @@ class ToyConfig(TargetFields):
     def dim(self) -> int:
         return 1 if self.dist in DISTS_1D else 2
 
-    def resolved(self) -> "ToyConfig":
-        """Kept for callers not yet updated: every ToyConfig is resolved at construction now."""
-        return self
-
-    def compact(self) -> "ToyConfig":
-        """Kept for callers not yet updated: `to_query` leaves out shape parameters equal to the target's."""
-        return self
-
     def validate(self) -> None:
         if self.dist == "mixture1d":
             from playground.formula import parse_mixture
 
             parse_mixture(self.formula)
-        r = self.resolved()
-        if r.dist not in ("uniform1d", "custom") and r.std <= 0:
-            raise PlaygroundError(f"std must be positive for {r.dist}")
+        if self.dist not in ("uniform1d", "custom") and self.std <= 0:
+            raise PlaygroundError(f"std must be positive for {self.dist}")
 
 
 LIVE_FIELDS = live_fields(ToyConfig)

@@ -28,19 +28,19 @@ def d_curve(gan: ToyGAN, xs: np.ndarray) -> np.ndarray:
     return display_d(gan, gan.d_output(xs[:, None]))
 
 
-def noise_grid_lines(noise_dim: int, kind: str, n_lines: int = 9, n_points: int = 41) -> list[np.ndarray]:
+def noise_grid_lines(latent_dim: int, kind: str, n_lines: int = 9, n_points: int = 41) -> list[np.ndarray]:
     """Straight lines in noise space (first two dims, others 0) over the bulk of the noise distribution."""
     a = 2.0 if kind == "gaussian" else 1.0
     ticks = np.linspace(-a, a, n_lines)
     along = np.linspace(-a, a, n_points)
     lines = []
-    if noise_dim == 1:
+    if latent_dim == 1:
         z = np.zeros((n_points, 1))
         z[:, 0] = along
         return [z]
     for t in ticks:
         for axis in (0, 1):
-            z = np.zeros((n_points, noise_dim))
+            z = np.zeros((n_points, latent_dim))
             z[:, axis] = along
             z[:, 1 - axis] = t
             lines.append(z)
@@ -49,7 +49,7 @@ def noise_grid_lines(noise_dim: int, kind: str, n_lines: int = 9, n_points: int 
 
 def manifold(gan: ToyGAN, n_lines: int = 9) -> list[np.ndarray]:
     """The generator's image of a grid of straight noise lines: how G warps the noise space."""
-    lines = noise_grid_lines(gan.cfg.noise_dim, gan.cfg.noise, n_lines)
+    lines = noise_grid_lines(gan.cfg.latent_dim, gan.cfg.noise, n_lines)
     z = torch.as_tensor(np.concatenate(lines), dtype=torch.float32)
     out = gan.generate(z)
     return np.split(out, np.cumsum([len(ln) for ln in lines])[:-1])

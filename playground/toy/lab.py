@@ -34,7 +34,7 @@ def display_points(gan: ToyGAN, n_show: int = N_SHOW) -> tuple[torch.Tensor, np.
     """(noise, real points) shown on screen: fixed by DISPLAY_SEED, so two processes agree exactly."""
     g = torch.Generator().manual_seed(DISPLAY_SEED)
     c = gan.cfg
-    z = sample_noise(n_show, c.noise_dim, c.noise, g)
+    z = sample_noise(n_show, c.latent_dim, c.noise, g)
     return z, gan.target.sample(n_show, g).numpy().astype(np.float64)
 
 

@@ -88,9 +88,9 @@ def mlp(n_in: int, n_out: int, layers: int, width: int, activation: str, spectra
     return nn.Sequential(*mods)
 
 
-def make_generator(noise_dim: int, data_dim: int, layers: int, width: int, activation: str, *,
+def make_generator(latent_dim: int, data_dim: int, layers: int, width: int, activation: str, *,
                    batchnorm: bool = False, init_std: float = 0.0) -> nn.Sequential:
-    return mlp(noise_dim, data_dim, layers, width, activation, batchnorm=batchnorm, init_std=init_std)
+    return mlp(latent_dim, data_dim, layers, width, activation, batchnorm=batchnorm, init_std=init_std)
 
 
 def make_discriminator(data_dim: int, layers: int, width: int, activation: str, spectral: bool, *,

@@ -6,7 +6,7 @@ from playground.presets import Preset
 
 # The mode-collapse start that every toolbox lesson is measured on (fix off); each fix's preset adds one fix.
 MODE_COLLAPSE = {"dist": "ring8", "g_lr": 2e-3, "d_lr": 2e-4, "beta1": 0.5, "batch_size": 64, "g_steps": 2,
-                 "noise_dim": 1, "lr_half_life": 0}
+                 "latent_dim": 1, "lr_half_life": 0}
 _PAIR = ("Open 'Mode collapse on ring8' first, then this one: same seed, one change. Measured "
          "(seed 0, 2,500 samples at steps 1,000 / 2,000 / 3,000 / 4,000; without the fix 0 / 0 / 0 / 0 modes): ")
 
@@ -76,7 +76,7 @@ PRESETS: dict[str, Preset] = {
         "1D: a large and a small mode",
         "In 1D the optimal discriminator D*(x) = p/(p+q) is drawn next to the learned D(x): where they "
         "disagree, D has not caught up with the generator.",
-        {"dist": "bimodal1d", "noise_dim": 1}),
+        {"dist": "bimodal1d", "latent_dim": 1}),
 }
 PRESETS.update({f"fix_{name}": Preset(f"Mode collapse fixed? {title}", f"{what} {_PAIR}{measured}",
                                       {**MODE_COLLAPSE, **changes})

@@ -43,7 +43,7 @@ from playground.toy.config import ToyConfig
 # (mean, standard error) per metric; hq in percent. None: not reported.
 Row = dict[str, tuple[float, float | None] | None]
 
-ARCHITECTURE = {"noise_dim": 2, "noise": "gaussian", "g_layers": 4, "g_width": 400, "g_batchnorm": True,
+ARCHITECTURE = {"latent_dim": 2, "noise": "gaussian", "g_layers": 4, "g_width": 400, "g_batchnorm": True,
                 "d_layers": 3, "d_width": 200, "d_maxout": 5, "activation": "relu", "init_std": 0.02,
                 "loss": "nonsaturating", "r1": 0.0, "d_opt": "adam", "g_opt": "adam", "d_lr": 1e-4, "g_lr": 1e-4,
                 "beta1": 0.8, "lr_half_life": 0, "d_steps": 1, "g_steps": 1, "batch_size": 100,

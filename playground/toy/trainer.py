@@ -60,14 +60,14 @@ class ToyGAN:
 
     def __init__(self, cfg: ToyConfig, points: np.ndarray | None = None):
         cfg.validate()
-        self.cfg = cfg.resolved()
+        self.cfg = cfg
         self.points = points
         self.target: Target = make_target(self.cfg, points)
         c = self.cfg
         self.dim = self.target.dim
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(c.seed)
-            self.G = make_generator(c.noise_dim, self.dim, c.g_layers, c.g_width, c.activation,
+            self.G = make_generator(c.latent_dim, self.dim, c.g_layers, c.g_width, c.activation,
                                     batchnorm=c.g_batchnorm, init_std=c.init_std)
             self.D = make_discriminator(self.dim * c.pack, c.d_layers, c.d_width, c.activation, c.spectral_norm,
                                         maxout=c.d_maxout, init_std=c.init_std, minibatch_std=c.minibatch_std)
@@ -124,11 +124,10 @@ class ToyGAN:
 
     def needs_reset(self, new: ToyConfig) -> set[str]:
         """The changed fields that cannot be applied to a running model (data, architecture, noise, seed)."""
-        return changed_fields(self.cfg, new.resolved()) - LIVE_FIELDS
+        return changed_fields(self.cfg, new) - LIVE_FIELDS
 
     def apply(self, new: ToyConfig) -> None:
         """Apply live changes (losses, optimisers, learning rates, steps, batch) without resetting."""
-        new = new.resolved()
         blocked = self.needs_reset(new)
         if blocked:
             raise ValueError(f"changing {sorted(blocked)} needs a reset")
@@ -165,7 +164,7 @@ class ToyGAN:
         n = c.batch_size * c.pack
         real = self.target.sample(n, self.rng)
         with torch.no_grad():
-            fake = self.G(sample_noise(n, c.noise_dim, c.noise, self.rng))
+            fake = self.G(sample_noise(n, c.latent_dim, c.noise, self.rng))
         if c.instance_noise:
             real, fake = self._noised(real, fake)
         if c.pack > 1:
@@ -198,7 +197,7 @@ class ToyGAN:
         """One generator update on a fresh noise batch (the toolbox decides what scores it)."""
         c = self.cfg
         n = c.batch_size * c.pack
-        fake = self.G(sample_noise(n, c.noise_dim, c.noise, self.rng))
+        fake = self.G(sample_noise(n, c.latent_dim, c.noise, self.rng))
         if c.instance_noise:
             (fake,) = self._noised(fake)
         fake = pack(fake, c.pack)
@@ -249,7 +248,7 @@ class ToyGAN:
         batches = []
         for _ in range(c.unrolled_steps):
             real = self.target.sample(n, self.rng)
-            batches.append((pack(real, c.pack), pack(self.G(sample_noise(n, c.noise_dim, c.noise, self.rng)), c.pack)))
+            batches.append((pack(real, c.pack), pack(self.G(sample_noise(n, c.latent_dim, c.noise, self.rng)), c.pack)))
 
         def d_loss(params: dict, i: int) -> torch.Tensor:
             real, fake = batches[i]
@@ -328,7 +327,7 @@ class ToyGAN:
     def sample(self, n: int, seed: int = 12345) -> np.ndarray:
         """n generator samples from noise drawn with its own seed (training RNG untouched; G's EMA when on)."""
         g = torch.Generator().manual_seed(seed)
-        return self.generate(sample_noise(n, self.cfg.noise_dim, self.cfg.noise, g))
+        return self.generate(sample_noise(n, self.cfg.latent_dim, self.cfg.noise, g))
 
     def _d_single(self, x: torch.Tensor) -> torch.Tensor:
         """What D is asked about a single point: the point itself, or a pack of its copies when packing."""

@@ -85,7 +85,7 @@ class LabWorker:
             _live.add(self)
         self._lock = threading.Lock()
         self._reset_lock = threading.Lock()
-        self.cfg: ToyConfig = cfg.resolved()
+        self.cfg: ToyConfig = cfg
         try:
             self.reset(cfg, points)
         except BaseException:
@@ -150,7 +150,7 @@ class LabWorker:
     # ---- the session ----------------------------------------------------------------------------------
 
     def needs_reset(self, new: ToyConfig) -> set[str]:
-        return changed_fields(self.cfg, new.resolved()) - LIVE_FIELDS
+        return changed_fields(self.cfg, new) - LIVE_FIELDS
 
     def reset(self, cfg: ToyConfig, points: np.ndarray | None = None) -> None:
         """New networks from `cfg` in the same process, paused, at full speed (no rate cap)."""

@@ -118,7 +118,7 @@ def train_autoencoder(cfg, train_images: torch.Tensor, latent: int, epochs: int,
     """A model of the VAE's architecture (cfg, with `latent` dims) trained as an autoencoder or as a VAE."""
     from playground.vae.model import build_model
 
-    cfg = dataclasses.replace(cfg, latent=int(latent), conditional=False)
+    cfg = dataclasses.replace(cfg, latent_dim=int(latent), conditional=False)
     model = build_model(cfg, shape or tuple(train_images.shape[1:]))
     _fit(model, train_images, (vae_loss if variational else ae_loss)(model), epochs, cfg.batch_size, cfg.lr,
          cfg.seed)
@@ -142,7 +142,7 @@ def autoencoder_2d(cfg, train_images: torch.Tensor, epochs: int | None = None, r
     if epochs is None:
         epochs = min(cfg.epochs, epochs_for(AE_MAX_STEPS, len(train_images), cfg.batch_size))
 
-    cfg2 = dataclasses.replace(cfg, latent=2, conditional=False)
+    cfg2 = dataclasses.replace(cfg, latent_dim=2, conditional=False)
     path = Path(root or runs_root()) / CACHE / f"ae-{_key(to_dict(cfg2), epochs, list(train_images.shape))}.pt"
     if path.is_file():
         model = build_model(cfg2, tuple(train_images.shape[1:]))
@@ -215,7 +215,7 @@ def sweep_epochs(cfg, n_train: int) -> int:
 
 
 def sweep_path(cfg, sizes, epochs: int, n_train: int, root: Path | str | None = None) -> Path:
-    key = _key(to_dict(dataclasses.replace(cfg, latent=0, conditional=False)), list(sizes), epochs, n_train)
+    key = _key(to_dict(dataclasses.replace(cfg, latent_dim=0, conditional=False)), list(sizes), epochs, n_train)
     return Path(root or runs_root()) / CACHE / f"sweep-{key}.json"
 
 

@@ -13,6 +13,8 @@ Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "fol
 
 @dataclasses.dataclass(frozen=True)
 class VAEConfig:
+    RENAMED = {"latent": "latent_dim", "beta": "kl_weight"}   # one vocabulary across configs (README)
+
     dataset: Dataset = spec("digits", "training data: built-in digits/sprites, torchvision sets, a folder or .npz")
     data_path: str = spec("data", "folder holding torchvision sets, or the image folder / .npz file")
     resolution: int = spec(0, "resize images to this side in pixels (0 = the dataset's own)", lo=0, hi=64)
@@ -22,10 +24,10 @@ class VAEConfig:
     arch: Literal["mlp", "conv"] = spec("mlp", "encoder/decoder architecture", label="architecture")
     hidden: int = spec(128, "width of the hidden layers (conv: the deepest conv layer has a quarter as many channels)",
                        lo=8, hi=1024)
-    latent: int = spec(2, "number of latent dimensions", lo=2, hi=64, label="latent dimensions")
+    latent_dim: int = spec(2, "number of latent dimensions", lo=2, hi=64, label="latent dimensions")
     decoder: Literal["bernoulli", "gaussian"] = spec(
         "bernoulli", "likelihood p(x|z): Bernoulli per pixel, or Gaussian with a learned variance per pixel")
-    beta: float = spec(1.0, "weight of the KL term (1 = VAE, >1 = beta-VAE)", lo=0.0, hi=100.0, label="β")
+    kl_weight: float = spec(1.0, "weight of the KL term (1 = VAE, >1 = beta-VAE)", lo=0.0, hi=100.0, label="β")
     conditional: bool = spec(False, "feed the class label to encoder and decoder (conditional VAE)")
     epochs: int = spec(50, "passes over the training set", lo=0, hi=10_000)
     batch_size: int = spec(128, "images per step", lo=1, hi=4096)
@@ -50,7 +52,7 @@ class VAEConfig:
         if self.dataset in ("folder", "npz"):
             kw["path"] = self.data_path
         elif self.dataset not in ("digits", "sprites"):
-            kw["data_root"] = self.data_path
+            kw["data_path"] = self.data_path
         if self.dataset == "sprites":  # sprites are generated from a data seed that does not move with the model seed
             kw["seed"] = 0
         return kw

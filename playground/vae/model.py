@@ -109,7 +109,7 @@ class VAE(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.shape = tuple(int(s) for s in shape)
-        self.latent = cfg.latent
+        self.latent = cfg.latent_dim
         self.num_classes = int(num_classes) if cfg.conditional and num_classes else 0
         if cfg.conditional and not self.num_classes:
             from playground.errors import PlaygroundError
@@ -119,11 +119,11 @@ class VAE(nn.Module):
         cond = self.num_classes
         if cfg.arch == "mlp":
             n = self.shape[0] * self.shape[1] * self.shape[2]
-            self.encoder = MLPEncoder(n, cond, cfg.hidden, cfg.latent)
-            self.decoder = MLPDecoder(self.shape, cond, cfg.hidden, cfg.latent, k)
+            self.encoder = MLPEncoder(n, cond, cfg.hidden, cfg.latent_dim)
+            self.decoder = MLPDecoder(self.shape, cond, cfg.hidden, cfg.latent_dim, k)
         else:
-            self.encoder = ConvEncoder(self.shape, cond, cfg.hidden, cfg.latent)
-            self.decoder = ConvDecoder(self.shape, cond, cfg.hidden, cfg.latent, k)
+            self.encoder = ConvEncoder(self.shape, cond, cfg.hidden, cfg.latent_dim)
+            self.decoder = ConvDecoder(self.shape, cond, cfg.hidden, cfg.latent_dim, k)
 
     # --- pieces ---------------------------------------------------------------------------------------
     def onehot(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
@@ -179,7 +179,7 @@ class VAE(nn.Module):
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """Negative beta-ELBO averaged over the batch, and its terms as floats."""
         t = self.elbo_terms(x, y, generator)
-        b = self.cfg.beta if beta is None else beta
+        b = self.cfg.kl_weight if beta is None else beta
         loss = -(t["recon"] - b * t["kl"]).mean()
         recon, kl = float(t["recon"].detach().mean()), float(t["kl"].detach().mean())
         return loss, {"loss": float(loss.detach()), "recon": recon, "kl": kl, "elbo": recon - kl}

@@ -93,7 +93,7 @@ def metrics_table(met: dict) -> dict[str, list[str]]:
 
 def model_summary(cfg, latent: int, conditional: bool) -> str:
     """One line describing a model for the sidebar."""
-    return (f"{cfg.dataset}, {cfg.arch}, {latent} latents, β = {cfg.beta:g}, {cfg.decoder} decoder"
+    return (f"{cfg.dataset}, {cfg.arch}, {latent} latents, β = {cfg.kl_weight:g}, {cfg.decoder} decoder"
             + (", conditional" if conditional else ""))
 
 

@@ -373,7 +373,9 @@ def outlier_score(value: float, reference: np.ndarray) -> dict:
 
 def two_latent_sources(sources: dict[str, dict]) -> dict[str, dict]:
     """The entries of sources.model_sources() whose model has 2 latent dimensions (by its card or run config)."""
+    from playground.configs import renamed_keys
     from playground.runs.rundir import RunDir
+    from playground.vae.config import VAEConfig
 
     out = {}
     for label, src in sources.items():
@@ -381,6 +383,6 @@ def two_latent_sources(sources: dict[str, dict]) -> dict[str, dict]:
             cfg = (src.get("card") or {}).get("config") or (RunDir(src["run"]).config() if src.get("run") else {})
         except (PlaygroundError, OSError, ValueError):
             continue
-        if isinstance(cfg, dict) and cfg.get("latent") == 2:
+        if isinstance(cfg, dict) and renamed_keys(VAEConfig, cfg).get("latent_dim") == 2:
             out[label] = src
     return out

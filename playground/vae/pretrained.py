@@ -25,20 +25,21 @@ ROOT = pretrained_dir() / "vae"
 
 MODELS: dict[str, dict] = {
     "digits-2d": {"title": "Digits VAE, 2 latents (manifold)",
-                  "args": "--dataset digits --latent 2 --hidden 128 --epochs 50 --beta 1 --seed 0"},
+                  "args": "--dataset digits --latent-dim 2 --hidden 128 --epochs 50 --kl-weight 1 --seed 0"},
     "digits-16d": {"title": "Digits VAE, 16 latents",
-                   "args": "--dataset digits --latent 16 --hidden 128 --epochs 50 --beta 1 --seed 0"},
+                   "args": "--dataset digits --latent-dim 16 --hidden 128 --epochs 50 --kl-weight 1 --seed 0"},
     "digits-cvae": {"title": "Digits conditional VAE, 4 latents (class swaps)",
-                    "args": "--dataset digits --latent 4 --hidden 128 --epochs 50 --beta 1 --conditional 1 --seed 0"},
+                    "args": "--dataset digits --latent-dim 4 --hidden 128 --epochs 50 --kl-weight 1 --conditional 1"
+                    " --seed 0"},
     "sprites-vae": {"title": "Sprites VAE (beta = 1), 8 latents",
-                    "args": "--dataset sprites --resolution 16 --latent 8 --hidden 128"
-                    " --epochs 60 --beta 1 --iwae-k 16 --seed 0"},
+                    "args": "--dataset sprites --resolution 16 --latent-dim 8 --hidden 128"
+                    " --epochs 60 --kl-weight 1 --iwae-k 16 --seed 0"},
     "sprites-bvae": {"title": "Sprites beta-VAE (beta = 4), 8 latents",
-                     "args": "--dataset sprites --resolution 16 --latent 8 --hidden 128"
-                    " --epochs 60 --beta 4 --iwae-k 16 --seed 0"},
+                     "args": "--dataset sprites --resolution 16 --latent-dim 8 --hidden 128"
+                    " --epochs 60 --kl-weight 4 --iwae-k 16 --seed 0"},
     "digits-conv-gauss": {"title": "Digits conv VAE, Gaussian decoder with learned variance, 8 latents",
-                          "args": "--dataset digits --arch conv --decoder gaussian --latent 8"
-                    " --hidden 96 --epochs 100 --beta 1 --seed 0"},
+                          "args": "--dataset digits --arch conv --decoder gaussian --latent-dim 8"
+                    " --hidden 96 --epochs 100 --kl-weight 1 --seed 0"},
 }
 KEEP_METRICS = ("test_elbo", "test_recon", "test_kl", "test_iwae", "iwae_k", "active_units", "kl_per_dim", "mig",
                 "mig_per_factor", "train_seconds", "params", "epochs")

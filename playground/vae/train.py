@@ -1,6 +1,6 @@
 """Training a VAE: epochs of Adam on the negative beta-ELBO, progress callbacks, run directories, resumption.
 
-    python -m playground.vae.train --dataset digits --latent 2 --epochs 50 --out runs/vae-demo
+    python -m playground.vae.train --dataset digits --latent-dim 2 --epochs 50 --out runs/vae-demo
     python -m playground.vae.train --resume runs/vae-demo --epochs 80      # the same as `playground vae train`
 
 Batches and noise are drawn from generators seeded by (seed, epoch), so a run resumed from its checkpoint
@@ -135,7 +135,8 @@ def _train(cfg, run: RunDir | None, ckpt, progress, data, final_eval, t_start) -
     if run is not None:
         run.write_status(phase="training", epoch=start_epoch, epochs=cfg.epochs, step=step,
                          params=count_parameters(model), started=time.time())
-        run.log(f"training {cfg.dataset} latent={cfg.latent} beta={cfg.beta} from epoch {start_epoch}")
+        run.log(f"training {cfg.dataset} latent_dim={cfg.latent_dim} kl_weight={cfg.kl_weight} "
+                f"from epoch {start_epoch}")
     x_all, y_all = train_ds.images, train_ds.labels
     use_y = bool(model.num_classes)
     n = len(x_all)
