@@ -6,12 +6,13 @@ target means the same thing on both pages. Fields prefixed with a family's name 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from playground.configs import fill_derived, spec
+from playground.configs import coerce, fill_derived, renamed, spec
 from playground.errors import PlaygroundError
-from playground.toy.config import TARGET_DEFAULTS, Loss, TargetFields
+from playground.toy.config import TARGET_DEFAULTS, Loss, TargetFields, ToyConfig
 
 Model = Literal["gan", "vae", "flow", "autoregressive", "diffusion", "flow_matching"]
 FlowTransform = Literal["spline", "affine"]
@@ -24,6 +25,9 @@ FMSolver = Literal["midpoint", "euler"]
 GANLoss = Loss
 # Learning rates tuned per family on ring8 (bench/families_quality.py); families not listed use 1e-3.
 LR_DEFAULTS = {"flow_matching": 4e-3}
+# The GAN lab's settings a FamilyConfig holds in fields of its own (the rest go in `gan_settings`).
+TOY_SHARED = tuple(f.name for f in dataclasses.fields(TargetFields)) + ("seed", "batch_size", "eval_samples")
+TOY_OWN = tuple(f.name for f in dataclasses.fields(ToyConfig) if f.name not in TOY_SHARED + ("loss",))
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,9 @@ class FamilyConfig(TargetFields):
                            hi=4096, live=True)
     # --- GAN (the GAN lab's engine; its other settings keep the GAN lab's defaults)
     gan_loss: GANLoss = spec("nonsaturating", "GAN: adversarial objective", live=True)
+    gan_settings: tuple[str, ...] = spec((), "GAN: any other GAN-lab setting as name=value (e.g. d_steps=5, "
+                                         "pack=2, g_lr=2e-4); the ones not given keep the GAN lab's defaults",
+                                         live=True, max_len=len(TOY_OWN))
 
     def __post_init__(self) -> None:
         fill_derived(self)
@@ -80,7 +87,46 @@ class FamilyConfig(TargetFields):
     def derived_defaults(self) -> dict:
         return {**TARGET_DEFAULTS[self.dist], "lr": LR_DEFAULTS.get(self.model, 1e-3)}
 
+    @classmethod
+    def from_toy(cls, toy: ToyConfig, **changes) -> "FamilyConfig":
+        """The GAN family running exactly the GAN lab's `toy` (e.g. one of its lesson presets), with `changes` to
+        the families-lab settings (steps, ...): its target, seed, batch and objective in this config's fields,
+        every other setting that differs from the GAN lab's default as `gan_settings`."""
+        default = ToyConfig()
+        own = tuple(f"{k}={getattr(toy, k)}" for k in TOY_OWN if getattr(toy, k) != getattr(default, k))
+        return cls(model="gan", **{k: getattr(toy, k) for k in TOY_SHARED}, gan_loss=toy.loss, gan_settings=own,
+                   **changes)
+
+    def gan_overrides(self) -> dict:
+        """`gan_settings` as ToyConfig values by field name (old names accepted); PlaygroundError for a setting
+        that is not the GAN lab's, one this config holds itself (target, seed, batch, loss), or a bad value."""
+        old_to_new, out = renamed(ToyConfig), {}
+        for item in self.gan_settings:
+            name, eq, value = str(item).partition("=")
+            name = old_to_new.get(name.strip(), name.strip())
+            if not eq or not name:
+                raise PlaygroundError(f"gan_settings: {item!r} is not name=value")
+            if name == "loss" or name in TOY_SHARED:
+                own = "gan_loss" if name == "loss" else name
+                raise PlaygroundError(f"gan_settings: {name} is a setting of its own here: set {own} instead")
+            if name not in TOY_OWN:
+                raise PlaygroundError(f"gan_settings: {name!r} is not a GAN lab setting")
+            if name in out:
+                raise PlaygroundError(f"gan_settings: {name} is given twice")
+            out[name] = coerce(ToyConfig, name, value.strip())
+        return out
+
+    def toy_config(self) -> ToyConfig:
+        """The GAN lab's config of this model: the target, seed, batch, objective and `gan_settings`."""
+        toy = ToyConfig(**{k: getattr(self, k) for k in TOY_SHARED}, loss=self.gan_loss, **self.gan_overrides())
+        toy.validate()
+        return toy
+
     def validate(self) -> None:
+        if self.model == "gan":
+            self.toy_config()
+        elif self.gan_settings:
+            self.gan_overrides()
         if self.dist == "mixture1d":
             from playground.formula import parse_mixture
 

@@ -1,10 +1,11 @@
 """The GAN family: the GAN lab's engine (`playground.toy.trainer.ToyGAN`) behind the FamilyModel interface.
 
-Nothing of the GAN step loop is repeated here: the family's config fills a ToyConfig (target fields, seed,
-batch size, objective; every other setting keeps the GAN lab's default) and each training step is one ToyGAN
-iteration. A two-player game has two losses and two optimisers, so the model updates itself in `train_step`
-(`owns_optimizer`), drawing its real batches from its own seeded generator as the GAN lab does. It has no
-density: `likelihood = "none"`.
+Nothing of the GAN step loop is repeated here: the family's config gives a full ToyConfig
+(`FamilyConfig.toy_config`: target fields, seed, batch size, objective, and any other GAN-lab setting in
+`gan_settings`) and each training step is one ToyGAN iteration. A two-player game has two losses and two
+optimisers, so the model updates itself in `train_step` (`owns_optimizer`). Like every family it trains on the
+batch it is given (in lockstep: the tick's shared batch) with its noise from the trainer's generator: every real
+sample the engine draws during the step is taken from that batch (see `StepBatch`). It has no density.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from playground.errors import PlaygroundError
 from playground.families.base import FamilyModel, register
 from playground.toy.config import ToyConfig
 from playground.toy.nets import sample_noise
@@ -19,9 +21,29 @@ from playground.toy.trainer import ToyGAN
 
 
 def toy_config(cfg) -> ToyConfig:
-    """The GAN lab's config for a family config: its target, seed, batch size and objective."""
-    return ToyConfig(dist=cfg.dist, n_modes=cfg.n_modes, radius=cfg.radius, std=cfg.std, formula=cfg.formula,
-                     seed=cfg.seed, batch_size=cfg.batch_size, loss=cfg.gan_loss)
+    """The GAN lab's config for a family config (see FamilyConfig.toy_config)."""
+    return cfg.toy_config()
+
+
+class StepBatch:
+    """Stands in for the target inside the GAN lab's engine during one step: its draws of real samples come from
+    the step's batch. A draw of the batch's size is the batch itself (a copy: the engine may mark it for
+    gradients); any other size (packing, unrolled look-ahead...) is rows of it in random order, each row used
+    once before any is repeated. Everything else is the target's."""
+
+    def __init__(self, target, batch: torch.Tensor):
+        self._target, self._batch = target, batch.detach()
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        m = len(self._batch)
+        if n == m:
+            return self._batch.clone()
+        reps = -(-n // m)
+        idx = torch.cat([torch.randperm(m, generator=generator) for _ in range(reps)])[:n]
+        return self._batch[idx]
+
+    def __getattr__(self, name):
+        return getattr(self._target, name)
 
 
 class GANFamily(FamilyModel):
@@ -38,13 +60,24 @@ class GANFamily(FamilyModel):
         self.D = self.gan.D
 
     def apply_live(self, cfg) -> None:
-        """The batch size and objective are live in the GAN lab too."""
-        self.gan.apply(toy_config(cfg))
+        """The GAN lab's live settings (batch size, objective, learning rates, toolbox...) without a reset."""
+        new = toy_config(cfg)
+        blocked = self.gan.needs_reset(new)
+        if blocked:
+            raise PlaygroundError(f"changing the GAN's {', '.join(sorted(blocked))} needs a reset")
+        self.gan.apply(new)
 
     def train_step(self, batch: torch.Tensor, generator: torch.Generator) -> dict[str, float]:
-        """One GAN lab iteration (d_steps D updates, then g_steps G updates) on the GAN's own batches."""
-        self.gan.train(1)
-        _, d_loss, g_loss = self.gan.losses()
+        """One GAN lab iteration (d_steps D updates, then g_steps G updates) on `batch`, noise from `generator`.
+        With the GAN lab's defaults this is exactly a ToyGAN iteration whose generator drew `batch` first."""
+        gan = self.gan
+        gan.rng = generator
+        target, gan.target = gan.target, StepBatch(gan.target, batch)
+        try:
+            gan.train(1)
+        finally:
+            gan.target = target
+        _, d_loss, g_loss = gan.losses()
         return {"g_loss": float(g_loss[-1]), "d_loss": float(d_loss[-1])}
 
     def training_loss(self, batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

@@ -1,9 +1,10 @@
 """Several family models trained in lockstep on one target, and the exact state of a trainer (to branch or resume).
 
 Lockstep: every model shares the target, the seed, the batch size and the run length; each tick draws ONE target
-batch from the lockstep's own generator and gives it to every model, which then makes one update (its own noise
-from its own generator). The GAN is the exception that proves the rule: it is the GAN lab's engine and draws its
-real batches itself, from its own generator seeded the same way.
+batch from the lockstep's own generator and gives it to every model, the GAN included, which then makes one
+update (its own noise from its own generator). The batch generator's seed is derived from the seed
+(`batch_seed`): seeded alike, its stream and the models' noise streams would be shifted copies of each other, so
+a model's noise would repeat the noise inside the target's samples.
 
 `capture(trainer)` / `restore(trainer, state)` copy everything a trainer's future depends on (weights, optimiser
 moments, generator states, step, wall time, losses), so continuing from a restored state gives bit-for-bit the
@@ -27,6 +28,11 @@ from playground.toy.targets import Target, make_target
 # The settings every model of a lockstep shares (the target, the seed and the batches, and the run length).
 SHARED = ("dist", "n_modes", "radius", "std", "formula", "seed", "batch_size", "steps", "eval_samples")
 MAX_MODELS = 4
+BATCH_SEED_OFFSET = 0x5EED_BA7C       # the lockstep batches' generator: seed + this (mod 2**63)
+
+
+def batch_seed(seed: int) -> int:
+    return (seed + BATCH_SEED_OFFSET) % 2**63
 
 
 def _clone(obj):
@@ -100,7 +106,7 @@ class Lockstep:
         self.cfgs = list(cfgs)
         self.target = target if target is not None else make_target(cfgs[0], points)
         self.trainers = [FamilyTrainer(c, target=self.target) for c in cfgs]
-        self.rng = torch.Generator().manual_seed(cfgs[0].seed)
+        self.rng = torch.Generator().manual_seed(batch_seed(cfgs[0].seed))
         self.step = 0
 
     @property

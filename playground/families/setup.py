@@ -28,7 +28,7 @@ FAMILY_FIELDS: dict[str, tuple[str, ...]] = {
     "diffusion": ("diffusion_sampler", "sample_steps", "diffusion_timesteps", "diffusion_schedule",
                   "input_octaves") + NETWORK,
     "flow_matching": ("fm_solver", "sample_steps", "fm_ot", "fm_logprob_steps", "input_octaves") + NETWORK,
-    "gan": ("gan_loss",),       # the GAN lab's networks and optimisers, at its defaults
+    "gan": ("gan_loss", "gan_settings"),       # any other GAN-lab setting as name=value
 }
 MODEL_FIELDS = tuple(f.name for f in dataclasses.fields(FamilyConfig) if f.name not in SHARED)
 
@@ -62,6 +62,28 @@ PRESETS = {
                        "through time, and an ODE with an exact density.",
                        ({"model": "gan"}, {"model": "diffusion"}, {"model": "flow_matching"})),
 }
+
+
+def gan_lesson_preset(fix: str) -> Preset:
+    """The GAN lab's toolbox lesson `fix` side by side: its mode-collapse start and the same start with the fix,
+    each the GAN lab's full config (FamilyConfig.from_toy), for the 4,000 steps the lesson was measured over."""
+    from playground.toy.config import ToyConfig
+    from playground.toy.presets import FIXES, LESSON_PAIRS, PRESETS as GAN_PRESETS
+
+    cfgs = [FamilyConfig.from_toy(GAN_PRESETS[name].config(ToyConfig), steps=4000) for name in LESSON_PAIRS[fix]]
+    shared = tuple((k, getattr(cfgs[0], k)) for k in SHARED)
+    models = tuple({k: getattr(c, k) for k in MODEL_FIELDS} for c in cfgs)
+    return Preset(f"GAN toolbox: mode collapse vs {FIXES[fix][0]}", "The GAN lab's lesson in lockstep: the same "
+                  f"start, the same seed and batches, one change. {FIXES[fix][1]}", models, shared)
+
+
+def _add_gan_lessons() -> None:
+    from playground.toy.presets import LESSON_PAIRS
+
+    PRESETS.update({f"gan_{fix}": gan_lesson_preset(fix) for fix in LESSON_PAIRS})
+
+
+_add_gan_lessons()
 
 
 def slot_config(base: FamilyConfig, model: str) -> FamilyConfig:

@@ -41,8 +41,8 @@ class FamilyTrainer:
         blocked = changed_fields(self.cfg, new) - live_fields(type(new))
         if blocked:
             raise PlaygroundError(f"changing {', '.join(sorted(blocked))} needs a reset")
+        self.model.apply_live(new)          # first: it may refuse (a GAN-lab setting that needs a reset)
         self.cfg = new
-        self.model.apply_live(new)
 
     def lr_at(self, step: int) -> float:
         """cfg.lr * (1 + cos(pi * step / steps)) / 2: from lr down to 0 at `steps`, 0 after it."""
