@@ -58,6 +58,16 @@ def history_controls(lab, cfgs: list, pending: bool) -> int | None:
     return idx
 
 
+def new_stop(value, state) -> bool:
+    """Whether the live figure's value reports a stop of its frame feed not acted on yet (it keeps its last
+    value across runs, so the same stop must not rerun the page again after the next Play)."""
+    if not (isinstance(value, dict) and value.get("event") == "stopped") or value.get("nonce") == state.get(
+            "fam_stop_seen"):
+        return False
+    state["fam_stop_seen"] = value.get("nonce")
+    return True
+
+
 def export_buttons(lab, container=st) -> None:
     """GIF and MP4 of the history (made when clicked, so they hold every frame recorded until then)."""
     c1, c2 = container.columns(2)

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from app.components import families_setup as fs
-from app.components.families_history import export_buttons, history_controls
+from app.components.families_history import export_buttons, history_controls, new_stop
 from app.components.live_figure import feed, live_figure
 from app.components.run_panel import launch, run_list
 from playground.errors import PlaygroundError
@@ -43,6 +43,8 @@ def data_key(cfg):
 
 
 def new_lab(cfgs, playing=False):
+    if SS.get("fam_lab") is not None:
+        SS["fam_lab"].stop()                       # the old models' training thread, if any
     lab = LiveLab(cfgs, build_target(cfgs[0], SS.get("fam_points"), SS.get("fam_picture")))
     lab.playing = playing
     SS["fam_lab"], SS["fam_data"], SS["fam_look"] = lab, data_key(cfgs[0]), False
@@ -103,6 +105,8 @@ label, icon = ("Pause", ":material/pause:") if playing else ("Play", ":material/
 if cols[0].button(label, key=f"fam_{label.lower()}", type="primary", icon=icon, width="stretch",
                   disabled=lab.done and not playing):
     lab.playing = not playing
+    if not lab.playing:
+        lab.stop()
     if lab.playing:
         SS["fam_look"] = False
     st.rerun()
@@ -143,7 +147,8 @@ looking_at = history_controls(lab, cfgs, pending)
 token = SS.setdefault("fam_feed_token", feed.new_token())
 use_feed = lab.playing and feed.MOUNTED
 if use_feed:
-    feed.register(token, lambda q: plots.live_frame(lab.play_slice(SLICE_S), labels))
+    feed.register(token, lambda q: plots.live_frame(lab.frame(), labels))   # training runs in lab's thread
+    lab.start()
 else:
     feed.unregister(token)
 
@@ -166,7 +171,7 @@ def live_view() -> None:
                         error=frame["error"], feed=feed.url_for(token) if use_feed else None, feed_min_gap_ms=92,
                         fast=plots.fast_figures(snap), draw=bool(SS.get("fam_draw")),
                         draw_points=SS.get("fam_drawn") or [], draw_epoch=SS["fam_draw_epoch"])
-    if isinstance(value, dict) and value.get("event") == "stopped" and playing:
+    if new_stop(value, SS) and playing:       # each stop once: the component keeps its last value
         st.rerun()
     if isinstance(value, dict) and value.get("epoch") == SS["fam_draw_epoch"] and "points" in value:
         SS["fam_drawn"] = value.get("points") or []
