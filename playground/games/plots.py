@@ -89,7 +89,7 @@ def game_figure(cfg: GameConfig, result: dict[str, np.ndarray], grid: dict[str, 
         xaxis={"title": {"text": xname}, "range": [-extent, extent], "zeroline": True, "constrain": "domain"},
         yaxis={"title": {"text": yname}, "range": [-extent, extent], "scaleanchor": "x", "scaleratio": 1},
         legend={"orientation": "h", "y": -0.15, "x": 0},
-        updatemenus=[{"type": "buttons", "x": 0.0, "y": 1.12, "xanchor": "left", "showactive": False,
+        updatemenus=[{"type": "buttons", "x": 1.0, "y": 1.12, "xanchor": "right", "showactive": False,
                       "buttons": [{"label": "▶ play the path", "method": "animate",
                                    "args": [None, {"frame": {"duration": 80, "redraw": False},
                                                    "fromcurrent": False, "transition": {"duration": 0}}]}]}])
@@ -106,7 +106,7 @@ def norm_figure(result: dict[str, np.ndarray], height: int = 260) -> dict:
                "name": "|average|", "line": {"color": AVERAGE, "dash": "dash"}}]
     return {"data": traces, "layout": _layout(
         height=height, title={"text": "distance to the equilibrium", "x": 0.02, "font": {"size": 13}},
-        xaxis={"title": {"text": "step"}}, yaxis={"type": "log", "title": {"text": "|z|"}},
+        xaxis={"title": {"text": "step"}}, yaxis={"type": "log", "dtick": 1, "title": {"text": "|z|"}},
         legend={"orientation": "h", "y": 1.12, "x": 0.45})}
 
 
