@@ -2,28 +2,42 @@
 
 `python -m playground toy table --protocol pacgan --target ring --variant pacgan2 --trials 10 --json` trains
 `trials` seeds of one (protocol, target, variant), scores each on 2,500 generator samples with the lab's mode
-metrics (`playground.toy.metrics.mode_metrics`: a sample is high quality within 3 standard deviations of its
-nearest mode, a mode is covered by at least one high-quality sample, reverse KL is KL(histogram of the
-high-quality samples' modes ‖ uniform)) and prints mean ± standard error beside the published rows.
+metrics (`playground.toy.metrics.mode_metrics`) and prints mean ± standard error beside the published rows.
 
-PacGAN protocol (Lin et al. 2018, Table 1; read from the authors' released configuration, fjxmlzn/PacGAN,
-synthetic_data_experiments): ring = 8 Gaussians on the unit circle, std 0.01; grid = 25 Gaussians at
-{−4, −2, 0, 2, 4}², std 0.05. Generator: 2D standard normal noise, 4 hidden layers of 400 units, batch norm
-before each ReLU (no bias there), linear output. Discriminator: 3 maxout layers of 200 units with 5 pieces,
-linear output, input 2·m for packing degree m (only the input layer grows). All weights N(0, 0.02), biases 0.
-Standard GAN loss with the non-saturating generator loss. Adam, learning rate 1e-4, β1 0.8, batches of 100
-(packs). 400 epochs of 100,000 examples = 400,000 updates (our reading of num_epoch and num_sample). 10 trials.
-Protocol details we are unsure of or do differently (each may move the numbers):
-- their updates of D and G are simultaneous on one batch (ALI's algorithm); ours alternate, D then G;
-- they train on a fixed set of 100,000 examples (re-shuffled each epoch); we draw fresh samples every step;
-- they score the samples after the last epoch with batch statistics of the 2,500-sample batch; we use the
-  generator in eval mode (running statistics, momentum 0.05 as theirs);
-- the published numbers below are quoted from memory of the paper's Table 1; check them against
-  arXiv:1712.04086 before citing them.
-VEEGAN protocol (Srivastava et al. 2017, Table 1): the same two targets and metrics; the published rows have
-no error bars. We do not know VEEGAN's exact toy architectures, learning rates or step counts: this protocol
-uses the PacGAN architecture above (PacGAN states it follows VEEGAN's set-up) with 25,000 updates, which is a
-guess to be replaced by the paper's appendix values; its published rows are also quoted from memory.
+Sources, and what each one confirms (checked 2026-12-03; "fjxmlzn/PacGAN" is the authors' repository,
+https://github.com/fjxmlzn/PacGAN, paths under synthetic_data_experiments/):
+- 2DRing_GAN&PacGAN/config.py, 2DGrid_GAN&PacGAN/config.py: ring = 8 Gaussians at (cos 2πk/8, sin 2πk/8),
+  std 0.01; grid = 25 Gaussians at {−4, −2, 0, 2, 4}², std 0.05; 2D noise N(0, I); G hidden 400, D hidden
+  200 with 5 maxout pieces; weights N(0, 0.02), biases 0; Adam lr 1e-4, β1 0.8; batch 100; 400 epochs of
+  100,000 examples; packing degree m ∈ {1, 2, 3, 4}; 10 runs each; 2,500 samples scored.
+- 2DGrid_GAN&PacGAN/pacgan_task.py: G = 4 hidden layers (linear without bias, batch norm, ReLU), linear
+  output with bias; D = 3 maxout layers + linear output, input 2·m; no dropout; batch-norm population
+  statistics by a 0.05 moving average; D and G updated simultaneously from one graph (ali_algorithm,
+  IshmaelBelghazi/ALI ali/algorithms.py: both gradients, one step).
+- PacGAN/pacgan/streams.py, datasets.py: a fixed set of 100,000 packs (each member drawn with replacement from
+  100,000 samples), shuffled batches of 100 packs → 1,000 updates per epoch, 400,000 updates per run.
+- PacGAN/pacgan/bricks.py: D loss softplus(−D(real)) + softplus(D(fake)); G loss softplus(−D(fake)), i.e. the
+  non-saturating loss.
+- PacGAN/pacgan/extensions.py (MetricLogger, GraphLogger): samples from one fixed noise batch of 2,500, G with
+  population statistics; a sample goes to the mode of least sqrt(Σ d²/σ²) and is high quality when that is < 3;
+  a mode is covered by at least one high-quality sample; the logged "entropy of coverage" H of the
+  high-quality mode histogram h gives KL(h ‖ uniform) = log K − H, which is our reverse KL.
+- VEEGAN project page (akashgit/VEEGAN index.md): high quality = within 3 standard deviations of the nearest
+  mode (2D); modes captured = components whose mean is nearest to at least one high-quality sample; 2,500
+  samples per model; averaged over five runs; unrolled GAN with 5 unrolling steps.
+NOT confirmed (we could not read the papers' tables: Table1.png in fjxmlzn/PacGAN and tab.png in
+akashgit/VEEGAN are images, and no stored text of arXiv:1712.04086 or arXiv:1705.07761 reaches the tables):
+- every published number in PROTOCOLS below (PacGAN and VEEGAN rows alike) is quoted from memory of the
+  papers and must be checked against them before it is cited; that "reverse KL" in PacGAN's table is
+  KL(h ‖ uniform) of the last epoch is our reading of the released code;
+- VEEGAN's toy architectures, learning rates, batch size and step count: this protocol reuses the PacGAN
+  architecture with 25,000 updates, a guess; also whether VEEGAN's ring and grid use PacGAN's radii and stds.
+Where we differ from the released PacGAN code (each may move the numbers):
+- our D and G updates alternate (D, then G on the updated D); theirs are simultaneous;
+- we draw fresh real samples every step; they cycle through a fixed set of 100,000 packs;
+- our G makes the m·100 samples of a packed batch in one batch-norm batch; theirs applies G to each of the m
+  pack members separately (m batch-norm batches of 100);
+- each trial is scored on its own noise (eval seed = trial index); theirs use one fixed noise batch.
 """
 
 from __future__ import annotations
@@ -68,10 +82,17 @@ class Protocol:
     source: str
     steps: int
     published: dict[str, dict[str, Row]] = field(default_factory=dict)   # target -> method -> row
+    trials: int = 10                                                     # runs behind each published row
+
+
+# The released PacGAN run length: num_epoch epochs of num_sample packs in batches of batch_size packs.
+PACGAN_EPOCHS, PACGAN_EXAMPLES = 400, 100_000
+PACGAN_STEPS = PACGAN_EPOCHS * PACGAN_EXAMPLES // ARCHITECTURE["batch_size"]
 
 
 PROTOCOLS: dict[str, Protocol] = {
-    "pacgan": Protocol("pacgan", "Lin et al. 2018, PacGAN, Table 1 (mean ± s.e. over 10 trials)", 400_000, {
+    "pacgan": Protocol("pacgan", "Lin et al. 2018, PacGAN, Table 1 (mean ± s.e. over 10 trials; the numbers "
+                       "are unconfirmed, see the module docstring)", PACGAN_STEPS, {
         "ring": {"gan": {"modes": _r(6.3, 0.5), "hq": _r(98.2, 0.2), "rkl": _r(0.45, 0.09)},
                  "ali": {"modes": _r(6.6, 0.3), "hq": _r(97.6, 0.4), "rkl": _r(0.36, 0.04)},
                  "minibatch_discrimination": {"modes": _r(4.3, 0.8), "hq": _r(36.6, 8.8), "rkl": _r(1.93, 0.11)},
@@ -84,7 +105,8 @@ PROTOCOLS: dict[str, Protocol] = {
                  "pacgan2": {"modes": _r(23.8, 0.7), "hq": _r(91.3, 0.8), "rkl": _r(0.13, 0.04)},
                  "pacgan3": {"modes": _r(24.6, 0.4), "hq": _r(94.2, 0.4), "rkl": _r(0.06, 0.02)},
                  "pacgan4": {"modes": _r(24.8, 0.2), "hq": _r(93.6, 0.6), "rkl": _r(0.04, 0.01)}}}),
-    "veegan": Protocol("veegan", "Srivastava et al. 2017, VEEGAN, Table 1 (no error bars published)", 25_000, {
+    "veegan": Protocol("veegan", "Srivastava et al. 2017, VEEGAN, Table 1 (mean of 5 runs, no error bars; the "
+                       "numbers, step count and architecture are unconfirmed, see the module docstring)", 25_000, {
         "ring": {"gan": {"modes": _r(1.0), "hq": _r(99.3), "rkl": None},
                  "ali": {"modes": _r(2.8), "hq": _r(0.13), "rkl": None},
                  "unrolled5": {"modes": _r(7.6), "hq": _r(35.6), "rkl": None},
@@ -92,7 +114,7 @@ PROTOCOLS: dict[str, Protocol] = {
         "grid": {"gan": {"modes": _r(3.3), "hq": _r(0.5), "rkl": None},
                  "ali": {"modes": _r(15.8), "hq": _r(1.6), "rkl": None},
                  "unrolled5": {"modes": _r(23.6), "hq": _r(16.0), "rkl": None},
-                 "veegan": {"modes": _r(24.6), "hq": _r(40.0), "rkl": None}}}),
+                 "veegan": {"modes": _r(24.6), "hq": _r(40.0), "rkl": None}}}, trials=5),
 }
 
 
