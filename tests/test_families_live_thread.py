@@ -68,3 +68,4 @@ def test_a_feed_stop_reruns_the_page_once():
     assert new_stop(stopped, state) and not new_stop(stopped, state)
     assert new_stop({**stopped, "nonce": 4}, state)
     assert not new_stop(None, state) and not new_stop({"points": []}, state)
+

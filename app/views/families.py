@@ -147,7 +147,7 @@ looking_at = history_controls(lab, cfgs, pending)
 token = SS.setdefault("fam_feed_token", feed.new_token())
 use_feed = lab.playing and feed.MOUNTED
 if use_feed:
-    feed.register(token, lambda q: plots.live_frame(lab.frame(), labels))   # training runs in lab's thread
+    feed.register(token, lambda q: plots.live_frame(lab.frame(), labels))   # training runs in the lab's thread
     lab.start()
 else:
     feed.unregister(token)

@@ -2,11 +2,11 @@
 
 `LiveLab` is what a page keeps in its session. With a frame feed, `start()` trains in a thread of its own while
 playing and `frame()` returns the latest snapshot (plain numpy arrays, see `model_view`): training goes on while
-the frame is built, sent and drawn, instead of waiting for the browser's next request (which cost a quarter of
-the training speed). Without a feed, `play_slice(seconds)` trains for a bounded time, then snapshots. Either way
-the snapshot is recorded in its History (with the exact training state now and then, to branch from). Every
-method takes the lab's lock: a page's script run, the frame feed's thread and the training thread share it. Views use fixed noise and fixed target points of their own, so the
-pictures move smoothly and looking never touches the training generators.
+the frame is built, sent and drawn, instead of idling until the browser's next request. Without a feed,
+`play_slice(seconds)` trains for a bounded time, then snapshots. Either way the snapshot is recorded in its
+History (with the exact training state now and then, to branch from). Every method takes the lab's lock: a
+page's script run, the frame feed's thread and the training thread share it. Views use fixed noise and fixed
+target points of their own, so the pictures move smoothly and looking never touches the training generators.
 """
 
 from __future__ import annotations
