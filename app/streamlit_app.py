@@ -27,6 +27,8 @@ pages = [
             url_path="image_train"),
     st.Page(str(VIEWS / "image_sample.py"), title="Image runs: sample", icon=":material/grid_view:",
             url_path="image_sample"),
+    st.Page(str(VIEWS / "image_probe.py"), title="Image models: probe the scores", icon=":material/troubleshoot:",
+            url_path="image_probe"),
 ]
 nav = st.navigation(pages)
 nav.run()

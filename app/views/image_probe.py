@@ -1,0 +1,194 @@
+"""Image models — probe the scores: what FID and IS see (disturbed test images), a memorisation check (samples
+beside their nearest training images), and DCGAN latent arithmetic on a generator's noise."""
+
+import streamlit as st
+import torch
+
+from playground.data import load_dataset
+from playground.errors import PlaygroundError
+from playground.images import arithmetic as AR
+from playground.images import sampling
+from playground.images.disturb import DISTURBANCES, TITLES, score_curve
+from playground.images.memorisation import memorisation_check
+from playground.images.metrics import make_extractor
+from playground.images.probe_plots import distance_histogram_figure, pick_grid_figure, score_curve_figure
+from playground.pictures import grid_image
+from playground.runs.root import runs_root
+from playground.runs.rundir import list_runs
+
+SS = st.session_state
+DATASETS = {"digits (8×8, sklearn)": "digits", "mnist5k (28×28 MNIST)": "mnist5k"}
+GROUPS = ("A", "B", "C")
+
+
+@st.cache_resource(max_entries=4, show_spinner="loading the dataset and its classifier…")
+def _data(dataset: str, resolution: int | None = None, channels: int | None = None):
+    """Train and test splits, the dataset's classifier, and the training features (computed once)."""
+    tr = load_dataset(dataset, "train", resolution=resolution, channels=channels)
+    te = load_dataset(dataset, "test", resolution=resolution, channels=channels)
+    res, ch = tr.images.shape[-1], tr.images.shape[1]
+    ex = make_extractor("auto", dataset, res, ch,
+                        load=lambda split: load_dataset(dataset, split, resolution=res, channels=ch))
+    return tr, te, ex, ex(tr.images)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _curve(dataset: str, kind: str, strengths: tuple, n_test: int, seed: int) -> dict:
+    tr, te, ex, feats = _data(dataset)
+    return score_curve(te.images[:n_test], feats, ex, kind, strengths, labels=te.labels[:n_test], seed=seed)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _generator(path: str):
+    return sampling.load_generator(path)
+
+
+@st.cache_data(max_entries=8, show_spinner="finding nearest training images…")
+def _memorisation(path: str, n: int, seed: int, k: int):
+    gen = _generator(path)
+    samples = torch.from_numpy(sampling.grid(gen, n, seed=seed))
+    tr, te, ex, _ = _data(gen.cfg.dataset, samples.shape[-1], samples.shape[1])
+    return samples, tr.images, memorisation_check(samples, te.images, tr.images, ex, k=k)
+
+
+def parse_strengths(text: str) -> tuple:
+    try:
+        vals = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
+    except ValueError:
+        raise PlaygroundError(f"strengths must be numbers separated by commas, got {text!r}") from None
+    if not vals or len(vals) > 11 or any(not 0 <= v <= 1 for v in vals):
+        raise PlaygroundError("give 1 to 11 strengths, each between 0 and 1")
+    return tuple(sorted(set(vals)))
+
+
+st.title("Image models: probe the scores")
+st.caption("Scores here are computed in the features (FID) and the softmax (IS) of the dataset's own small "
+           "classifier, not Inception-v3: compare them only with scores in the same features.")
+
+# ---------------------------------------------------------------- what the scores see
+st.header("What the scores see")
+st.markdown("Disturb the real **test** images more and more, and score them against the **training** images: "
+            "a good score worsens steadily with every kind of damage, including the ones a model makes "
+            "(dropping classes, repeating one image).")
+c1, c2, c3 = st.columns([1.2, 2, 1.3])
+ds_label = c1.selectbox("dataset", list(DATASETS), key="pr_dataset")
+kinds = c2.multiselect("disturbances", list(DISTURBANCES), default=["gaussian_noise", "blur"],
+                       format_func=TITLES.get, key="pr_kinds")
+strengths_text = c3.text_input("strengths (0 to 1)", "0, 0.25, 0.5, 0.75, 1", key="pr_strengths")
+c4, c5, _ = st.columns([1, 1, 2])
+n_test = c4.number_input("test images", 20, 2000, 300, step=50, key="pr_ntest")
+seed = c5.number_input("seed", 0, 10_000, 0, key="pr_seed")
+if st.button("Compute score curves", type="primary", key="pr_go"):
+    try:
+        strengths = parse_strengths(strengths_text)
+        if not kinds:
+            raise PlaygroundError("choose at least one disturbance")
+        bar = st.progress(0.0, text="scoring…")
+        curves = []
+        for i, kind in enumerate(kinds):
+            bar.progress(i / len(kinds), text=f"scoring {TITLES[kind]} at {len(strengths)} strengths…")
+            curves.append(_curve(DATASETS[ds_label], kind, strengths, int(n_test), int(seed)))
+        bar.empty()
+        SS["pr_curves"] = curves
+    except PlaygroundError as e:
+        st.error(str(e))
+if SS.get("pr_curves"):
+    curves = SS["pr_curves"]
+    st.plotly_chart(score_curve_figure(curves), key="pr_curve_chart")
+    st.caption(f"FID features: {curves[0]['fid_features']}; IS: {curves[0].get('is_features', '')}. "
+               "Strength 0 is the test split itself: its FID is the floor a perfect model would reach.")
+
+# ---------------------------------------------------------------- memorisation
+st.header("Memorisation check")
+st.markdown("Is the model copying its training set? Each sample is shown beside its nearest training images; "
+            "if samples sit much closer to the training set than unseen test images do, it memorises.")
+choices: dict[str, str] = {}
+for root, tag in ((sampling.PRETRAINED_RUNS, "pretrained: "), (runs_root(), "")):
+    for r in list_runs(root, kind="images"):
+        if r["state"] != "queued":
+            choices[f"{tag}{r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
+if not choices:
+    st.info("No GAN runs to probe: train one on the **Train** page.")
+    st.stop()
+m1, m2, m3, m4 = st.columns([3, 1, 1, 1])
+run_label = m1.selectbox("run", list(choices), key="pr_run")
+n_samples = m2.number_input("samples", 4, 512, 64, step=4, key="pr_nsamples")
+k_near = m3.number_input("neighbours shown", 1, 8, 4, key="pr_k")
+mseed = m4.number_input("sample seed", 0, 10_000, 0, key="pr_mseed")
+if st.button("Find nearest training images", key="pr_mem_go"):
+    SS["pr_mem"] = (choices[run_label], int(n_samples), int(mseed), int(k_near))
+if SS.get("pr_mem"):
+    try:
+        samples, train_imgs, mem = _memorisation(*SS["pr_mem"])
+    except PlaygroundError as e:
+        st.error(str(e))
+    else:
+        spaces = list(mem)
+        space = st.radio("nearest in", spaces, horizontal=True, key="pr_space")
+        res = mem[space]
+        s = res["summary"]
+        st.markdown(f"Median nearest distance: samples **{s['sample_median']:.3g}**, test images "
+                    f"**{s['test_median']:.3g}** (ratio {s['ratio']:.2f}); "
+                    f"{100 * s['share_below_test_q05']:.0f}% of samples are closer than the closest 5% of test "
+                    "images (about 5% for a model that does not copy).")
+        left, right = st.columns([1, 1.3])
+        rows = []
+        show = min(8, len(samples))
+        for i in range(show):
+            rows.append(samples[i:i + 1])
+            rows.append(train_imgs[res["neighbours"][i]])
+        pic = grid_image(torch.cat(rows), nrow=1 + res["neighbours"].shape[1], pad=2,
+                         upscale=max(1, 48 // samples.shape[-1]))
+        left.image(pic, caption=f"first column: a sample; then its nearest training images in {space}")
+        right.plotly_chart(distance_histogram_figure(res["sample_d"].numpy(), res["test_d"].numpy(), space),
+                           key="pr_hist")
+
+# ---------------------------------------------------------------- latent arithmetic
+st.header("Latent arithmetic")
+st.markdown("DCGAN's vector arithmetic: pick samples into groups by clicking them, the page averages each "
+            "group's noise vectors and decodes **A − B + C** (the first picture is the result itself, the "
+            "others add a little noise to it).")
+a1, a2, a3 = st.columns([1, 1, 2])
+grid_n = a1.number_input("samples in the grid", 8, 64, 32, step=8, key="pr_ar_n")
+ar_seed = a2.number_input("grid seed", 0, 10_000, 0, key="pr_ar_seed")
+target = a3.radio("a click puts the sample into group", GROUPS, horizontal=True, key="pr_ar_target")
+try:
+    gen = _generator(choices[run_label])
+except PlaygroundError as e:
+    st.error(str(e))
+    st.stop()
+z = AR.sample_noise(int(grid_n), gen.latent_dim, seed=int(ar_seed))
+imgs = gen.images(z).numpy()
+for g in GROUPS:                                   # drop picks the (smaller) grid no longer has
+    SS[f"pr_ar_{g}"] = [i for i in SS.get(f"pr_ar_{g}", []) if i < len(z)]
+event = SS.get("pr_ar_grid")
+points = tuple(p.get("point_index") for p in (event or {}).get("selection", {}).get("points", [])
+               if p.get("curve_number", 1) == 1)
+if points and points != SS.get("pr_ar_last"):
+    SS["pr_ar_last"] = points
+    for i in points:
+        if i is not None and i < len(z) and i not in SS[f"pr_ar_{target}"]:
+            SS[f"pr_ar_{target}"] = SS[f"pr_ar_{target}"] + [int(i)]
+chart_slot = st.container()
+g_cols = st.columns(3)
+for col, g in zip(g_cols, GROUPS):
+    col.multiselect(f"group {g}", list(range(len(z))), key=f"pr_ar_{g}")
+picked = {g: SS[f"pr_ar_{g}"] for g in GROUPS}
+with chart_slot:
+    st.plotly_chart(pick_grid_figure(imgs, nrow=8, picked=picked, cell=56), key="pr_ar_grid", on_select="rerun",
+                    selection_mode="points", config={"displayModeBar": False})
+if not picked["A"]:
+    st.info("Pick at least one sample into group A (B and C are optional).")
+else:
+    signs = {g: s for g, s in zip(GROUPS, (1, -1, 1)) if picked[g]}
+    try:
+        out = AR.arithmetic(gen, z, picked, signs, n=8, seed=int(ar_seed))
+    except PlaygroundError as e:
+        st.error(str(e))
+    else:
+        expr = " ".join(f"{'−' if s < 0 else '+'} {g}" for g, s in signs.items()).lstrip("+ ")
+        scale = max(1, 48 // imgs.shape[-1])
+        cols = st.columns(len(out["means"]) + 1)
+        for col, (g, im) in zip(cols, out["means"].items()):
+            col.image(grid_image(im[None], upscale=scale), caption=f"mean of {g} ({len(picked[g])})")
+        cols[-1].image(grid_image(out["images"], nrow=8, upscale=scale), caption=f"{expr} and nearby")

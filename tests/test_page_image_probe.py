@@ -1,0 +1,73 @@
+"""The score probe page through AppTest: score curves, memorisation check and latent arithmetic on small inputs
+with the shipped digits DCGAN; bad input shows st.error and keeps the page."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PROBE = str(Path(__file__).resolve().parents[1] / "app" / "views" / "image_probe.py")
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def at(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path / "no-runs"))
+    a = AppTest.from_file(PROBE, default_timeout=240)
+    a.run()
+    assert not a.exception, a.exception
+    return a
+
+
+def test_page_loads_with_the_shipped_run(at):
+    assert "probe the scores" in at.title[0].value
+    assert any("digits-dcgan" in o for o in at.selectbox(key="pr_run").options)
+    assert not at.error
+
+
+def test_score_curves_compute_and_plot(at):
+    at.multiselect(key="pr_kinds").set_value(["gaussian_noise", "repeat_one"])
+    at.text_input(key="pr_strengths").set_value("0, 0.5, 1")
+    at.number_input(key="pr_ntest").set_value(60)
+    at.button(key="pr_go").click().run()
+    assert not at.exception and not at.error
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "FID in classifier:digits" in spec and "repeating one image" in spec
+    curves = at.session_state["pr_curves"]
+    assert [len(c["fid"]) for c in curves] == [3, 3] and curves[0]["fid"][2] > curves[0]["fid"][0]
+
+
+def test_bad_strengths_show_an_error_and_keep_the_curves(at):
+    at.text_input(key="pr_strengths").set_value("0, 1")
+    at.number_input(key="pr_ntest").set_value(40)
+    at.button(key="pr_go").click().run()
+    first = at.session_state["pr_curves"]
+    at.text_input(key="pr_strengths").set_value("0, lots")
+    at.button(key="pr_go").click().run()
+    assert any("strengths must be numbers" in e.value for e in at.error)
+    assert at.session_state["pr_curves"] == first and not at.exception
+    at.text_input(key="pr_strengths").set_value("0, 2")
+    at.button(key="pr_go").click().run()
+    assert any("between 0 and 1" in e.value for e in at.error)
+
+
+def test_memorisation_section_shows_neighbours_and_histogram(at):
+    at.number_input(key="pr_nsamples").set_value(8)
+    at.number_input(key="pr_k").set_value(2)
+    at.button(key="pr_mem_go").click().run()
+    assert not at.exception and not at.error
+    assert at.radio(key="pr_space").options[0] == "pixels" and len(at.radio(key="pr_space").options) == 2
+    assert any("samples" in m.value and "test images" in m.value for m in at.markdown)
+    assert any("Distance to the nearest training image" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_latent_arithmetic_from_picked_groups(at):
+    assert any("Pick at least one sample into group A" in i.value for i in at.info)
+    n_images = len(at.get("image"))
+    at.multiselect(key="pr_ar_A").set_value([0, 1])
+    at.multiselect(key="pr_ar_B").set_value([2])
+    at.multiselect(key="pr_ar_C").set_value([3]).run()
+    assert not at.exception and not at.error
+    assert len(at.get("image")) >= n_images + 4           # means of A, B, C and the result strip
+    spec = [c.proto.spec for c in at.get("plotly_chart")][-1]
+    assert '"AB"' not in spec and '"A"' in spec and '"C"' in spec
