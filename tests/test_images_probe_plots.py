@@ -13,6 +13,7 @@ def test_score_curve_figure_lines_and_labels():
     assert list(fig.data[2].y) == [1, 5, 9] and fig.data[2].name == "swirl"
     assert list(fig.data[1].y) == [5, 4, 3] and not fig.data[1].showlegend
     assert "classifier:digits" in fig.layout.yaxis.title.text
+    assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
 
 
 def test_histogram_shares_bins():

@@ -176,6 +176,7 @@ for col, g in zip(g_cols, GROUPS):
 picked = {g: SS[f"pr_ar_{g}"] for g in GROUPS}
 with chart_slot:
     st.plotly_chart(pick_grid_figure(imgs, nrow=8, picked=picked, cell=56), key="pr_ar_grid", on_select="rerun",
+                    width="content", theme=None,
                     selection_mode="points", config={"displayModeBar": False})
 if not picked["A"]:
     st.info("Pick at least one sample into group A (B and C are optional).")

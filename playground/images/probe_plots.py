@@ -10,18 +10,21 @@ from plotly.subplots import make_subplots
 from playground.images.disturb import TITLES
 from playground.pictures import grid_image
 
+COLOURS = ("#636efa", "#00cc96", "#ef553b", "#ab63fa", "#ffa15a", "#19d3f3")
+
 
 def score_curve_figure(curves: list[dict]) -> go.Figure:
     """FID (left) and IS (right) against disturbance strength, one line per disturbance; axis titles name the
     feature space (the dataset classifier, not Inception)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("FID vs training images (lower is better)",
                                                         "Inception-style score (higher is better)"))
-    for c in curves:
+    for i, c in enumerate(curves):
         name = TITLES.get(c["kind"], c["kind"])
+        line = {"color": COLOURS[i % len(COLOURS)]}          # one colour per disturbance in both panels
         fig.add_trace(go.Scatter(x=c["strengths"], y=c["fid"], mode="lines+markers", name=name,
-                                 legendgroup=name), 1, 1)
+                                 legendgroup=name, line=line), 1, 1)
         fig.add_trace(go.Scatter(x=c["strengths"], y=c["is"], mode="lines+markers", name=name, legendgroup=name,
-                                 showlegend=False,
+                                 showlegend=False, line=line,
                                  error_y={"type": "data", "array": c.get("is_std"), "visible": True}), 1, 2)
     feat = curves[0]["fid_features"] if curves else ""
     fig.update_xaxes(title_text="disturbance strength", range=[-0.03, 1.03])
@@ -70,7 +73,7 @@ def pick_grid_figure(images, nrow: int, picked: dict[str, list[int]] | None = No
     fig = go.Figure([go.Image(z=pic, hoverinfo="skip"),
                      go.Scatter(x=cx, y=cy, mode="markers+text", text=labels, textposition="top left",
                                 textfont={"color": "#e4572e", "size": 14},
-                                marker={"size": max(8, cell // 2), "color": "rgba(0,0,0,0)",
+                                marker={"size": max(8, int(cell * 0.8)), "color": "rgba(0,0,0,0)",
                                         "line": {"width": [2 if lab else 0 for lab in labels],
                                                  "color": "#e4572e"}, "symbol": "square"},
                                 customdata=idx, hovertemplate="sample %{customdata}<extra></extra>")])
