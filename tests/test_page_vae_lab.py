@@ -18,6 +18,7 @@ pytestmark = pytest.mark.skipif(not HAVE, reason="pretrained VAEs missing: run m
 def at(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
     app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["model"] = "digits-2d"      # these tests pin the 8x8 digits model; the default is below
     app.run()
     assert not app.exception, app.exception
     return app
@@ -404,3 +405,12 @@ def test_conv_gaussian_model_is_offered_and_shows_its_decoder_sigma(at):
     for view in ("Manifold", "Interpolate", "β comparison", "Training"):
         at.radio(key="vae_view").set_value(view).run()
         assert not at.exception, view
+
+
+def test_the_default_model_is_the_mnist5k_manifold(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="vae_model").value == "pretrained: mnist5k-2d"
+    assert app.selectbox(key="vae_model").options[0] == "pretrained: mnist5k-2d"

@@ -64,7 +64,8 @@ if not sources:
     st.error("No VAE with 2 latent dimensions found: train one in the VAE lab (latent dimensions = 2).")
     st.stop()
 if "vi_model" not in SS:
-    SS["vi_model"] = find(sources, st.query_params.get("model")) or find(sources, "digits-2d")
+    SS["vi_model"] = (find(sources, st.query_params.get("model")) or find(sources, "mnist5k-2d")
+                      or find(sources, "digits-2d"))
 if SS.get("vi_model") not in sources:
     SS["vi_model"] = next(iter(sources))
 with st.sidebar:

@@ -8,14 +8,14 @@ from typing import Literal
 from playground.configs import spec
 from playground.errors import PlaygroundError
 
-Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "folder", "npz"]
+Dataset = Literal["digits", "sprites", "mnist5k", "mnist", "fashion_mnist", "cifar10", "folder", "npz"]
 
 
 @dataclasses.dataclass(frozen=True)
 class VAEConfig:
     RENAMED = {"latent": "latent_dim", "beta": "kl_weight"}   # one vocabulary across configs (README)
 
-    dataset: Dataset = spec("digits", "training data: built-in digits/sprites, torchvision sets, a folder or .npz")
+    dataset: Dataset = spec("digits", "training data: built-in digits/sprites/mnist5k (real 28x28 MNIST, in a wheel), torchvision sets, a folder or .npz")
     data_path: str = spec("data", "folder holding torchvision sets, or the image folder / .npz file")
     resolution: int = spec(0, "resize images to this side in pixels (0 = the dataset's own)", lo=0, hi=64)
     colour: bool = spec(False, "colour images (3 channels; sprites get a colour factor)")
@@ -51,7 +51,7 @@ class VAEConfig:
               "channels": 3 if self.colour else None}
         if self.dataset in ("folder", "npz"):
             kw["path"] = self.data_path
-        elif self.dataset not in ("digits", "sprites"):
+        elif self.dataset not in ("digits", "sprites", "mnist5k"):
             kw["data_path"] = self.data_path
         if self.dataset == "sprites":  # sprites are generated from a data seed that does not move with the model seed
             kw["seed"] = 0

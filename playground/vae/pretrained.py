@@ -1,6 +1,6 @@
 """The shipped VAE models: how each is trained (the project's own CLI), its card, and loading by name.
 
-    python -m playground.vae.pretrained            # retrain all (about 6 minutes on one CPU thread)
+    python -m playground.vae.pretrained            # retrain all (about 7 minutes on one CPU thread)
     python -m playground.vae.pretrained digits-2d  # retrain one
 
 Each model is `pretrained/vae/NAME.pt` (weights + config, no optimizer state) with `NAME.json`, its card:
@@ -24,6 +24,8 @@ from playground.paths import pretrained_dir
 ROOT = pretrained_dir() / "vae"
 
 MODELS: dict[str, dict] = {
+    "mnist5k-2d": {"title": "MNIST (mnist5k, 28x28) VAE, 2 latents (the classic manifold)",
+                   "args": "--dataset mnist5k --latent-dim 2 --hidden 256 --epochs 200 --kl-weight 1 --seed 0"},
     "digits-2d": {"title": "Digits VAE, 2 latents (manifold)",
                   "args": "--dataset digits --latent-dim 2 --hidden 128 --epochs 50 --kl-weight 1 --seed 0"},
     "digits-16d": {"title": "Digits VAE, 16 latents",
