@@ -111,7 +111,7 @@ def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url)
+        page.goto(url + "/?model=digits-2d")     # the default is mnist5k-2d; this test pins the 8x8 model
         page.get_by_role("slider").first.wait_for(timeout=60000)
         wait_idle(page)
         assert canvas_matches_python(page, "digits-2d") == [0, 0]
@@ -170,7 +170,7 @@ def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
 def test_server_decoding_fallback(chromium):
     """?decode=server: the image is decoded in Python and sent as a native-resolution PNG."""
     with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
-        page.goto(url + "/?decode=server")
+        page.goto(url + "/?decode=server&model=digits-2d")
         page.get_by_role("slider").first.wait_for(timeout=60000)
         wait_idle(page)
         assert page.locator(CANVAS).count() == 0

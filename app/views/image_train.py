@@ -15,6 +15,7 @@ from playground.errors import PlaygroundError
 from playground.images.config import MODEL_LOSS, PRESETS, RESOLUTIONS, ImageRunConfig
 from playground.objectives import get_objective
 from playground.pictures import png_bytes
+from playground.runs.animation import grids_gif
 from playground.runs import launcher, states
 from playground.runs.root import runs_root
 from playground.runs.rundir import RunDir, list_runs
@@ -278,6 +279,9 @@ def run_card() -> None:
             path = dict(samples)[chosen]
             try:
                 st.image(_upscale_png(path), caption=f"fixed noise, EMA generator, step {chosen}")
+                if len(samples) > 1:   # the same grids as one animation (engine: playground/runs/animation.py)
+                    st.download_button("grids over training (GIF)", grids_gif(run), f"{name}-grids.gif",
+                                       "image/gif", key=f"img_gif_{name}")
             except OSError:
                 st.caption("(sample being written)")
         else:

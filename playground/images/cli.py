@@ -224,7 +224,7 @@ def presets_command(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     images = sub.add_parser("images", help="image GANs and VAEs: train runs, sample, score")
     cmds = images.add_subparsers(dest="command", required=True,
-                                 metavar="<train|sample|list|status|stop|resume|delete|eval|baseline|features|presets>")
+                                 metavar="<train|sample|list|status|stop|resume|delete|eval|baseline|features|presets|gif>")
 
     tr = cmds.add_parser("train", help="train in the foreground; prints a final summary")
     add_train_arguments(tr)
@@ -300,3 +300,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr = cmds.add_parser("presets", help="list the known-good presets")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(func=presets_command)
+
+    from playground.runs.animation import add_gif_parser
+    add_gif_parser(cmds)                          # `images gif`: sample grids over training as an animated GIF
