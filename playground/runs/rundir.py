@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import PlaygroundError
-from playground.runs import states
+from playground.runs import events, states
 from playground.runs.files import (
     append_jsonl,
     atomic_write_bytes,
@@ -217,6 +217,7 @@ class RunDir:
     # ------------------------------------------------------------------ metrics
     def append_metrics(self, row: dict) -> None:
         append_jsonl(self.metrics_path, row)
+        events.log_scalars(self.path, row)     # TensorBoard beside metrics.jsonl (no-op without tensorboard)
 
     def read_metrics(self) -> list[dict]:
         """Every complete line (a line cut short by a kill is skipped)."""
@@ -238,6 +239,7 @@ class RunDir:
         p = self.sample_path(step)
         p.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(p, png_bytes(grid_image(images)))
+        events.log_grid(self.path, step, images)
         return p
 
     def samples(self) -> list[tuple[int, Path]]:
