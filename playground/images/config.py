@@ -15,38 +15,66 @@ from playground.objectives import NAMES as OBJECTIVE_NAMES
 from playground.objectives import Objective, get_objective
 from playground.presets import Preset
 
-Dataset = Literal["digits", "sprites", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
-Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]
+Dataset = Literal["digits", "sprites", "mnist5k", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
+Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]   # cgan, pixelcnn, diffusion, flow_matching: trainer not wired yet
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Features = Literal["auto", "classifier", "random", "inception"]
 Loss = Literal[OBJECTIVE_NAMES]          # the objectives table decides the choices, as in the toy lab
 
 # The objective each GAN architecture was published with: what `loss` means when a config leaves it out.
-MODEL_LOSS = {"dcgan": "nonsaturating", "wgan_gp": "wgan_gp", "sngan": "hinge"}
+MODEL_LOSS = {"dcgan": "nonsaturating", "wgan_gp": "wgan_gp", "sngan": "hinge", "cgan": "hinge"}
+GAN_MODELS = tuple(MODEL_LOSS)
+# Each model's family: which networks it builds, which step trains it and how it samples (families.py).
+FAMILY = {**{m: "gan" for m in GAN_MODELS}, "vae": "vae", "pixelcnn": "pixelcnn", "diffusion": "denoiser",
+          "flow_matching": "denoiser"}
+CONDITIONAL_MODELS = ("cgan", "pixelcnn", "diffusion", "flow_matching")   # those that can take class labels
+SAMPLE_STEPS = {"diffusion": 50, "flow_matching": 25}                     # a left-out sample_steps
+NATIVE_RESOLUTION = {"mnist5k": 28}        # datasets trained at their own size by default (not a power of two)
 
-RESOLUTIONS = (8, 16, 32, 64)
+RESOLUTIONS = (8, 16, 28, 32, 64)
+AUTO_RESOLUTIONS = (8, 16, 32, 64)         # what a left-out resolution rounds a dataset's own size up to
 
 
 @dataclass(frozen=True)
 class ImageRunConfig:
-    """An image GAN or VAE trained on one dataset; written to the run directory as config.json."""
+    """An image model (GAN, conditional GAN, PixelCNN, diffusion, flow matching or VAE) trained on one dataset;
+    written to the run directory as config.json."""
 
     # --- data
     dataset: Dataset = spec("digits", "image dataset (digits and sprites need no download)")
     data_path: str = spec("data", "data folder (torchvision sets), image folder (folder) or .npz file (npz)")
-    resolution: int | None = spec(None, "image size in pixels (8, 16, 32 or 64); default: the dataset's own, "
-                                  "capped at 64", lo=8, hi=64)
+    resolution: int | None = spec(None, "image size in pixels (8, 16, 28, 32 or 64); default: the dataset's own "
+                                  "(mnist5k: 28), else rounded up to a power of two and capped at 64", lo=8, hi=64)
     # --- model
     model: Model = spec("dcgan", "architecture: dcgan (BN in D), wgan_gp (critic without BN), sngan (spectral "
-                        "norm in D) or vae (the VAE lab's convolutional VAE)")
+                        "norm in D), cgan (class-conditional BN in G, projection D), pixelcnn (masked convolutions "
+                        "on binarised pixels), diffusion (DDPM/DDIM with a U-Net), flow_matching (rectified flow "
+                        "with a U-Net) or vae (the VAE lab's convolutional VAE)")
     loss: Loss | None = spec(None, "adversarial objective, any with any GAN architecture (default: the model's "
-                             "published one: dcgan nonsaturating, wgan_gp wgan_gp, sngan hinge; none for vae)")
+                             "published one: dcgan nonsaturating, wgan_gp wgan_gp, sngan and cgan hinge; none for "
+                             "the other models)")
+    conditional: bool = spec(False, "condition on the class labels (cgan always is; pixelcnn, diffusion and "
+                             "flow_matching may; needs a labelled dataset)")
+    binarize: bool = spec(False, "train on pixels thresholded at 0.5 (pixelcnn always does; a vae that does "
+                          "has an ELBO comparable with pixelcnn's likelihood)")
     g_width: int = spec(64, "generator base width (channels of its last hidden layer; unused by vae)", lo=4, hi=512)
     d_width: int = spec(64, "discriminator base width (channels of its first layer); vae: its deepest conv layer "
                         "has d_width * 2^(stages-1) channels", lo=4, hi=512)
     latent_dim: int = spec(100, "noise (GAN) or latent (VAE) dimension", lo=1, hi=512)
     extra_layers: int = spec(0, "extra 3x3 conv layers (with BN) in G and the DCGAN-style D at half the image's "
                              "size (DCGAN's n_extra_layers): depth for 8x8 and 16x16 images", lo=0, hi=4)
+    pixelcnn_width: int = spec(64, "PixelCNN channels (pixelcnn)", lo=4, hi=512)
+    pixelcnn_blocks: int = spec(5, "PixelCNN residual blocks of masked 3x3 convs (pixelcnn)", lo=1, hi=20)
+    unet_width: int = spec(32, "U-Net base channels (diffusion, flow_matching)", lo=8, hi=256)
+    unet_mults: tuple[int, ...] = spec((1, 2, 2), "U-Net channel multipliers, one level each (the image side "
+                                       "must divide by 2^(levels-1))", lo=1, hi=8, min_len=1, max_len=4)
+    unet_blocks: int = spec(1, "U-Net residual blocks per level", lo=1, hi=4)
+    timesteps: int = spec(1000, "diffusion noise levels T", lo=10, hi=4000)
+    schedule: Literal["cosine", "linear"] = spec("cosine", "diffusion noise schedule")
+    sampler: Literal["ddim", "ddpm"] = spec("ddim", "diffusion sampler (ddim: deterministic)")
+    solver: Literal["euler", "midpoint"] = spec("midpoint", "flow-matching ODE solver")
+    sample_steps: int | None = spec(None, "sampling steps of diffusion (default 50) and flow matching (default "
+                                    "25): samples, grids and scores", lo=1, hi=1000)
     # --- optimisation
     batch_size: int = spec(64, "images per step and process", lo=2, hi=4096)
     steps: int = spec(2000, "generator (or VAE) updates to train for", lo=1, hi=10_000_000)
@@ -84,12 +112,28 @@ class ImageRunConfig:
         fill_derived(self)
 
     def derived_defaults(self) -> dict:
-        """The one place a left-out loss is resolved: the architecture's published objective."""
-        return {"loss": MODEL_LOSS[self.model]} if self.model in MODEL_LOSS else {}
+        """The one place left-out settings that depend on the model or dataset are resolved: a GAN's published
+        objective, the sampling steps of diffusion and flow matching, mnist5k's own 28x28 size."""
+        out: dict = {}
+        if self.model in MODEL_LOSS:
+            out["loss"] = MODEL_LOSS[self.model]
+        if self.model in SAMPLE_STEPS:
+            out["sample_steps"] = SAMPLE_STEPS[self.model]
+        if self.dataset in NATIVE_RESOLUTION:
+            out["resolution"] = NATIVE_RESOLUTION[self.dataset]
+        return out
 
     def validate(self) -> None:
-        if self.model == "vae" and self.loss is not None:
-            raise PlaygroundError(f"loss {self.loss} is for GANs: the vae model trains on its ELBO (leave loss out)")
+        if not self.is_gan and self.loss is not None:
+            raise PlaygroundError(f"loss {self.loss} is for GANs: the {self.model} model trains on its own "
+                                  "objective (leave loss out)")
+        if self.conditional and self.model not in CONDITIONAL_MODELS:
+            raise PlaygroundError(f"the {self.model} model is unconditional: for class labels choose "
+                                  f"{', '.join(CONDITIONAL_MODELS)}")
+        if self.resolution is not None and self.model in FAMILY and FAMILY[self.model] == "denoiser" \
+                and self.resolution % 2 ** (len(self.unet_mults) - 1):
+            raise PlaygroundError(f"resolution {self.resolution} does not divide by 2^{len(self.unet_mults) - 1}: "
+                                  "use fewer U-Net levels (unet_mults)")
         if self.resolution is not None and self.resolution not in RESOLUTIONS:
             raise PlaygroundError(f"resolution {self.resolution} is not possible: choose one of "
                                   f"{', '.join(map(str, RESOLUTIONS))}")
@@ -98,7 +142,22 @@ class ImageRunConfig:
 
     @property
     def is_gan(self) -> bool:
-        return self.model != "vae"
+        return self.model in GAN_MODELS
+
+    @property
+    def family(self) -> str:
+        """gan, vae, pixelcnn or denoiser (diffusion and flow matching)."""
+        return FAMILY[self.model]
+
+    @property
+    def is_conditional(self) -> bool:
+        """Whether the model takes class labels (a cgan always does)."""
+        return self.model == "cgan" or self.conditional
+
+    @property
+    def binarized(self) -> bool:
+        """Whether training sees {0, 1} pixels (pixelcnn always does)."""
+        return self.model == "pixelcnn" or self.binarize
 
     @property
     def objective(self) -> Objective:
@@ -113,10 +172,10 @@ def resolve_resolution(requested: int | None, native: int) -> int:
             raise PlaygroundError(f"resolution {requested} is not possible: choose one of "
                                   f"{', '.join(map(str, RESOLUTIONS))}")
         return requested
-    for r in RESOLUTIONS:
+    for r in AUTO_RESOLUTIONS:
         if native <= r:
             return r
-    return RESOLUTIONS[-1]
+    return AUTO_RESOLUTIONS[-1]
 
 
 # Known-good starting points. Each reads as the published recipe scaled to small images.
