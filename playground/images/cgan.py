@@ -51,7 +51,7 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class ConditionalGenerator(nn.Module):
-    """DCGAN's generator (4x4, or 7x7 for 28x28 images, doubling transposed convs, tanh) with every BN made class-conditional."""
+    """DCGAN's generator (4x4, or 7x7 for 28x28 images, doubling transposed convs, tanh), every BN class-conditional."""
 
     def __init__(self, latent_dim: int, width: int, channels: int, resolution: int, num_classes: int,
                  extra_layers: int = 0):

@@ -15,7 +15,8 @@ Dataset = Literal["digits", "sprites", "mnist5k", "mnist", "fashion_mnist", "cif
 class VAEConfig:
     RENAMED = {"latent": "latent_dim", "beta": "kl_weight"}   # one vocabulary across configs (README)
 
-    dataset: Dataset = spec("digits", "training data: built-in digits/sprites/mnist5k (real 28x28 MNIST, in a wheel), torchvision sets, a folder or .npz")
+    dataset: Dataset = spec("digits", "training data: built-in digits/sprites/mnist5k (real 28x28 MNIST, in a wheel), "
+                                          "torchvision sets, a folder or .npz")
     data_path: str = spec("data", "folder holding torchvision sets, or the image folder / .npz file")
     resolution: int = spec(0, "resize images to this side in pixels (0 = the dataset's own)", lo=0, hi=64)
     colour: bool = spec(False, "colour images (3 channels; sprites get a colour factor)")
