@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-import live_page  # noqa: E402  (bench/live_page.py: CPU shares per role, the median)
+import live_page  # bench/live_page.py (the script's folder is on sys.path): CPU shares per role, the median
 
 from app.headless import app_server, browser_page, frames_drawn, live_frame
 

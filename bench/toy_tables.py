@@ -19,8 +19,6 @@ import platform
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 METRICS = (("modes", "modes"), ("hq", "high quality %"), ("rkl", "reverse KL"))
 
 

@@ -7,8 +7,7 @@ from playground.data import ImageDataset
 from playground.runs import events
 from playground.runs.rundir import RunDir
 
-pytest.importorskip("tensorboard")
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+EventAccumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator").EventAccumulator
 
 
 def _read(path):
