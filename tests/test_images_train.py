@@ -28,13 +28,18 @@ def tiny_data(n=64, res=8, channels=1, seed=0):
 def tiny_cfg(tmp_path, **kw):
     base = {"model": "dcgan", "steps": 4, "batch_size": 8, "g_width": 8, "d_width": 8, "latent_dim": 4, "log_every": 1,
             "sample_every": 2, "checkpoint_every": 2, "eval_every": 0, "eval_samples": 16, "features": "random",
-            "device": "cpu"}
+            "device": "cpu", "pixelcnn_width": 8, "pixelcnn_blocks": 1, "unet_width": 8, "unet_mults": (1, 2),
+            "timesteps": 20}
     base.update(kw)
     return ImageRunConfig(**base)
 
 
+NETS = {"vae": {"vae"}, "pixelcnn": {"pixelcnn"}, "diffusion": {"denoiser"}, "flow_matching": {"denoiser"}}
+
+
 @pytest.mark.parametrize("model,res,channels", [("dcgan", 8, 1), ("wgan_gp", 16, 3), ("sngan", 8, 3),
-                                                ("vae", 16, 1)])
+                                                ("vae", 16, 1), ("cgan", 8, 3), ("pixelcnn", 8, 1),
+                                                ("diffusion", 16, 3), ("flow_matching", 8, 1)])
 def test_every_model_trains_and_writes_a_complete_run(tmp_path, model, res, channels):
     cfg = tiny_cfg(tmp_path, model=model, d_steps=2 if model == "wgan_gp" else 1)
     out = tmp_path / model
@@ -50,7 +55,8 @@ def test_every_model_trains_and_writes_a_complete_run(tmp_path, model, res, chan
     assert [s for s, _ in run.samples()] == [2, 4]
     ck = load_checkpoint(run.latest_path)
     assert ck["step"] == 4 and ck["resolution"] == res and ck["channels"] == channels
-    assert set(ck["nets"]) == ({"vae"} if model == "vae" else {"G", "D"})
+    assert set(ck["nets"]) == NETS.get(model, {"G", "D"})
+    assert ck["num_classes"] == 4                     # the dataset's; a conditional run's networks were sized by it
 
 
 @pytest.mark.parametrize("model", ["dcgan", "wgan_gp", "sngan"])
@@ -112,17 +118,19 @@ def _weights(path):
     return flat
 
 
-LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "loss", "rec", "kl", "fid", "kid", "precision", "recall")
+LOSS_KEYS = ("d_loss", "g_loss", "d_real", "d_fake", "gp", "loss", "rec", "kl", "nll", "bits_per_dim", "fid", "kid",
+             "precision", "recall")
 
 
 def _losses(run_dir):
     return [{k: r[k] for k in LOSS_KEYS if k in r} | {"step": r["step"]} for r in RunDir(run_dir).read_metrics()]
 
 
-@pytest.mark.parametrize("model", ["dcgan", "wgan_gp"])
-def test_stop_then_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, model):
+@pytest.mark.parametrize("model,conditional", [("dcgan", False), ("wgan_gp", False), ("cgan", True),
+                                               ("pixelcnn", True), ("diffusion", True), ("flow_matching", False)])
+def test_stop_then_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path, model, conditional):
     kw = {"model": model, "steps": 12, "checkpoint_every": 5, "eval_every": 6, "log_every": 1, "sample_every": 3,
-              "d_steps": 2 if model == "wgan_gp" else 1}
+          "d_steps": 2 if model == "wgan_gp" else 1, "conditional": conditional and model != "cgan"}
     data = tiny_data()
     full = train(tiny_cfg(tmp_path, **kw), tmp_path / "full", dataset=data)
 

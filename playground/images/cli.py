@@ -51,15 +51,15 @@ def sample_command(args: argparse.Namespace) -> int:
     from playground.images import sampling
 
     torch.set_num_threads(max(1, args.threads))
-    gen = sampling.load_generator(args.run, args.checkpoint, use_ema=not args.no_ema)
+    gen = sampling.load_model(args.run, args.checkpoint, use_ema=not args.no_ema)
     if args.interpolate:
         images = sampling.interpolation(gen, args.seed, args.seed_b if args.seed_b is not None else args.seed + 1,
                                         args.n, args.interpolate, args.truncation)
         nrow = args.n
     else:
-        images = sampling.grid(gen, args.n, args.seed, args.truncation)
+        images = sampling.grid(gen, args.n, args.seed, args.truncation, args.label, args.steps)
         nrow = None
-    scale = args.scale or sampling.auto_scale(gen.net.resolution)
+    scale = args.scale or sampling.auto_scale(gen.resolution)
     data = sampling.grid_png(images, nrow=nrow, scale=scale)
     out = Path(args.out)
     if out.parent and not out.parent.exists():
@@ -67,7 +67,8 @@ def sample_command(args: argparse.Namespace) -> int:
     out.write_bytes(data)
     _emit({"out": str(out), "n": len(images), "run": args.run, "checkpoint": args.checkpoint,
            "step": gen.step, "ema": gen.ema, "seed": args.seed, "truncation": args.truncation,
-           "interpolation": args.interpolate, "image_size": int(gen.net.resolution), "png_bytes": len(data)}, args)
+           "interpolation": args.interpolate, "label": args.label, "steps": args.steps,
+           "image_size": gen.resolution, "png_bytes": len(data)}, args)
     return 0
 
 
@@ -133,24 +134,24 @@ def delete_command(args: argparse.Namespace) -> int:
 def eval_command(args: argparse.Namespace) -> int:
     import torch
 
-    from playground.images import models as M
     from playground.images import sampling
     from playground.images.metrics import Scorer, make_extractor
+    from playground.images.pixelcnn import binarize
     from playground.images.training_data import load_training_data
 
     torch.set_num_threads(max(1, args.threads))
-    gen = sampling.load_generator(args.run, args.checkpoint)
+    gen = sampling.load_model(args.run, args.checkpoint)
     cfg = gen.cfg
-    res = int(gen.net.resolution)
+    res = gen.resolution
     ref = load_training_data(cfg, args.split, res)
+    reference = binarize(ref.images) if cfg.binarized else ref.images    # what the model was trained to draw
 
     def load(split: str):
         return load_training_data(cfg, split, res)
 
     ex = make_extractor(args.features or cfg.features, cfg.dataset, res, int(ref.images.shape[1]),
                         data_path=cfg.data_path, load=load)
-    z = M.noise(args.n, cfg.latent_dim, torch.Generator().manual_seed(args.seed))
-    scores = Scorer(ex, ref.images).score(gen.images(z))
+    scores = Scorer(ex, reference).score(gen.sample(args.n, args.seed))
     _emit({"run": args.run, "checkpoint": args.checkpoint, "step": gen.step, "reference": f"{cfg.dataset}:{args.split}",
            **scores}, args)
     return 0
@@ -222,7 +223,8 @@ def presets_command(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    images = sub.add_parser("images", help="image GANs and VAEs: train runs, sample, score")
+    images = sub.add_parser("images", help="image models (GANs, cGAN, PixelCNN, diffusion, flow matching, VAE): "
+                                           "train runs, sample, score")
     cmds = images.add_subparsers(dest="command", required=True,
                                  metavar="<train|sample|list|status|stop|resume|delete|eval|baseline|features|presets|gif>")
 
@@ -238,6 +240,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     sa.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0); off by default")
     sa.add_argument("--interpolate", choices=["linear", "spherical"], help="interpolate from --seed to --seed-b")
     sa.add_argument("--seed-b", type=int, default=None)
+    sa.add_argument("--label", type=int, default=None, help="class to draw (conditional models; default: every "
+                                                            "class equally often)")
+    sa.add_argument("--steps", type=int, default=None, help="sampling steps (diffusion, flow matching; default: "
+                                                            "the run's sample_steps)")
     sa.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA")
     sa.add_argument("--scale", type=int, default=0, help="pixel upscaling of the PNG (default: automatic)")
     sa.add_argument("--threads", type=int, default=1)

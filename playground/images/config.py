@@ -16,7 +16,7 @@ from playground.objectives import Objective, get_objective
 from playground.presets import Preset
 
 Dataset = Literal["digits", "sprites", "mnist5k", "mnist", "fashion_mnist", "cifar10", "celeba", "folder", "npz"]
-Model = Literal["dcgan", "wgan_gp", "sngan", "vae"]   # cgan, pixelcnn, diffusion, flow_matching: trainer not wired yet
+Model = Literal["dcgan", "wgan_gp", "sngan", "cgan", "pixelcnn", "diffusion", "flow_matching", "vae"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Features = Literal["auto", "classifier", "random", "inception"]
 Loss = Literal[OBJECTIVE_NAMES]          # the objectives table decides the choices, as in the toy lab
@@ -117,8 +117,9 @@ class ImageRunConfig:
         out: dict = {}
         if self.model in MODEL_LOSS:
             out["loss"] = MODEL_LOSS[self.model]
-        if self.model in SAMPLE_STEPS:
-            out["sample_steps"] = SAMPLE_STEPS[self.model]
+        if self.model in SAMPLE_STEPS:     # diffusion visits at most its T noise levels
+            out["sample_steps"] = min(SAMPLE_STEPS[self.model], self.timesteps) if self.model == "diffusion" \
+                else SAMPLE_STEPS[self.model]
         if self.dataset in NATIVE_RESOLUTION:
             out["resolution"] = NATIVE_RESOLUTION[self.dataset]
         return out
@@ -137,6 +138,9 @@ class ImageRunConfig:
         if self.resolution is not None and self.resolution not in RESOLUTIONS:
             raise PlaygroundError(f"resolution {self.resolution} is not possible: choose one of "
                                   f"{', '.join(map(str, RESOLUTIONS))}")
+        if self.model == "diffusion" and self.sample_steps is not None and self.sample_steps > self.timesteps:
+            raise PlaygroundError(f"sample_steps {self.sample_steps} exceeds the {self.timesteps} noise levels "
+                                  "(timesteps): choose at most that many")
         if self.eval_samples < 16:
             raise PlaygroundError("eval_samples must be at least 16")
 
@@ -196,6 +200,45 @@ PRESETS: dict[str, Preset] = {
     "vae_digits": Preset("Convolutional VAE on digits (8x8)", "ELBO with a Bernoulli decoder",
                          {"dataset": "digits", "model": "vae", "latent_dim": 16, "batch_size": 64, "steps": 3000,
                           "g_lr": 1e-3, "ema_decay": 0.0}),
+    "dcgan_mnist5k": Preset("DCGAN on mnist5k (28x28)", "the 5,000 real MNIST digits shipped in a wheel (no "
+                            "download), 7x7 -> 14 -> 28; about four CPU minutes (the shipped mnist5k-dcgan)",
+                            {"dataset": "mnist5k", "model": "dcgan", "loss": "nonsaturating", "g_width": 64,
+                             "d_width": 64, "latent_dim": 64, "batch_size": 64, "steps": 4000}),
+    "cgan_mnist5k": Preset("Class-conditional GAN on mnist5k (28x28)", "conditional BN in G, projection D with "
+                           "spectral norm, hinge loss (Miyato & Koyama); rows of the sample grid are the classes",
+                           {"dataset": "mnist5k", "model": "cgan", "loss": "hinge", "g_width": 32, "d_width": 32,
+                            "latent_dim": 64, "batch_size": 64, "steps": 3000, "beta1": 0.5, "beta2": 0.999}),
+    "pixelcnn_mnist5k": Preset("PixelCNN on binarised mnist5k (28x28)", "exact likelihood (nats, bits/dim) on the "
+                               "binarised test split; sampling is 784 passes, so few samples are scored",
+                               {"dataset": "mnist5k", "model": "pixelcnn", "pixelcnn_width": 64, "pixelcnn_blocks": 5,
+                                "batch_size": 64, "steps": 2000, "g_lr": 1e-3, "beta1": 0.9, "ema_decay": 0.999,
+                                "eval_samples": 100, "eval_every": 0, "sample_every": 500}),
+    "cpixelcnn_mnist5k": Preset("Class-conditional PixelCNN on binarised mnist5k", "p(x | y) with a class bias in "
+                                "every layer: the likelihood of each digit given its label",
+                                {"dataset": "mnist5k", "model": "pixelcnn", "conditional": True,
+                                 "pixelcnn_width": 64, "pixelcnn_blocks": 5, "batch_size": 64, "steps": 2000,
+                                 "g_lr": 1e-3, "beta1": 0.9, "ema_decay": 0.999, "eval_samples": 100,
+                                 "eval_every": 0, "sample_every": 500}),
+    "vae_mnist5k_binarized": Preset("Convolutional VAE on binarised mnist5k", "ELBO and importance-weighted bound "
+                                    "on the same binarised test split as the PixelCNN's exact likelihood",
+                                    {"dataset": "mnist5k", "model": "vae", "binarize": True, "latent_dim": 16,
+                                     "d_width": 32, "batch_size": 64, "steps": 3000, "g_lr": 1e-3, "beta1": 0.9,
+                                     "ema_decay": 0.0}),
+    "diffusion_mnist5k": Preset("Diffusion on mnist5k (28x28)", "noise prediction with a small U-Net, cosine "
+                                "schedule, T = 1000, DDIM sampling in 50 steps (the steps are a slider when sampling)",
+                                {"dataset": "mnist5k", "model": "diffusion", "unet_width": 32, "unet_mults": [1, 2, 2],
+                                 "batch_size": 64, "steps": 3000, "g_lr": 1e-3, "beta1": 0.9, "ema_decay": 0.999,
+                                 "eval_samples": 200, "sample_every": 500}),
+    "cdiffusion_mnist5k": Preset("Class-conditional diffusion on mnist5k", "the U-Net adds a class embedding to its "
+                                 "time embedding; rows of the sample grid are the classes",
+                                 {"dataset": "mnist5k", "model": "diffusion", "conditional": True, "unet_width": 32,
+                                  "unet_mults": [1, 2, 2], "batch_size": 64, "steps": 3000, "g_lr": 1e-3,
+                                  "beta1": 0.9, "ema_decay": 0.999, "eval_samples": 200, "sample_every": 500}),
+    "flow_matching_mnist5k": Preset("Flow matching on mnist5k (28x28)", "rectified flow with the same U-Net, "
+                                    "midpoint ODE solver in 25 steps",
+                                    {"dataset": "mnist5k", "model": "flow_matching", "unet_width": 32,
+                                     "unet_mults": [1, 2, 2], "batch_size": 64, "steps": 3000, "g_lr": 1e-3,
+                                     "beta1": 0.9, "ema_decay": 0.999, "eval_samples": 200, "sample_every": 500}),
     "dcgan_sprites": Preset("DCGAN on sprites (16x16)", "procedural sprites; no download",
                             {"dataset": "sprites", "model": "dcgan", "resolution": 16, "latent_dim": 64,
                              "steps": 5000}),

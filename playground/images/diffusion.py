@@ -41,8 +41,13 @@ class _ImageModel(nn.Module):
         return self.net.channels
 
     def _randn(self, shape, generator: torch.Generator) -> torch.Tensor:
+        """Noise drawn on the generator's device (the trainer's may be a CUDA one), moved to the model's."""
         dev = next(self.parameters()).device
-        return torch.randn(shape, generator=generator).to(dev)
+        return torch.randn(shape, generator=generator, device=generator.device).to(dev)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The training loss of images x in [0, 1] (forward, so that DistributedDataParallel sees the call)."""
+        return self.loss(x, generator, y)
 
     def _noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self._randn((n, self.channels, self.resolution, self.resolution), generator)
@@ -70,7 +75,7 @@ class ImageDiffusion(_ImageModel):
         """Mean over images of the squared error of the predicted noise, summed over pixels (Ho et al.'s
         simplified objective), at levels i uniform on 1..T."""
         z0 = to_model(x)
-        i = torch.randint(1, self.timesteps + 1, (len(z0),), generator=generator)
+        i = torch.randint(1, self.timesteps + 1, (len(z0),), generator=generator, device=generator.device)
         eps = self._randn(z0.shape, generator).to(z0.dtype)
         ab = self.alpha_bar[i.to(self.alpha_bar.device)]
         err = self.eps_hat(core.noised(z0, ab, eps), i.to(z0.device), y) - eps
@@ -102,7 +107,7 @@ class ImageFlowMatching(_ImageModel):
     def loss(self, x: torch.Tensor, generator: torch.Generator, y: torch.Tensor | None = None) -> torch.Tensor:
         z1 = to_model(x)
         z0 = self._randn(z1.shape, generator).to(z1.dtype)
-        t = torch.rand(len(z1), generator=generator).to(z1.device)
+        t = torch.rand(len(z1), generator=generator, device=generator.device).to(z1.device)
         zt, target = core.flow_path(z0, z1, t)
         return (self.net(zt, t, y) - target).square().flatten(1).sum(1).mean()
 

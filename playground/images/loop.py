@@ -17,6 +17,10 @@ from playground.images.device import device_info
 from playground.images.signals import stop_on_signals
 from playground.runs import states
 
+# The likelihood numbers a family's summary carries (likelihood.py): exact for pixelcnn, bounds for the VAE.
+LIKELIHOOD_KEYS = {"gan": (), "denoiser": (), "pixelcnn": ("test_nll_nats", "test_nll_bits_per_dim"),
+                   "vae": ("elbo_nats", "iwae_nats")}
+
 
 def _stop_wanted(tr, signalled: bool) -> bool:
     local = signalled or (tr.main and tr.run.stop_requested())
@@ -129,7 +133,9 @@ def _fit(tr, on_step, flag) -> dict:
             "device": device_info(tr.device), "world_size": tr.world, "resolution": tr.resolution,
             "loss": cfg.loss, "fid": sc.get("fid"), "kid": sc.get("kid"), "precision": sc.get("precision"),
             "recall": sc.get("recall"), "fid_features": sc.get("fid_features"),
-            "feature_accuracy": sc.get("feature_accuracy"), "resumed_from": start_step if tr.resuming else None}
+            "feature_accuracy": sc.get("feature_accuracy"), "is": sc.get("is"), "is_features": sc.get("is_features"),
+            **{k: sc.get(k) for k in LIKELIHOOD_KEYS[cfg.family]},
+            "resumed_from": start_step if tr.resuming else None}
 
 
 def _evaluate_and_record(tr, final: bool = False) -> None:
@@ -140,8 +146,10 @@ def _evaluate_and_record(tr, final: bool = False) -> None:
 
     scores = tr.evaluate(progress)
     run.append_metrics({"step": tr.step, **scores, "final": final})
+    extra = "".join(f", {k} {scores[k]:.3f}" for k in ("is", *LIKELIHOOD_KEYS[tr.cfg.family])
+                    if scores.get(k) is not None)
     tr.log(f"step {tr.step}: FID {scores['fid']:.3f}, KID {scores['kid']:.4f}, precision "
-           f"{scores['precision']:.3f}, recall {scores['recall']:.3f} [{scores['fid_features']}]")
+           f"{scores['precision']:.3f}, recall {scores['recall']:.3f}{extra} [{scores['fid_features']}]")
     if tr.best_fid is None or scores["fid"] < tr.best_fid:
         tr.best_fid = scores["fid"]
         tr.save_checkpoint(best=True)

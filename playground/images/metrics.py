@@ -349,5 +349,13 @@ class Scorer:
         self.real = extractor(reference)
 
     def score(self, fake_images: torch.Tensor) -> dict:
+        """FID/KID/precision/recall, and the inception-style score where the features are the dataset
+        classifier's (it has a trained class head; `is` None otherwise)."""
         fake = self.extractor(fake_images)
-        return scores_from_features(self.real, fake, self.extractor.label, self.extractor.accuracy)
+        out = scores_from_features(self.real, fake, self.extractor.label, self.extractor.accuracy)
+        out.update({"is": None, "is_std": None, "is_features": None})
+        if str(self.extractor.name).startswith("classifier:") and len(fake_images) >= 2:
+            from playground.images.inception_score import inception_score
+
+            out.update(inception_score(self.extractor, fake_images))
+        return out

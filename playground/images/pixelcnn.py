@@ -75,6 +75,9 @@ class PixelCNN(nn.Module):
         self.res = nn.ModuleList(ResidualBlock(width) for _ in range(blocks))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, width, 1), nn.ReLU(), nn.Conv2d(width, 1, 1))
         self.embed = nn.Embedding(num_classes, width) if num_classes else None
+        # Rows above a pixel that can reach its logit: the first layer sees first_kernel // 2 of them, each
+        # block's 3x3 conv one more (1x1 convs none). Sampling row i needs only rows i - reach .. i.
+        self.reach = first_kernel // 2 + blocks
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 1:
@@ -120,7 +123,8 @@ class PixelCNN(nn.Module):
         for k in range(total):
             i, j = divmod(k, size)
             if not keep[0, 0, i, j]:
-                p = torch.sigmoid(self(x, y)[:, 0, i, j]).cpu()
+                r0 = max(0, i - self.reach)       # the rows outside the receptive field cannot change it
+                p = torch.sigmoid(self(x[:, :, r0:i + 1], y)[:, 0, -1, j]).cpu()
                 x[:, 0, i, j] = torch.bernoulli(p, generator=generator).to(dev)
                 done[0, 0, i, j] = True
             if (k + 1) % every == 0 or k + 1 == total:

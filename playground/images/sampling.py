@@ -15,6 +15,7 @@ import torch
 from playground.cards import card_path, read_card
 from playground.configs import from_dict
 from playground.errors import PlaygroundError
+from playground.images import families
 from playground.images import models as M
 from playground.images.config import ImageRunConfig
 from playground.images.trainer import load_run_checkpoint
@@ -27,21 +28,53 @@ PRETRAINED_RUNS = pretrained_dir() / "image_runs"
 
 
 @dataclass
-class LoadedGenerator:
+class LoadedModel:
+    """A trained run's sampling module (EMA weights when present) with what drawing from it needs."""
+
     cfg: ImageRunConfig
-    net: torch.nn.Module
+    net: torch.nn.Module      # G, the VAE's decoder, the PixelCNN, or the diffusion / flow-matching model
     step: int
     checkpoint: str
     ema: bool
+    resolution: int
+    channels: int
+    num_classes: int | None = None     # conditional models only
+
+    @property
+    def family(self) -> str:
+        return self.cfg.family
+
+    @property
+    def has_latent(self) -> bool:
+        """Images are a function of Gaussian noise z (GANs, the VAE): interpolation, truncation, arithmetic."""
+        return families.family_of(self.cfg).has_latent
 
     @property
     def latent_dim(self) -> int:
         return self.cfg.latent_dim
 
-    @torch.no_grad()
-    def images(self, z: torch.Tensor) -> torch.Tensor:
-        """Images (N, C, H, W) in [0, 1] from noise z."""
-        return torch.cat([M.to_unit(self.cfg.model, self.net(z[i:i + 256])) for i in range(0, len(z), 256)])
+    def labels(self, n: int) -> torch.Tensor | None:
+        """Every class equally often (conditional models), else None."""
+        return families.balanced_labels(n, self.num_classes) if self.cfg.is_conditional else None
+
+    def images(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Images (N, C, H, W) in [0, 1] from noise z (latent models; a conditional one needs `labels`)."""
+        if not self.has_latent:
+            raise PlaygroundError(f"a {self.cfg.model} model has no noise vector to map: use sample()")
+        if labels is None:
+            labels = self.labels(len(z))
+        return families.latent_images(self.cfg, self.net, z, labels)
+
+    def sample(self, n: int, seed: int = 0, labels: torch.Tensor | None = None, steps: int | None = None
+               ) -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1] from `seed` (classes: balanced unless given; `steps`: the denoisers')."""
+        if labels is None:
+            labels = self.labels(n)
+        return families.draw(self.cfg, self.net, n, torch.Generator().manual_seed(seed), labels, steps=steps,
+                             resolution=self.resolution)
+
+
+LoadedGenerator = LoadedModel     # the name the GAN/VAE views grew up with
 
 
 def resolve_run(run: str | Path) -> Path:
@@ -73,7 +106,8 @@ def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
     return p
 
 
-def load_generator(run_dir: str | Path, which: str = "latest", use_ema: bool = True) -> LoadedGenerator:
+def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True) -> LoadedModel:
+    """Any image run's sampling module from its checkpoint (a shipped model's checked against its card)."""
     path = checkpoint_path(run_dir, which)
     run = resolve_run(run_dir)
     card = card_of(run)
@@ -83,38 +117,69 @@ def load_generator(run_dir: str | Path, which: str = "latest", use_ema: bool = T
                               "retrain it with `make pretrained`")
     ck = load_run_checkpoint(path)
     cfg = from_dict(ImageRunConfig, ck["config"])
-    nets = M.build_for(cfg, int(ck["channels"]), int(ck["resolution"]))
-    gen = M.generator_of(cfg.model, nets)
+    num_classes = ck.get("num_classes")
+    nets = families.build(cfg, int(ck["channels"]), int(ck["resolution"]), num_classes)
+    net = families.sampler_of(cfg, nets)
     try:
         if use_ema and ck.get("ema") is not None:
-            gen.load_state_dict(ck["ema"])
+            net.load_state_dict(ck["ema"])
             ema = True
         else:
-            for k, net in nets.items():
-                net.load_state_dict(ck["nets"][k])
+            for k, module in nets.items():
+                module.load_state_dict(ck["nets"][k])
             ema = False
     except (KeyError, RuntimeError) as e:
         raise PlaygroundError(f"the checkpoint's weights do not fit its config: {str(e).splitlines()[0]}") from None
-    gen.eval().requires_grad_(False)
-    return LoadedGenerator(cfg, gen, int(ck["step"]), str(which), ema)
+    net.eval().requires_grad_(False)
+    return LoadedModel(cfg, net, int(ck["step"]), str(which), ema, int(ck["resolution"]), int(ck["channels"]),
+                       num_classes if cfg.is_conditional else None)
 
 
-def grid(gen: LoadedGenerator, n: int = 64, seed: int = 0, truncation: float | None = None) -> np.ndarray:
-    """(n, C, H, W) images in [0, 1] from seeded noise (optionally truncated)."""
+def load_generator(run_dir: str | Path, which: str = "latest", use_ema: bool = True) -> LoadedModel:
+    """A latent model (GAN or VAE) of a run: what truncation, interpolation and latent arithmetic need."""
+    gen = load_model(run_dir, which, use_ema)
+    if not gen.has_latent:
+        raise PlaygroundError(f"this run trains a {gen.cfg.model} model, which has no noise vector to walk; "
+                              "choose a GAN or VAE run")
+    return gen
+
+
+def grid(gen: LoadedModel, n: int = 64, seed: int = 0, truncation: float | None = None, label: int | None = None,
+         steps: int | None = None) -> np.ndarray:
+    """(n, C, H, W) images in [0, 1] from seeded noise (optionally truncated); a conditional model draws class
+    `label`, or every class equally often; `steps`: the sampling steps of diffusion and flow matching."""
     if not 1 <= n <= 1024:
         raise PlaygroundError(f"n must be between 1 and 1024, got {n}")
+    labels = None
+    if label is not None:
+        if not gen.cfg.is_conditional:
+            raise PlaygroundError(f"this {gen.cfg.model} run is not class-conditional: leave the label out")
+        if not 0 <= label < int(gen.num_classes):
+            raise PlaygroundError(f"label must be between 0 and {gen.num_classes - 1}, got {label}")
+        labels = torch.full((n,), int(label), dtype=torch.long)
+    if steps is not None and gen.family != "denoiser":
+        raise PlaygroundError(f"sampling steps are for diffusion and flow matching, not {gen.cfg.model}")
+    if not gen.has_latent:
+        if truncation:
+            raise PlaygroundError(f"truncation needs a noise vector; a {gen.cfg.model} model has none")
+        return gen.sample(n, seed, labels, steps).numpy()
     z = M.noise(n, gen.latent_dim, torch.Generator().manual_seed(seed), truncation=truncation)
-    return gen.images(z).numpy()
+    return gen.images(z, labels).numpy()
 
 
-def interpolation(gen: LoadedGenerator, seed_a: int, seed_b: int, steps: int = 10, mode: str = "spherical",
+def interpolation(gen: LoadedModel, seed_a: int, seed_b: int, steps: int = 10, mode: str = "spherical",
                   truncation: float | None = None) -> np.ndarray:
-    """Images along the path between the noise of seed_a and of seed_b."""
+    """Images along the path between the noise of seed_a and of seed_b (latent models; a conditional one keeps
+    one class along the path: class 0)."""
+    if not gen.has_latent:
+        raise PlaygroundError(f"interpolation needs a noise vector; a {gen.cfg.model} model has none")
     if mode not in ("linear", "spherical"):
         raise PlaygroundError(f"interpolation must be linear or spherical, got {mode!r}")
     za = M.noise(1, gen.latent_dim, torch.Generator().manual_seed(seed_a), truncation=truncation)[0]
     zb = M.noise(1, gen.latent_dim, torch.Generator().manual_seed(seed_b), truncation=truncation)[0]
-    return gen.images(M.interpolate(za, zb, steps, mode)).numpy()
+    path = M.interpolate(za, zb, steps, mode)
+    labels = torch.zeros(steps, dtype=torch.long) if gen.cfg.is_conditional else None
+    return gen.images(path, labels).numpy()
 
 
 def grid_png(images: np.ndarray, nrow: int | None = None, scale: int = 1) -> bytes:

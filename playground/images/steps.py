@@ -8,9 +8,11 @@ noise, interpolation weights), which is what makes a resumed run bit-for-bit the
 
 from __future__ import annotations
 
+import math
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
+import torch.nn.functional as F
 
 from playground.images import models as M
 from playground.objectives import Objective
@@ -72,18 +74,30 @@ def clip_weights(params: list[torch.Tensor], bound: float) -> None:
         p.clamp_(-bound, bound)
 
 
+def with_labels(net, y: torch.Tensor | None):
+    """`net` as a function of its input alone, conditioned on classes y (None: `net` itself). A batch k times
+    as long as y (D over [real, fake, interpolates]) gets y repeated k times."""
+    if y is None:
+        return net
+    return lambda x: net(x, y.repeat(len(x) // len(y)))
+
+
 def gan_step(tr) -> dict[str, torch.Tensor]:
     """cfg.d_steps discriminator updates, then one generator update (through the plain D, its weights frozen,
-    so DDP reduces no D gradients). With one D step, one G forward serves both updates (as in DCGAN)."""
+    so DDP reduces no D gradients). With one D step, one G forward serves both updates (as in DCGAN).
+
+    A conditional GAN draws its fakes with the real batch's classes (so they follow the data's p(y)), and D
+    judges every image with its class."""
     cfg, obj = tr.cfg, tr.objective
-    G, D = tr.train_nets["G"], tr.train_nets["D"]
     G_raw, D_raw = tr.nets["G"], tr.nets["D"]
     B = cfg.batch_size
     fake = None
     out: dict[str, torch.Tensor] = {}
     tr.d_requires_grad(True)
     for _ in range(cfg.d_steps):
-        real = tr.images.batch(B, tr.gen)
+        real, y = tr.images.labelled_batch(B, tr.gen)
+        y = y if cfg.is_conditional else None
+        G, D = with_labels(tr.train_nets["G"], y), with_labels(tr.train_nets["D"], y)
         z = tr.noise(B)
         if cfg.d_steps == 1:
             with tr.autocast():
@@ -91,7 +105,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
             fake_d = fake.detach()
         else:
             with torch.no_grad(), tr.autocast():
-                fake_d = G_raw(z)
+                fake_d = with_labels(G_raw, y)(z)
         alpha = interpolation_weights(real, tr.gen) if obj.penalty == "gradient_penalty" else None
         d_loss, parts = discriminator_loss(obj, D, real, fake_d, gp_weight=cfg.gp_weight, alpha=alpha,
                                            autocast=tr.autocast(), scaler=tr.scalers["D"],
@@ -105,7 +119,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
     if fake is None:
         with tr.autocast():
             fake = G(tr.noise(B))
-    g_loss = generator_loss(obj, D_raw, fake, tr.autocast())
+    g_loss = generator_loss(obj, with_labels(D_raw, y), fake, tr.autocast())
     tr.update("G", g_loss)
     tr.d_requires_grad(True)
     out["g_loss"] = g_loss.detach()
@@ -121,3 +135,30 @@ def vae_step(tr) -> dict[str, torch.Tensor]:
     loss, rec, kl = M.vae_loss(logits, x, mu, logvar, tr.cfg.kl_weight)
     tr.update("vae", loss)
     return {"loss": loss.detach(), "rec": rec.detach(), "kl": kl.detach()}
+
+
+def _unit_batch(tr) -> tuple[torch.Tensor, torch.Tensor | None]:
+    x, y = tr.images.labelled_batch(tr.cfg.batch_size, tr.gen, unit=True)
+    return x, (y if tr.cfg.is_conditional else None)
+
+
+def pixelcnn_step(tr) -> dict[str, torch.Tensor]:
+    """One Adam step on the exact negative log-likelihood of a batch of {0, 1} images (nats per image)."""
+    x, y = _unit_batch(tr)
+    with tr.autocast():
+        logits = tr.train_nets["pixelcnn"](x, y)
+    nll = F.binary_cross_entropy_with_logits(logits.float(), x, reduction="none").flatten(1).sum(1).mean()
+    tr.update("pixelcnn", nll)
+    return {"nll": nll.detach(), "bits_per_dim": nll.detach() / (x[0].numel() * math.log(2.0))}
+
+
+def denoiser_step(tr) -> dict[str, torch.Tensor]:
+    """One Adam step on the diffusion model's noise-prediction MSE, or flow matching's velocity regression."""
+    x, y = _unit_batch(tr)
+    with tr.autocast():
+        loss = tr.train_nets["denoiser"](x, tr.gen, y)   # forward = loss (so DDP averages its gradients)
+    tr.update("denoiser", loss.float())
+    return {"loss": loss.detach().float()}
+
+
+STEPS = {"gan": gan_step, "vae": vae_step, "pixelcnn": pixelcnn_step, "denoiser": denoiser_step}

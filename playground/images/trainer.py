@@ -21,8 +21,9 @@ import torch
 
 from playground.configs import to_dict
 from playground.errors import PlaygroundError
+from playground.images import families, steps
 from playground.images import models as M
-from playground.images import steps
+from playground.images.likelihood import test_likelihood
 from playground.images.config import ImageRunConfig
 from playground.images.device import amp_dtype, pick_device
 from playground.images.training_data import TrainingImages, load_at_run_resolution, load_training_data
@@ -33,7 +34,6 @@ from playground.runs.rundir import RunDir
 
 KIND = "images"
 FORMAT = "playground.images/1"
-GRID = 64                 # images in each sample grid
 EVAL_SEED = 0x5EED        # noise of every evaluation (same noise each time: scores track the weights only)
 
 
@@ -129,16 +129,19 @@ class Trainer:
         self.cuda = dev.type == "cuda"
         self.channels_last = self.cuda and cfg.channels_last
         self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.dataset_given = dataset is not None
         self.images = TrainingImages(dataset if dataset is not None else load_at_run_resolution(cfg), cfg, dev,
                                      self.memory_format)
         self.resolution, self.channels = self.images.resolution, self.images.channels
         self.n_data = self.images.n
 
+        self.family = families.family_of(cfg)
+        self.num_classes = self.images.num_classes
         torch.manual_seed(cfg.seed)                      # weight initialisation (identical on every rank)
-        self.nets = M.build_for(cfg, self.channels, self.resolution)
+        self.nets = families.build(cfg, self.channels, self.resolution, self.num_classes)
         for net in self.nets.values():
             net.to(dev, memory_format=self.memory_format)
-        self.generator = M.generator_of(cfg.model, self.nets)
+        self.generator = families.sampler_of(cfg, self.nets)
         self.ema = copy.deepcopy(self.generator).eval().requires_grad_(False) if cfg.ema_decay > 0 else None
         # Tensor lists walked every step, gathered once (module traversal costs ~0.5 ms a step on small nets).
         if self.ema is not None:
@@ -146,11 +149,8 @@ class Trainer:
             self._ema_buffers = list(zip(self.ema.buffers(), self.generator.buffers()))
         self.d_params = list(self.nets["D"].parameters()) if cfg.is_gan else []
         betas = (cfg.beta1, cfg.beta2)
-        if cfg.is_gan:
-            self.opts = {"G": adam(self.nets["G"].parameters(), cfg.g_lr, betas),
-                         "D": adam(self.nets["D"].parameters(), cfg.d_lr, betas)}
-        else:
-            self.opts = {"vae": adam(self.nets["vae"].parameters(), cfg.g_lr, betas)}
+        # GANs: G at g_lr, D at d_lr; every other family trains its one network at g_lr.
+        self.opts = {k: adam(v.parameters(), cfg.d_lr if k == "D" else cfg.g_lr, betas) for k, v in self.nets.items()}
         self.amp_dtype = amp_dtype(dev, cfg.amp)
         fp16 = self.amp_dtype == torch.float16
         self.scalers = {k: torch.amp.GradScaler("cuda", enabled=fp16) for k in self.opts}
@@ -166,7 +166,7 @@ class Trainer:
             self.train_nets = {k: DDP(v, device_ids=ids, forward_sync_buffers=False) for k, v in self.nets.items()}
 
         self.gen = torch.Generator(device=dev)          # reseeded every step from (seed, rank, step)
-        self.fixed_z = M.noise(GRID, cfg.latent_dim, torch.Generator().manual_seed(cfg.seed + 1)).to(dev)
+        self.grid_rows, self.grid_cols, self.grid_labels = families.grid_layout(cfg, self.num_classes)
         self.step = 0
         self.best_fid: float | None = None
         self.last_scores: dict | None = None
@@ -174,7 +174,7 @@ class Trainer:
         self.acc_n = 0
         self.train_seconds = 0.0
         self.scorer = None
-        self._step_fn = steps.gan_step if cfg.is_gan else steps.vae_step
+        self._step_fn = steps.STEPS[cfg.family]
         if from_checkpoint:
             self._load(load_run_checkpoint(self.run.latest_path))
 
@@ -221,17 +221,35 @@ class Trainer:
         return self.ema if self.ema is not None else self.generator
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] (CPU) from noise z, with the EMA generator in eval mode."""
+    def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n images in [0, 1] (CPU) from the EMA sampler in eval mode, randomness from `seed` only."""
         net = self.sampler()
         was = net.training
         net.eval()
-        out = [M.to_unit(self.cfg.model, net(z[i:i + 500].to(self.device))).cpu() for i in range(0, len(z), 500)]
-        net.train(was)
-        return torch.cat(out)
+        try:
+            return families.draw(self.cfg, net, n, torch.Generator().manual_seed(seed), labels,
+                                 resolution=self.resolution)
+        finally:
+            net.train(was)
 
     def save_samples(self) -> None:
-        self.run.save_samples(self.step, self.generate(self.fixed_z).numpy())
+        """The fixed grid (same noise every time: one row per class for conditional models)."""
+        cfg = self.cfg
+        n = self.grid_rows * self.grid_cols
+        if self.family.has_latent and self.grid_labels is not None:   # class x noise: one noise per column
+            z = M.noise(self.grid_cols, cfg.latent_dim, torch.Generator().manual_seed(cfg.seed + 1))
+            net = self.sampler()
+            was = net.training
+            net.eval()
+            images = families.latent_images(cfg, net, z.repeat(self.grid_rows, 1), self.grid_labels)
+            net.train(was)
+        else:
+            images = self.generate(n, cfg.seed + 1, self.grid_labels)
+        self.run.save_samples(self.step, images.numpy(), nrow=self.grid_cols)
+
+    def eval_labels(self, n: int) -> torch.Tensor | None:
+        """Every class equally often in the scored samples of a conditional model."""
+        return families.balanced_labels(n, self.num_classes) if self.cfg.is_conditional else None
 
     def evaluate(self, progress: Callable[[str], None] | None = None) -> dict:
         """FID/KID/precision/recall of cfg.eval_samples images from fixed noise (this process only)."""
@@ -248,13 +266,16 @@ class Trainer:
             ex = make_extractor(cfg.features, cfg.dataset, self.resolution, self.channels, data_path=cfg.data_path,
                                 load=load, device=self.device, log=self.log)
             self.scorer = Scorer(ex, self.images.reference)
-        z = M.noise(cfg.eval_samples, cfg.latent_dim, torch.Generator().manual_seed(EVAL_SEED + cfg.seed))
         if progress:
             progress(f"generating {cfg.eval_samples} images")
-        fake = self.generate(z)
+        fake = self.generate(cfg.eval_samples, EVAL_SEED + cfg.seed, self.eval_labels(cfg.eval_samples))
         if progress:
             progress("computing FID/KID/precision/recall")
-        self.last_scores = self.scorer.score(fake)
+        scores = self.scorer.score(fake)
+        if progress and (self.family.likelihood or self.family.name == "vae"):
+            progress("computing the test split's likelihood")
+        scores.update(test_likelihood(self))
+        self.last_scores = scores
         return self.last_scores
 
     # ------------------------------------------------------------------ checkpoints
@@ -270,7 +291,7 @@ class Trainer:
             "rng": {"torch": torch.get_rng_state(), "gen": self.gen.get_state(),
                     "cuda": torch.cuda.get_rng_state(self.device) if self.cuda else None},
             "versions": {"torch": str(torch.__version__), "python": sys.version.split()[0]},
-            "world_size": self.world,
+            "world_size": self.world, "num_classes": self.num_classes,
         }
 
     def _load(self, ck: dict) -> None:

@@ -40,17 +40,35 @@ class TrainingImages:
             from playground.data import resize_images
 
             images = resize_images(images, self.resolution)
+        if cfg.binarized:                                # pixelcnn (and a binarised vae) see {0, 1} pixels
+            from playground.images.pixelcnn import binarize
+
+            images = binarize(images)
         self.channels = int(images.shape[1])
         self.n = int(images.shape[0])
         self.reference = images                          # [0, 1], CPU: the scores' reference set
+        labels = getattr(dataset, "labels", None)
+        self.num_classes = getattr(dataset, "num_classes", None) or (
+            int(labels.max()) + 1 if labels is not None and len(labels) else None)
+        self.labels = labels.long().to(device) if labels is not None else None
         self.uint8 = images.numel() > BIG
         data = (images * 255).round().to(torch.uint8) if self.uint8 else images.float()
         self.data = data.to(device).contiguous(memory_format=memory_format)
         self.device, self.memory_format = device, memory_format
 
     def batch(self, n: int, generator: torch.Generator, unit: bool = False) -> torch.Tensor:
-        """n images drawn with replacement, in [-1, 1] (GANs) or [0, 1] (`unit`, the VAE's Bernoulli targets)."""
+        """n images drawn with replacement, in [-1, 1] (GANs) or [0, 1] (`unit`: the VAE's Bernoulli targets,
+        pixelcnn's bits, the denoisers' data)."""
+        return self.labelled_batch(n, generator, unit)[0]
+
+    def labelled_batch(self, n: int, generator: torch.Generator, unit: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(images, their class labels or None): the same draw as `batch`."""
         idx = torch.randint(0, self.n, (n,), generator=generator, device=self.device)
+        x = self._images(idx, unit)
+        return x, (self.labels[idx] if self.labels is not None else None)
+
+    def _images(self, idx: torch.Tensor, unit: bool) -> torch.Tensor:
         x = self.data[idx]
         x = x.float() / 255.0 if self.uint8 else x
         if not unit:

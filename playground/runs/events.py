@@ -45,8 +45,8 @@ def log_scalars(run_path: Path, row: dict) -> None:
     w.flush()
 
 
-def log_grid(run_path: Path, step: int, images) -> None:
-    """A sample grid (N, C, H, W) in [0, 1] as the image `samples` at this step."""
+def log_grid(run_path: Path, step: int, images, nrow: int | None = None) -> None:
+    """A sample grid (N, C, H, W) in [0, 1] as the image `samples` at this step, `nrow` per row."""
     w = _writer(run_path)
     if w is None:
         return
@@ -54,7 +54,7 @@ def log_grid(run_path: Path, step: int, images) -> None:
     import torchvision.utils as vutils
 
     x = torch.as_tensor(images).float().clamp(0, 1)
-    w.add_image("samples", vutils.make_grid(x, nrow=max(1, int(len(x) ** 0.5))), int(step))
+    w.add_image("samples", vutils.make_grid(x, nrow=nrow or max(1, int(len(x) ** 0.5))), int(step))
     w.flush()
 
 

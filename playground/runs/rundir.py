@@ -232,14 +232,14 @@ class RunDir:
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"step_{step:08d}.png"
 
-    def save_samples(self, step: int, images) -> Path:
-        """A grid PNG of images (N, C, H, W) in [0, 1] for this step."""
+    def save_samples(self, step: int, images, nrow: int | None = None) -> Path:
+        """A grid PNG of images (N, C, H, W) in [0, 1] for this step, `nrow` per row (default: square-ish)."""
         from playground.pictures import grid_image, png_bytes
 
         p = self.sample_path(step)
         p.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(p, png_bytes(grid_image(images)))
-        events.log_grid(self.path, step, images)
+        atomic_write_bytes(p, png_bytes(grid_image(images, nrow=nrow)))
+        events.log_grid(self.path, step, images, nrow)
         return p
 
     def samples(self) -> list[tuple[int, Path]]:
