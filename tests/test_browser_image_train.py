@@ -49,9 +49,9 @@ def test_launch_a_short_run_and_watch_progress_and_first_grid(chromium, tmp_path
                 m = re.search(r"step (\d+)/(\d+)", text)
                 if m and int(m.group(2)) == STEPS:
                     seen.add(int(m.group(1)))
-            caption = page.get_by_text(re.compile(r"fixed noise, EMA generator, step \d+"))
+            caption = page.get_by_text(re.compile(r"fixed seed, EMA weights, step \d+"))
             if caption.count():
-                first_grid_step = int(caption.first.inner_text().rsplit(" ", 1)[1])
+                first_grid_step = int(re.search(r"step (\d+)", caption.first.inner_text()).group(1))
             page.wait_for_timeout(250)
         _no_error_shown(page)
         assert first_grid_step is not None, f"no sample grid appeared (progress seen: {sorted(seen)})"

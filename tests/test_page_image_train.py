@@ -123,6 +123,39 @@ def test_model_choice_shows_its_own_settings(tmp_path):
     assert "VAE width" in labels and not labels & {"G width", "D width", "extra 3x3 conv layers in G and D"}
 
 
+@pytest.mark.parametrize("model,own,conditional", [
+    ("cgan", {"G width", "D width"}, None),
+    ("pixelcnn", {"channels", "residual blocks"}, False),
+    ("diffusion", {"U-Net width", "noise levels T", "sampling steps (grids and scores)"}, True),
+    ("flow_matching", {"U-Net width", "sampling steps (grids and scores)"}, True)])
+def test_every_family_has_its_form_and_launches_its_config(tmp_path, monkeypatch, model, own, conditional):
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    at.selectbox(key="img_dataset").set_value("mnist5k").run()
+    at.selectbox(key="img_model").set_value(model).run()
+    assert not at.exception and not at.error
+    labels = {n.label for n in at.number_input}
+    assert own <= labels
+    assert ("img_loss" in [s.key for s in at.selectbox]) == (model == "cgan")   # only GANs have an objective
+    if model != "cgan":
+        assert "G width" not in labels and "D width" not in labels
+    if conditional is not None:
+        at.checkbox(key="img_conditional").set_value(conditional).run()
+    if model in ("diffusion", "flow_matching"):
+        at.selectbox(key="img_unet_choice").set_value("1,2").run()
+        assert at.number_input(key="img_sample_steps").value == (50 if model == "diffusion" else 25)
+    started = []
+    monkeypatch.setattr(launcher, "start", lambda cfg, name=None, **kw: started.append(cfg) or tmp_path / "x")
+    at.button(key="img_launch").click().run()
+    assert not at.exception and not at.error
+    (cfg,) = started
+    assert cfg.model == model and cfg.dataset == "mnist5k" and cfg.loss == ("hinge" if model == "cgan" else None)
+    assert cfg.is_conditional == (model == "cgan" or bool(conditional))
+    if model in ("diffusion", "flow_matching"):
+        assert cfg.unet_mults == (1, 2)
+    at.selectbox(key="img_model").set_value("dcgan").run()                 # back to an unconditional GAN
+    assert not at.exception and not at.error and at.selectbox(key="img_loss").value == "nonsaturating"
+
+
 def test_objective_selector_is_independent_of_the_architecture(tmp_path, monkeypatch):
     at = page(TRAIN, tmp_path, "img_runs_dir")
     assert at.selectbox(key="img_loss").value == "nonsaturating"          # the DCGAN preset's pairing

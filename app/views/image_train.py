@@ -1,4 +1,4 @@
-"""Image models — Train: launch GAN/VAE runs as background processes and watch them from their run directories.
+"""Image models — Train: launch runs of any image model in the background, watch them from their run folders.
 
 The disk is the source of truth: the runs list is read from the runs folder on every poll, so a page
 reload or an app restart finds every run again. A fragment polls the selected run every 1.5 s.
@@ -10,10 +10,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from app.components.config_widgets import config_from_state, seed_state, widget
+from app.components.config_widgets import config_from_state, seed_state
+from app.components.image_run_form import new_run_form
 from playground.errors import PlaygroundError
-from playground.images.config import MODEL_LOSS, PRESETS, RESOLUTIONS, ImageRunConfig
-from playground.objectives import get_objective
+from playground.images.config import PRESETS, ImageRunConfig
 from playground.pictures import png_bytes
 from playground.runs.animation import grids_gif
 from playground.runs import launcher, states
@@ -23,26 +23,18 @@ from playground.runs.rundir import RunDir, list_runs
 P = "img_"
 SS = st.session_state
 ACTIVE = states.ACTIVE
-LOSS_KEYS = ("d_loss", "g_loss", "gp", "loss", "rec", "kl")
-SCORE_KEYS = ("fid", "kid", "precision", "recall")
+LOSS_KEYS = ("d_loss", "g_loss", "gp", "loss", "rec", "kl", "nll")
+# Shown under the scores when a run has them: the inception-style score and the likelihood numbers.
+EXTRA_SCORES = (("is", "IS", "{:.2f}"), ("test_nll_nats", "test NLL (nats)", "{:.1f}"),
+                ("test_nll_bits_per_dim", "bits/dim", "{:.4f}"), ("elbo_nats", "test ELBO (nats)", "{:.1f}"),
+                ("iwae_nats", "test IWAE bound (nats)", "{:.1f}"))
 
 seed_state(ImageRunConfig, PRESETS["dcgan_digits"].config(ImageRunConfig), P)
-SS.setdefault("img_preset", "dcgan_digits")
+SS.setdefault("img_preset", "dcgan_digits")       # the form's widgets (app/components/image_run_form.py)
 SS.setdefault("img_nproc", 1)
 SS.setdefault("img_runs_dir", str(runs_root()))
 if "img_pending_select" in SS:            # a run launched during the previous script run
     SS["img_selected"] = SS.pop("img_pending_select")
-
-
-def _on_preset() -> None:
-    name = SS["img_preset"]
-    if name in PRESETS:
-        seed_state(ImageRunConfig, PRESETS[name].config(ImageRunConfig), P, force=True)
-
-
-def _on_model() -> None:
-    """A new architecture starts with its published objective (the user may then pick any other)."""
-    SS[P + "loss"] = MODEL_LOSS.get(SS[P + "model"])
 
 
 def _upscale_png(path: Path, target: int = 320) -> bytes:
@@ -80,78 +72,7 @@ def curves_figure(series: dict[str, list[dict]], keys: tuple[str, ...], title: s
 
 # ---------------------------------------------------------------- sidebar: a new run
 with st.sidebar:
-    st.header("New run")
-    st.selectbox("Preset", list(PRESETS), key="img_preset", format_func=lambda k: PRESETS[k].title,
-                 on_change=_on_preset, help="known-good starting points")
-    st.caption(PRESETS[SS["img_preset"]].lesson)
-    widget(ImageRunConfig, "dataset", P)
-    if SS[P + "dataset"] in ("folder", "npz", "mnist", "fashion_mnist", "cifar10", "celeba"):
-        widget(ImageRunConfig, "data_path", P, label="data folder / file")
-    # A selectbox shows None as "no choice", so "the dataset's own" is 0 here and None in the config.
-    SS["img_res_choice"] = SS.get(P + "resolution") or 0
-
-    def _on_res() -> None:
-        SS[P + "resolution"] = SS["img_res_choice"] or None
-
-    st.selectbox("resolution", [0, *RESOLUTIONS], key="img_res_choice", on_change=_on_res,
-                 format_func=lambda r: "dataset's own" if not r else f"{r}x{r}")
-    widget(ImageRunConfig, "model", P, on_change=_on_model)
-    model = SS[P + "model"]
-    if model == "vae":
-        SS[P + "loss"] = None                    # the VAE trains on its ELBO
-    else:
-        SS[P + "loss"] = SS.get(P + "loss") or MODEL_LOSS[model]
-        widget(ImageRunConfig, "loss", P, label="objective (any, with any architecture)")
-        st.caption(get_objective(SS[P + "loss"]).formula)
-    c1, c2 = st.columns(2)
-    widget(ImageRunConfig, "steps", P, c1, step=100)
-    widget(ImageRunConfig, "batch_size", P, c2, step=16)
-    with st.expander("Model and optimiser"):
-        c1, c2, c3 = st.columns(3)
-        if model != "vae":
-            widget(ImageRunConfig, "g_width", P, c1, label="G width", step=8)
-            widget(ImageRunConfig, "d_width", P, c2, label="D width", step=8)
-        else:                            # the VAE lab's conv VAE: one width for encoder and decoder
-            widget(ImageRunConfig, "d_width", P, c1, label="VAE width", step=8)
-        widget(ImageRunConfig, "latent_dim", P, c3, label="z dim")
-        if model != "vae":
-            widget(ImageRunConfig, "extra_layers", P, label="extra 3x3 conv layers in G and D")
-        widget(ImageRunConfig, "g_lr", P, label="G learning rate" if model != "vae" else "learning rate")
-        if model != "vae":
-            widget(ImageRunConfig, "d_lr", P, label="D learning rate")
-            c1, c2 = st.columns(2)
-            widget(ImageRunConfig, "beta1", P, c1, label="Adam β1", step=0.1)
-            widget(ImageRunConfig, "beta2", P, c2, label="Adam β2", step=0.001, format="%.3f")
-            widget(ImageRunConfig, "d_steps", P, label="D steps per G step")
-            objective = get_objective(SS[P + "loss"])
-            if objective.penalty == "gradient_penalty":
-                widget(ImageRunConfig, "gp_weight", P, label="gradient penalty λ", step=1.0)
-            if objective.clip:
-                widget(ImageRunConfig, "clip", P, label="weight clipping c", format="%.3f", step=0.005)
-        else:
-            widget(ImageRunConfig, "kl_weight", P, label="KL weight β", step=0.1)
-        widget(ImageRunConfig, "ema_decay", P, label="EMA decay of G", step=0.001, format="%.4f")
-        widget(ImageRunConfig, "seed", P)
-    with st.expander("Hardware"):
-        widget(ImageRunConfig, "device", P)
-        c1, c2 = st.columns(2)
-        widget(ImageRunConfig, "amp", P, c1, label="mixed precision")
-        widget(ImageRunConfig, "channels_last", P, c2, label="channels last")
-        widget(ImageRunConfig, "threads", P, label="CPU threads (0 = default)")
-        st.number_input("processes (torchrun, DDP)", 1, 16, key="img_nproc",
-                        help="more than one starts the trainer under torchrun: gloo on CPU, NCCL on GPUs")
-    with st.expander("Logging and scores"):
-        widget(ImageRunConfig, "sample_every", P, step=50)
-        widget(ImageRunConfig, "checkpoint_every", P, step=100)
-        widget(ImageRunConfig, "eval_every", P, label="score every (0 = at the end)", step=100)
-        widget(ImageRunConfig, "eval_samples", P, label="images per score", step=100)
-        widget(ImageRunConfig, "features", P, label="score features")
-        widget(ImageRunConfig, "log_every", P)
-    st.text_input("runs folder", key="img_runs_dir", help="where run directories live (default: $PLAYGROUND_RUNS "
-                  "or runs/)")
-    st.text_input("run name (optional)", key="img_name")
-    launch = st.button("Launch run", type="primary", key="img_launch", icon=":material/rocket_launch:",
-                       width="stretch")
+    launch = new_run_form(P)
 
 cfg, cfg_error = config_from_state(ImageRunConfig, P, ImageRunConfig())
 if cfg_error:
@@ -183,7 +104,9 @@ st.dataframe(
     [{"run": r["name"], "state": r["state"], "progress": f"{r['step']}/{r['total_steps']}", "model": r["model"],
       "objective": r["config"].get("loss") or "",
       "dataset": r["dataset"], "device": r.get("device") or "",
-      "FID": round(r["fid"], 3) if r.get("fid") is not None else None} for r in runs],
+      "FID": round(r["fid"], 3) if r.get("fid") is not None else None,
+      "IS": round(r["is"], 2) if r.get("is") is not None else None,
+      "NLL (bits/dim)": r.get("test_nll_bits_per_dim")} for r in runs],
     hide_index=True, width="stretch", key="img_runs_table")
 c1, c2 = st.columns([1, 2])
 c1.selectbox("Run", names, key="img_selected")
@@ -259,6 +182,9 @@ def run_card() -> None:
                 m[1].metric("KID", f"{last['kid']:.4f}")
                 m[2].metric("precision", f"{last['precision']:.3f}")
                 m[3].metric("recall", f"{last['recall']:.3f}")
+                extra = [(name_, fmt.format(last[k])) for k, name_, fmt in EXTRA_SCORES if last.get(k) is not None]
+                for col, (name_, text) in zip(st.columns(max(1, len(extra))), extra):
+                    col.metric(name_, text)
                 acc = last.get("feature_accuracy")
                 st.caption(f"Scores at step {last['step']} in the features of **{last.get('fid_features')}**"
                            + (f" — the feature classifier's test accuracy is {acc:.1%}" if acc is not None else "")
@@ -278,7 +204,9 @@ def run_card() -> None:
                 chosen = steps_with[0]
             path = dict(samples)[chosen]
             try:
-                st.image(_upscale_png(path), caption=f"fixed noise, EMA generator, step {chosen}")
+                st.image(_upscale_png(path), caption=f"fixed seed, EMA weights, step {chosen}"
+                         + (" · one row per class" if (run.config() or {}).get("model") == "cgan"
+                            or (run.config() or {}).get("conditional") else ""))
                 if len(samples) > 1:   # the same grids as one animation (engine: playground/runs/animation.py)
                     st.download_button("grids over training (GIF)", grids_gif(run), f"{name}-grids.gif",
                                        "image/gif", key=f"img_gif_{name}")
