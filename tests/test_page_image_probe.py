@@ -71,3 +71,27 @@ def test_latent_arithmetic_from_picked_groups(at):
     assert len(at.get("image")) >= n_images + 4           # means of A, B, C and the result strip
     spec = [c.proto.spec for c in at.get("plotly_chart")][-1]
     assert '"AB"' not in spec and '"A"' in spec and '"C"' in spec
+
+
+def test_a_run_without_noise_gets_the_memorisation_check_and_a_note_instead_of_arithmetic(tmp_path, monkeypatch):
+    from playground.data import load_dataset
+    from playground.images.config import ImageRunConfig
+    from playground.images.train import train
+
+    runs = tmp_path / "runs"
+    cfg = ImageRunConfig(dataset="digits", model="flow_matching", steps=3, batch_size=8, unet_width=8,
+                         unet_mults=(1, 2), sample_steps=4, sample_every=3, eval_every=0, final_eval=False,
+                         device="cpu", threads=1)
+    train(cfg, runs / "fm", dataset=load_dataset("digits", "train"))
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(runs))
+    a = AppTest.from_file(PROBE, default_timeout=240)
+    a.run()
+    label = next(o for o in a.selectbox(key="pr_run").options if o.startswith("fm "))
+    a.selectbox(key="pr_run").set_value(label).run()
+    assert not a.exception and not a.error
+    assert any("Latent arithmetic needs a noise vector" in i.value for i in a.info)
+    a.number_input(key="pr_nsamples").set_value(8)
+    a.button(key="pr_mem_go").click().run()
+    assert not a.exception and not a.error
+    assert a.session_state["pr_mem"][1] == 8
+    assert any("Median nearest distance" in m.value for m in a.markdown)   # the check ran on the model's samples

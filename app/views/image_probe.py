@@ -40,7 +40,7 @@ def _curve(dataset: str, kind: str, strengths: tuple, n_test: int, seed: int) ->
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _generator(path: str):
-    return sampling.load_generator(path)
+    return sampling.load_model(path)
 
 
 @st.cache_data(max_entries=8, show_spinner="finding nearest training images…")
@@ -108,7 +108,7 @@ for root, tag in ((sampling.PRETRAINED_RUNS, "pretrained: "), (runs_root(), ""))
         if r["state"] != "queued":
             choices[f"{tag}{r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
 if not choices:
-    st.info("No GAN runs to probe: train one on the **Train** page.")
+    st.info("No image runs to probe: train one on the **Train** page.")
     st.stop()
 m1, m2, m3, m4 = st.columns([3, 1, 1, 1])
 run_label = m1.selectbox("run", list(choices), key="pr_run")
@@ -156,6 +156,10 @@ try:
     gen = _generator(choices[run_label])
 except PlaygroundError as e:
     st.error(str(e))
+    st.stop()
+if not gen.has_latent:
+    st.info(f"Latent arithmetic needs a noise vector behind each sample (a GAN or VAE run); {run_label} draws "
+            "without one. Choose a GAN or VAE run above.")
     st.stop()
 z = AR.sample_noise(int(grid_n), gen.latent_dim, seed=int(ar_seed))
 imgs = gen.images(z).numpy()
