@@ -152,6 +152,12 @@ def eval_command(args: argparse.Namespace) -> int:
     ex = make_extractor(args.features or cfg.features, cfg.dataset, res, int(ref.images.shape[1]),
                         data_path=cfg.data_path, load=load)
     scores = Scorer(ex, reference).score(gen.sample(args.n, args.seed))
+    if args.per_class:
+        from playground.images.class_scores import per_class_scores
+
+        if ref.labels is None:
+            raise PlaygroundError(f"per-class scores need labels; {cfg.dataset} has none")
+        scores.update(per_class_scores(gen, reference, ref.labels, ex, n=args.per_class, seed=args.seed))
     _emit({"run": args.run, "checkpoint": args.checkpoint, "step": gen.step, "reference": f"{cfg.dataset}:{args.split}",
            **scores}, args)
     return 0
@@ -271,13 +277,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.add_argument("--json", action="store_true")
     rs.set_defaults(func=resume_command)
 
-    ev = cmds.add_parser("eval", help="score a run's checkpoint: FID, KID, precision, recall")
+    ev = cmds.add_parser("eval", help="score a run's checkpoint: FID, KID, precision, recall, IS (and per class)")
     ev.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     ev.add_argument("--checkpoint", default="latest")
     ev.add_argument("--n", type=int, default=1000, help="generated images")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--split", default="train", choices=["train", "test"], help="reference images")
     ev.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default=None)
+    ev.add_argument("--per-class", type=int, default=0, metavar="N",
+                    help="conditional models: also score N images of each class against that class's real "
+                         "images (FID, KID, the fraction the classifier assigns to the class); 0 = off")
     ev.add_argument("--threads", type=int, default=1)
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=eval_command)
