@@ -113,7 +113,8 @@ def draw(cfg, net: nn.Module, n: int, generator: torch.Generator, labels: torch.
     """n images in [0, 1] (CPU) from the sampling module, with randomness from `generator` (a CPU one).
 
     Latent models draw their noise first (the same z for the same seed, whatever else changes); pixelcnn and
-    the denoisers draw inside their samplers. `steps`: the denoisers' sampling steps (default: the config's)."""
+    the denoisers draw inside their samplers. `steps`: the denoisers' sampling steps (default: the config's);
+    `progress(images done, n)` is called as the drawing goes (for pixelcnn after every row of pixels)."""
     fam = family_of(cfg)
     if fam.has_latent:
         return latent_images(cfg, net, M.noise(n, cfg.latent_dim, generator), labels)
@@ -121,10 +122,14 @@ def draw(cfg, net: nn.Module, n: int, generator: torch.Generator, labels: torch.
     for i in range(0, n, CHUNK):
         k = min(CHUNK, n - i)
         y = None if labels is None else labels[i:i + k].to(next(net.parameters()).device)
-        if fam.name == "pixelcnn":
-            out.append(net.sample(k, int(resolution), generator, y=y).cpu())
+        if fam.name == "pixelcnn":        # one pass per pixel: report progress row by row
+            size = int(resolution)
+            for done, images in net.sampling_states(k, size, generator, y=y, every=size):
+                if progress is not None:
+                    progress(i + k * done // (size * size), n)
+            out.append(images)
         else:
             out.append(net.sample(k, generator, steps=steps, y=y).cpu())
-        if progress is not None:
-            progress(i + k, n)
+            if progress is not None:
+                progress(i + k, n)
     return torch.cat(out)

@@ -221,14 +221,15 @@ class Trainer:
         return self.ema if self.ema is not None else self.generator
 
     @torch.no_grad()
-    def generate(self, n: int, seed: int, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def generate(self, n: int, seed: int, labels: torch.Tensor | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """n images in [0, 1] (CPU) from the EMA sampler in eval mode, randomness from `seed` only."""
         net = self.sampler()
         was = net.training
         net.eval()
         try:
             return families.draw(self.cfg, net, n, torch.Generator().manual_seed(seed), labels,
-                                 resolution=self.resolution)
+                                 resolution=self.resolution, progress=progress)
         finally:
             net.train(was)
 
@@ -268,7 +269,11 @@ class Trainer:
             self.scorer = Scorer(ex, self.images.reference)
         if progress:
             progress(f"generating {cfg.eval_samples} images")
-        fake = self.generate(cfg.eval_samples, EVAL_SEED + cfg.seed, self.eval_labels(cfg.eval_samples))
+        def drawn(done: int, n: int) -> None:
+            if progress and done < n:
+                progress(f"generating {n} images ({done} done)")
+
+        fake = self.generate(cfg.eval_samples, EVAL_SEED + cfg.seed, self.eval_labels(cfg.eval_samples), drawn)
         if progress:
             progress("computing FID/KID/precision/recall")
         scores = self.scorer.score(fake)
