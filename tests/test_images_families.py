@@ -147,3 +147,17 @@ def test_latent_only_views_refuse_models_without_noise(trained):
     gen = sampling.load_model(root / "flow_matching")
     with pytest.raises(PlaygroundError, match="noise vector"):
         sampling.interpolation(gen, 0, 1)
+
+
+def test_drawing_a_pixelcnn_reports_progress_and_draws_what_sample_draws():
+    from playground.images import families
+    from playground.images.config import ImageRunConfig
+    from playground.images.pixelcnn import PixelCNN
+
+    net = PixelCNN(8, 1).eval()
+    seen = []
+    got = families.draw(ImageRunConfig(model="pixelcnn"), net, 5, torch.Generator().manual_seed(3), resolution=8,
+                        progress=lambda done, n: seen.append((done, n)))
+    assert torch.equal(got, net.sample(5, 8, torch.Generator().manual_seed(3)))
+    assert len(seen) == 8 and seen[-1] == (5, 5)                           # one report per row of pixels
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
