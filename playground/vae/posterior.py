@@ -12,10 +12,12 @@ encoder's q ± 6 sd. Outside [−R, R]² the posterior mass is at most
 
 with S an upper bound of log p(x|z) over all z (0 for a Bernoulli decoder; the variance floor's peak for a
 Gaussian one) and p_scan(x) ≤ p(x) the scan's own integral, so the bound holds (up to the scan's quadrature).
-R starts at 8 and is raised until this bound is below `tol` (capped at R_MAX). The *fine* grid then covers the
-cells where the scan found posterior density within e^−20 of its peak, plus q ± 6 sd, squared; the scan's mass
-outside it is measured. `truncation` reports both parts; their sum bounds the error of log p(x) (in nats, for
-small masses, −log(1 − mass) ≈ mass).
+R starts at 8 and is raised until this bound is below `tol` (capped at R_MAX), rounded up to the ladder
+8·2^(k/8): the scan grids then repeat from image to image, and a GridCache (playground.vae.likelihood) keeps the
+decoder's terms on them, so a new image pays only for its fine grid and its importance samples. The *fine*
+grid then covers the cells where the scan found posterior density within e^−20 of its peak, plus q ± 6 sd,
+squared; the scan's mass outside it is measured. `truncation` reports both parts; their sum bounds the error of
+log p(x) (in nats, for small masses, −log(1 − mass) ≈ mass).
 """
 
 from __future__ import annotations
@@ -29,15 +31,18 @@ from scipy.special import log_ndtr, ndtri_exp
 
 from playground.errors import PlaygroundError
 from playground.numerics import logsumexp
+from playground.vae import likelihood
+from playground.vae.likelihood import GridCache, label_tensor
+from playground.vae.likelihood import model_dtype as _dtype  # noqa: F401  (estimators, amortisation use it)
 
 LOG_2PI = math.log(2 * math.pi)
 DEFAULT_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 MAX_K = 5000
 MAX_SAMPLES = 200_000
 R_START, R_MAX = 8.0, 60.0
+R_STEPS = 8                  # scan radii on the ladder R_START · 2^(k / R_STEPS)
 Q_SDS = 6.0                  # the grid holds q ± 6 sd: q's mass outside is below 1e-8
 KEEP_BELOW_PEAK = 20.0       # nats: scan cells this far below the peak density are left out of the fine grid
-CHUNK = 8192                 # latent points per decoder pass
 MIN_BLOCKS = 10              # fewer blocks of K weights than this: the delta-method standard error
 
 
@@ -84,23 +89,10 @@ class PosteriorGrid:
 
 
 # ---------------------------------------------------------------------------------------------- the model side
-def _dtype(model) -> torch.dtype:
-    for t in list(model.parameters()) + list(model.buffers()):
-        return t.dtype
-    return torch.float32
-
-
 def check_2d(model) -> None:
     if int(model.latent) != 2:
         raise PlaygroundError(f"the exact posterior needs a model with 2 latent dimensions; this one has "
                               f"{model.latent}")
-
-
-def label_tensor(model, y) -> torch.Tensor | None:
-    """A class label for a conditional model (default 0), None for an unconditional one."""
-    if not getattr(model, "num_classes", 0):
-        return None
-    return torch.as_tensor([0 if y is None else int(y)], dtype=torch.long)
 
 
 def test_image(model, test, index: int) -> tuple[torch.Tensor, int | None]:
@@ -118,16 +110,9 @@ def encoder_q(model, x, y=None) -> tuple[np.ndarray, np.ndarray]:
     return mu[0].double().numpy(), logvar[0].double().numpy()
 
 
-@torch.no_grad()
 def log_likelihood(model, x, z: np.ndarray, y=None) -> np.ndarray:
-    """log p(x|z) for each row of z (M, 2), in passes of CHUNK points: float64 (M,)."""
-    yt, dt = label_tensor(model, y), _dtype(model)
-    out = []
-    for s in range(0, len(z), CHUNK):
-        zz = torch.as_tensor(z[s:s + CHUNK], dtype=dt)
-        xs = x.expand(len(zz), *x.shape[1:]) if x.dim() > 1 and len(x) == 1 else x
-        out.append(model.log_px(xs, zz, yt).double().numpy())
-    return np.concatenate(out)
+    """log p(x|z) for each row of z (M, 2): float64 (M,) (see playground.vae.likelihood)."""
+    return likelihood.log_likelihood(model, x, z, y)
 
 
 def log_lik_sup(model, x=None) -> float:
@@ -159,11 +144,20 @@ def _centres(lo: float, hi: float, n: int) -> np.ndarray:
     return lo + h * (np.arange(n) + 0.5)
 
 
-def _joint_on(model, x, y, xs, ys) -> tuple[np.ndarray, np.ndarray]:
+def _joint_on(model, x, y, xs, ys, cache: GridCache | None = None) -> tuple[np.ndarray, np.ndarray]:
     X, Y = np.meshgrid(xs, ys, indexing="xy")
     P = np.stack([X.ravel(), Y.ravel()], 1)
-    ll = log_likelihood(model, x, P, y).reshape(len(ys), len(xs))
+    if cache is None:
+        ll = log_likelihood(model, x, P, y).reshape(len(ys), len(xs))
+    else:
+        ll = cache.log_lik_grid(x, y, xs, ys)
     return ll, ll + log_prior(P).reshape(len(ys), len(xs))
+
+
+def _on_ladder(radius: float) -> float:
+    """The smallest R_START · 2^(k/R_STEPS) ≥ radius, at most R_MAX."""
+    k = math.ceil(R_STEPS * math.log2(max(radius, R_START) / R_START) - 1e-9)
+    return min(R_MAX, R_START * 2.0 ** (k / R_STEPS))
 
 
 def _log_tail(radius: float) -> float:
@@ -171,8 +165,10 @@ def _log_tail(radius: float) -> float:
     return math.log(4.0) + float(log_ndtr(-radius))
 
 
-def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float = 1e-6) -> PosteriorGrid:
-    """The posterior of image x (1, C, H, W) on an n x n grid placed as the module docstring says."""
+def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float = 1e-6,
+                   cache: GridCache | None = None) -> PosteriorGrid:
+    """The posterior of image x (1, C, H, W) on an n x n grid placed as the module docstring says; `cache`
+    (a GridCache of this model) only saves time: the numbers are the same without it."""
     check_2d(model)
     if not 16 <= int(n) <= 1000 or not 16 <= int(scan) <= 1000:
         raise PlaygroundError(f"grid sizes must be between 16 and 1000 (got {n} and {scan})")
@@ -183,13 +179,13 @@ def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float =
     for _ in range(2):                  # a second scan only if the first radius leaves too loose a bound
         lo, hi = np.minimum(-radius, mu - Q_SDS * sd), np.maximum(radius, mu + Q_SDS * sd)
         sx, sy = _centres(lo[0], hi[0], scan), _centres(lo[1], hi[1], scan)
-        _, scan_joint = _joint_on(model, x, y, sx, sy)
+        _, scan_joint = _joint_on(model, x, y, sx, sy, cache)
         cell = (sx[1] - sx[0]) * (sy[1] - sy[0])
         log_px_scan = float(logsumexp(scan_joint.ravel())) + math.log(cell)
         log_tail_bound = _log_tail(radius) + sup - log_px_scan
         if log_tail_bound <= math.log(tol) or radius >= R_MAX:
             break
-        radius = min(R_MAX, float(-ndtri_exp(math.log(tol) - math.log(4.0) - sup + log_px_scan)) + 0.5)
+        radius = _on_ladder(float(-ndtri_exp(math.log(tol) - math.log(4.0) - sup + log_px_scan)) + 0.5)
     # the fine box: every scan cell within KEEP_BELOW_PEAK of the peak, one scan cell of margin, and q ± 6 sd
     keep = scan_joint >= scan_joint.max() - KEEP_BELOW_PEAK
     hx, hy = sx[1] - sx[0], sy[1] - sy[0]
@@ -237,11 +233,16 @@ def log_weights(model, x, y=None, samples: int = 20000, seed: int = 0, mu=None, 
     """log w = log p(x, z) − log q(z) for `samples` draws z ~ q (the encoder's, or the given mean/log-var)."""
     if mu is None:
         mu, logvar = encoder_q(model, x, y)
+    z = _draws(mu, logvar, samples, seed)
+    return log_likelihood(model, x, z, y) + log_prior(z) - log_normal_diag(z, mu, logvar)
+
+
+def _draws(mu, logvar, samples: int, seed: int) -> np.ndarray:
+    """`samples` draws from N(mu, diag exp(logvar)), float64, from a generator seeded by `seed`."""
     mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
     g = torch.Generator().manual_seed(int(seed))
     eps = torch.randn((int(samples), len(mu)), generator=g, dtype=torch.float64).numpy()
-    z = mu + eps * np.exp(0.5 * logvar)
-    return log_likelihood(model, x, z, y) + log_prior(z) - log_normal_diag(z, mu, logvar)
+    return mu + eps * np.exp(0.5 * logvar)
 
 
 def check_ks(ks, samples: int) -> list[int]:
@@ -281,11 +282,23 @@ def iwae_bounds(model, x, y=None, ks=DEFAULT_KS, samples: int = 20000, seed: int
 
 # ---------------------------------------------------------------------------------------------- one report
 def inspect(model, x, y=None, n: int = 200, ks=DEFAULT_KS, samples: int = 20000, seed: int = 0,
-            scan: int = 128) -> tuple[PosteriorGrid, dict]:
-    """The grid and the numbers for one image: log p(x), ELBO, gap, the ELBO by Monte Carlo, IWAE for each K."""
+            scan: int = 128, cache: GridCache | None = None, parallel: bool = True) -> tuple[PosteriorGrid, dict]:
+    """The grid and the numbers for one image: log p(x), ELBO, gap, the ELBO by Monte Carlo, IWAE for each K.
+    With `cache` the scans reuse the decoder's terms from earlier images; with `parallel` the importance
+    samples' decoder passes share a second core with the grid's. Neither changes a number, only the time."""
     check_ks(ks, samples)
-    pg = posterior_grid(model, x, y, n=n, scan=scan)
-    logw = log_weights(model, x, y, samples, seed, pg.mu_q, pg.logvar_q)
+    mu, logvar = encoder_q(model, x, y)
+    z = _draws(mu, logvar, samples, seed)
+
+    def grid() -> PosteriorGrid:
+        return posterior_grid(model, x, y, n=n, scan=scan, cache=cache)
+
+    if parallel:
+        ll, pg = likelihood.log_likelihood_beside(model, x, z, y, grid, int(n) ** 2)
+    else:
+        pg = grid()
+        ll = log_likelihood(model, x, z, y)
+    logw = ll + log_prior(z) - log_normal_diag(z, mu, logvar)
     elbo = elbo_on_grid(pg, pg.mu_q, pg.logvar_q)
     m, S = pg.moments()
     report = {
