@@ -1,5 +1,6 @@
 """The image Train page driven through AppTest, on run directories made by the real trainer."""
 
+import math
 import os
 from pathlib import Path
 
@@ -194,3 +195,21 @@ def test_resume_is_offered_for_a_run_killed_before_its_first_checkpoint(tmp_path
     monkeypatch.setattr(launcher, "resume", lambda path, steps=None, **kw: resumed.append(path))
     at.button(key="img_resume").click().run()
     assert resumed == [run.path] and not at.exception
+
+
+def test_likelihood_table_sets_pixelcnn_beside_the_binarised_vaes_bounds(tmp_path):
+    make_run(tmp_path, "pcnn", steps=2, model="pixelcnn", pixelcnn_width=8, pixelcnn_blocks=1, eval_every=0,
+             eval_samples=16)
+    make_run(tmp_path, "bvae", steps=2, model="vae", binarize=True, eval_every=0, eval_samples=16)
+    make_run(tmp_path, "gan", steps=2, eval_every=0, eval_samples=16)
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    assert not at.exception and not at.error
+    (rows,) = [d.value for d in at.dataframe if "number" in d.value.columns]
+    assert set(rows["run"]) == {"pcnn", "bvae"}                            # the GAN has no likelihood
+    assert set(rows["number"]) == {"exact -log p(x)", "-ELBO (a bound)", "-IWAE K=64 (a tighter bound)"}
+    pcnn = RunDir.open(tmp_path / "pcnn").read_status()
+    exact = rows[rows["run"] == "pcnn"].iloc[0]
+    assert exact["nats"] == round(pcnn["test_nll_nats"], 2)
+    assert exact["bits/dim"] == pytest.approx(pcnn["test_nll_nats"] / (64 * math.log(2)), abs=1e-4)
+    vae = rows[rows["run"] == "bvae"].set_index("number")["nats"]
+    assert vae["-IWAE K=64 (a tighter bound)"] <= vae["-ELBO (a bound)"] + 1.0

@@ -14,6 +14,7 @@ from app.components.config_widgets import config_from_state, seed_state
 from app.components.image_run_form import new_run_form
 from playground.errors import PlaygroundError
 from playground.images.config import PRESETS, ImageRunConfig
+from playground.images.likelihood import likelihood_table
 from playground.pictures import png_bytes
 from playground.runs.animation import grids_gif
 from playground.runs import launcher, states
@@ -108,6 +109,13 @@ st.dataframe(
       "IS": round(r["is"], 2) if r.get("is") is not None else None,
       "NLL (bits/dim)": r.get("test_nll_bits_per_dim")} for r in runs],
     hide_index=True, width="stretch", key="img_runs_table")
+lik = likelihood_table(runs)
+if lik:
+    with st.expander("Likelihood vs bound: PixelCNN's exact −log p(x) beside the VAE's −ELBO and −IWAE", expanded=True):
+        st.dataframe(lik, hide_index=True, width="stretch", key="img_lik_table")
+        st.caption("Nats per image on the named split (lower is better). PixelCNN's number is exact; the VAE's are "
+                   "upper bounds on its −log p(x) (IWAE tighter than the ELBO). Compare only rows on the same split: "
+                   "a binarised VAE (`binarize`) sees the same bits as the PixelCNN.")
 c1, c2 = st.columns([1, 2])
 c1.selectbox("Run", names, key="img_selected")
 c2.multiselect("Overlay curves of", names, key="img_compare", help="compare losses and FID across runs")

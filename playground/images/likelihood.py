@@ -70,3 +70,29 @@ def test_likelihood(tr) -> dict:
 def _split_name(tr) -> str:
     split = "train (the images given to the trainer)" if tr.dataset_given else f"{tr.cfg.dataset}:test"
     return split + (", binarised" if tr.cfg.binarized else "")
+
+
+def likelihood_table(runs: list[dict]) -> list[dict]:
+    """The likelihood-vs-bound lesson as rows, from run summaries (rundir.list_runs): for each run scored on a
+    split, -log p(x) in nats and bits/dim, exact for pixelcnn and upper bounds (-ELBO, -IWAE) for the VAE,
+    sorted by split then value. Only numbers on the same split (same images, same binarisation) compare."""
+    rows = []
+    for r in runs:
+        split, dims = r.get("likelihood_split"), _dims(r)
+        entries = [("exact -log p(x)", r.get("test_nll_nats")), ("-ELBO (a bound)", _neg(r.get("elbo_nats"))),
+                   (f"-IWAE K={IWAE_K} (a tighter bound)", _neg(r.get("iwae_nats")))]
+        for what, nats in entries:
+            if split and nats is not None:
+                rows.append({"split": split, "run": r.get("name"), "model": r.get("model"), "number": what,
+                             "nats": round(float(nats), 2),
+                             "bits/dim": round(float(nats) / (dims * math.log(2.0)), 4) if dims else None})
+    return sorted(rows, key=lambda row: (row["split"], row["nats"]))
+
+
+def _neg(v):
+    return None if v is None else -float(v)
+
+
+def _dims(summary: dict) -> int | None:
+    res, ch = summary.get("resolution"), summary.get("channels")
+    return int(res) ** 2 * int(ch) if res and ch else None

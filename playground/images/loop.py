@@ -155,4 +155,5 @@ def _evaluate_and_record(tr, final: bool = False) -> None:
         tr.save_checkpoint(best=True)
     run.write_status(phase="training", fid=scores["fid"], kid=scores["kid"], best_fid=tr.best_fid,
                      fid_features=scores["fid_features"], **{"is": scores.get("is")},
-                     **{k: scores.get(k) for k in LIKELIHOOD_KEYS[tr.cfg.family]})   # the runs list shows them
+                     **{k: scores.get(k) for k in (*LIKELIHOOD_KEYS[tr.cfg.family], "likelihood_split")
+                        if k in scores})   # the runs list and the likelihood table show them
