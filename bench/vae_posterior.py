@@ -3,8 +3,10 @@
     .venv/bin/python bench/vae_posterior.py [--images 20] [--model digits-2d] [--browser] [--json]
 
 Headless: for each of `--images` test images, what the page computes after a new image is chosen
-(posterior.inspect with the page's settings: a 96-cell scan, a 100 x 100 grid, 20,000 importance samples) and
-the two figures built and serialised. --browser also serves the whole app (app/headless.py), opens
+(posterior.inspect with the page's settings: a 64-cell scan, a 100 x 100 grid, 20,000 importance samples) and
+the two figures built and serialised. `inspect` is timed three ways on the same images: without the grid cache
+on one core, with it on one core, and as the page runs it (cache, importance samples on a second core); the
+cache starts empty, so its misses (a scan radius not seen before) are in the figures. --browser also serves the whole app (app/headless.py), opens
 /vae_inference in headless Chromium, and clicks the test image's "+" button `--images` times; the page measures
 with performance.now() from the click to the new numbers (the first metric's text changing), to the new figures
 (the live-figure iframe has finished Plotly.react), to the end of the script run, and to the next animation
@@ -76,24 +78,33 @@ def headless(model_name: str, images: int) -> dict:
     from playground.vae import inference_plots as F
     from playground.vae import posterior
     from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.likelihood import GridCache
 
     torch.set_num_threads(1)
     model, _ = load_checkpoint(pretrained_dir() / "vae" / f"{model_name}.pt")
     test = load_dataset(model.cfg.dataset, **model.cfg.data_kwargs("test"))
-    engine, figures = [], []
+    cache = GridCache(model)
+    ways = {"uncached_1core": {"parallel": False}, "cached_1core": {"cache": cache, "parallel": False},
+            "page": {"cache": cache}}
+    times: dict[str, list[float]] = {k: [] for k in ways}
+    figures = []
     for i in range(images + 2):
         x, y = posterior.test_image(model, test, i)
-        t0 = time.perf_counter()
-        pg, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=64)
+        for way, kw in ways.items():
+            t0 = time.perf_counter()
+            pg, rep = posterior.inspect(model, x, y, n=100, samples=20000, scan=64, **kw)
+            if i >= 2:                              # two warm-up images
+                times[way].append(1000 * (time.perf_counter() - t0))
         t1 = time.perf_counter()
         pio.to_json(F.posterior_heatmap(pg))
         pio.to_json(F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]))
-        t2 = time.perf_counter()
-        if i >= 2:                                  # two warm-up images
-            engine.append(1000 * (t1 - t0))
-            figures.append(1000 * (t2 - t1))
-    return {"engine": summary(engine), "figures": summary(figures),
-            "engine_plus_figures_median_ms": round(statistics.median([a + b for a, b in zip(engine, figures)]), 1)}
+        if i >= 2:
+            figures.append(1000 * (time.perf_counter() - t1))
+    out = {f"engine_{way}": summary(v) for way, v in times.items()}
+    return {**out, "cache": {"hits": cache.hits, "misses": cache.misses, "MB": round(cache.nbytes() / 2**20, 1)},
+            "figures": summary(figures),
+            "engine_plus_figures_median_ms": round(statistics.median([a + b for a, b in zip(times["page"], figures)]),
+                                                   1)}
 
 
 def browser(model_name: str, images: int, warmup: int = 2) -> dict:

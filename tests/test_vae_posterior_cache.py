@@ -110,7 +110,7 @@ def test_a_new_image_costs_only_its_fine_grid_and_its_samples(shipped):
 def test_cache_forgets_when_the_weights_change_and_stays_bounded():
     torch.manual_seed(0)
     model = build_model(VAEConfig(hidden=16), (1, 4, 4))
-    cache = L.GridCache(model, max_grids=2)
+    cache = L.GridCache(model, max_bytes=2 * 400 * (16 + 1) * 4)    # two 20 x 20 grids of 16 pixels
     x = torch.rand(1, 1, 4, 4)
     xs = ys = np.linspace(-3, 3, 20)
     first = cache.log_lik_grid(x, None, xs, ys)

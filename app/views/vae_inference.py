@@ -15,6 +15,7 @@ from playground.errors import PlaygroundError
 from playground.plotly_arrays import pack_figure
 from playground.vae import amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
+from playground.vae.likelihood import GridCache
 from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
 from playground.vae.train import load_data
 
@@ -31,9 +32,15 @@ def _open(path: str, sha: str | None, mtime: float) -> OpenedModel:
     return open_model(path, sha)
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _grid_cache(model_key) -> GridCache:
+    """The decoder's terms on the scan grids, shared by every session: a new image pays only for its own part."""
+    return GridCache(opened.model)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(model_key, image_key, n: int, _x, _y):
-    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=SCAN)
+    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=SCAN, cache=_grid_cache(model_key))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

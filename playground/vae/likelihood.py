@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 LOG_2PI = math.log(2 * math.pi)
 CHUNK = 2048                 # latent points per decoder pass (fastest on one core for a 784-pixel MLP)
+GROUP = 49                   # pixels per product in softplus_sum (784 = 16 x 49)
 
 
 def model_dtype(model) -> torch.dtype:
@@ -53,12 +53,23 @@ def image_features(model, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     return v if model.cfg.decoder == "bernoulli" else torch.cat([v, v * v])
 
 
+def softplus_sum(a: torch.Tensor) -> torch.Tensor:
+    """Σ_j softplus(a_j) per row, as Σ max(a, 0) + Σ_groups log Π (1 + e^−|a|): one log per GROUP pixels instead
+    of a log1p per pixel (softplus was a third of the decoder's time). Each factor lies in (1, 2], so a product
+    of 49 stays below 2^49; in float32 the result is within about 1e-4 nats of softplus summed (tested)."""
+    n = a.shape[1]
+    full = n - n % GROUP
+    e = a.abs().neg_().exp_().add_(1.0)
+    out = a.clamp(min=0).sum(1) + e[:, :full].reshape(len(a), -1, GROUP).prod(2).log_().sum(1)
+    return out + e[:, full:].log().sum(1) if full < n else out
+
+
 def decoder_terms(model, z: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor]:
     """(F, c) at the rows of z (M, 2): log p(x|z) = c + F @ φ(x) for every image x."""
     a, logvar = model.decoder_params(z, label_tensor(model, y))
     a = a.flatten(1)
     if logvar is None:
-        return a, -F.softplus(a).sum(1)
+        return a, -softplus_sum(a)
     m, lv = a.double(), logvar.flatten(1).double()
     p = torch.exp(-lv)
     mp = m * p
@@ -123,13 +134,19 @@ def _weights_version(model) -> tuple:
     return tuple(t._version for t in list(model.parameters()) + list(model.buffers()))
 
 
-class GridCache:
-    """The decoder's terms on latent grids of one model, kept for the last `max_grids` (grid, label) pairs,
-    so that a new image on a grid seen before costs a matrix-vector product instead of a decoder pass.
-    Thread-safe (one object may serve every session of a page); forgets everything if the weights change."""
+def _nbytes(terms) -> int:
+    return sum(t.element_size() * t.nelement() for pair in terms for t in pair)
 
-    def __init__(self, model, max_grids: int = 6):
-        self.model, self.max_grids = model, int(max_grids)
+
+class GridCache:
+    """The decoder's terms on latent grids of one model, kept for the most recently used (grid, label) pairs
+    that fit in `max_bytes`, so that a new image on a grid seen before costs a matrix-vector product instead of
+    a decoder pass. The default holds every scan radius a 28x28 model's test set needs at 64 cells (11 grids of
+    12 MiB for mnist5k-2d). Thread-safe (one object may serve every session of a page); forgets everything if
+    the weights change."""
+
+    def __init__(self, model, max_bytes: int = 160 * 2**20):
+        self.model, self.max_bytes = model, int(max_bytes)
         self._grids: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._version = _weights_version(model)
@@ -151,14 +168,16 @@ class GridCache:
                 self.misses += 1
                 terms = terms_on(self.model, np.stack([X.ravel(), Y.ravel()], 1), y)
                 self._grids[key] = terms
-                while len(self._grids) > self.max_grids:
+                while len(self._grids) > 1 and self._size() > self.max_bytes:
                     self._grids.popitem(last=False)
             else:
                 self.hits += 1
                 self._grids.move_to_end(key)
         return contract(self.model, x, terms).reshape(X.shape)
 
+    def _size(self) -> int:
+        return sum(_nbytes(terms) for terms in self._grids.values())
+
     def nbytes(self) -> int:
         with self._lock:
-            return sum(t.element_size() * t.nelement() for terms in self._grids.values() for pair in terms
-                       for t in pair)
+            return self._size()
