@@ -168,7 +168,9 @@ def encode_gif(pictures: list[np.ndarray], fps: float = 8.0, hold_last_s: float 
     durations = [ms] * len(pictures)
     durations[-1] = max(ms, int(hold_last_s * 1000))
     frames = np.stack(pictures)
-    return iio.imwrite("<bytes>", frames, extension=".gif", duration=durations, loop=0)
+    # Pillow takes a list of durations only for several frames (one frame with a list raised TypeError)
+    return iio.imwrite("<bytes>", frames, extension=".gif", duration=durations if len(durations) > 1 else ms,
+                       loop=0)
 
 
 def mp4_available() -> bool:

@@ -4,7 +4,7 @@ configs, the settings panel shows them, they step in lockstep, and the URL carri
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_page_families import PAGE
+from tests.test_page_families import PAGE, close_page_workers  # noqa: F401 - the fixture closes the page's process
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -22,5 +22,5 @@ def test_a_gan_lesson_preset_side_by_side():
                                                  ("mode_collapse_ring8", "fix_pack")]
     assert "pack=2" in at.multiselect(key="fam1_gan_settings").value
     at.button(key="fam_step").click().run()
-    assert not at.exception and lab.step == 1 and [tr.model.gan.step for tr in lab.ls.trainers] == [1, 1]
+    assert not at.exception and lab.step == 1 and lab.model_steps == [1, 1]
     assert "pack=2" in str(at.query_params["m2.gan_settings"])

@@ -1,5 +1,6 @@
 """The model families lab page through AppTest: layout, adding models, bad input keeps state, URL round trip,
-stepping, scoring, looking back and branching."""
+stepping, scoring, looking back and branching. The page trains in a process of its own (FamiliesWorker); a reset
+rebuilds the models in the same process (its `generation` counts the rebuilds)."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.families.setup import setup_query
+from playground.families.worker import FamiliesWorker
 from playground.plotly_arrays import unpack
+from playground.workers import live_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "app/views/families.py")
@@ -16,6 +19,16 @@ TINY = {"width": "8", "layers": "1", "batch_size": "64", "eval_samples": "200", 
         "m1.flow_bins": "4", "m2.sample_steps": "5", "m2.fm_logprob_steps": "5"}
 
 pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(autouse=True)
+def close_page_workers():
+    """AppTest never ends its sessions: close the training processes a test's pages started."""
+    before = set(live_workers())
+    yield
+    for w in set(live_workers()) - before:
+        if isinstance(w, FamiliesWorker):
+            w.close()
 
 
 def figure_args(at):
@@ -84,23 +97,26 @@ def test_bad_csv_shows_an_error_and_keeps_state():
     at.button(key="fam_step").click().run()
     at.button(key="fam_step").click().run()
     lab = at.session_state["fam_lab"]
+    gen = lab.generation
     assert lab.step == 2
     at.file_uploader(key="fam_upload").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
     assert not at.exception
     assert any("bad.csv" in e.value and "abc" in e.value for e in at.error)
     assert at.session_state["fam_lab"] is lab and lab.step == 2 and lab.cfgs[0].dist == "ring8"
+    assert lab.generation == gen
     # a good file becomes the target of every model
     at.file_uploader(key="fam_upload").set_value(("mine.csv", b"x,y\n0,0\n1,1\n2,0.5\n-1,2\n", "text/csv")).run()
     new = at.session_state["fam_lab"]
-    assert not at.exception and new is not lab and new.target.name == "custom"
+    assert not at.exception and new.generation == gen + 1 and new.step == 0 and new.target.name == "custom"
     assert all(c.dist == "custom" for c in new.cfgs)
     # an impossible setting: an error, the models kept
     at.selectbox(key="fam1_model").set_value("diffusion").run()
     kept = at.session_state["fam_lab"]
+    gen = kept.generation
     assert [c.model for c in kept.cfgs] == ["flow", "diffusion"] and kept.cfgs[1].sample_steps == 100
     at.number_input(key="fam1_diffusion_timesteps").set_value(10).run()      # fewer noise levels than steps
     assert not at.exception and any("cannot exceed" in e.value for e in at.error)
-    assert at.session_state["fam_lab"] is kept
+    assert at.session_state["fam_lab"] is kept and kept.generation == gen
     # a config file that is not one
     at.file_uploader(key="fam0_upload").set_value(("c.json", b'{"model": "nope"}', "application/json")).run()
     assert not at.exception and any("c.json" in e.value for e in at.error)
@@ -131,7 +147,7 @@ def test_step_evaluate_look_back_and_branch():
     rows = scoreboard_rows(at)
     assert len(rows) == 2 and rows.iloc[0]["exact KL(p‖q) nats"] != "–" and rows.iloc[1]["evaluated at step"] == "3"
     at.toggle(key="fam_look").set_value(True).run()
-    steps = lab.history.steps
+    steps = lab.history_steps
     assert steps[0] == 0 and steps[-1] == 3
     at.select_slider(key="fam_scrub").set_value(1).run()
     shown = figure_args(at)["figures"]["m0_main"]["layout"]["title"]["text"]
@@ -147,20 +163,22 @@ def test_settings_changed_while_looking_back_apply_when_branching():
     for _ in range(2):
         at.button(key="fam_step").click().run()
     lab = at.session_state["fam_lab"]
+    gen = lab.generation
     at.toggle(key="fam_look").set_value(True).run()
     at.selectbox(key="fam0_flow_objective").set_value("reverse_kl").run()
     assert at.session_state["fam_lab"] is lab and lab.cfgs[0].flow_objective == "forward_kl"   # pending
+    assert lab.generation == gen
     assert any("Branch continues" in i.value for i in at.info)
     at.button(key="fam_branch").click().run()
     new = at.session_state["fam_lab"]
-    assert new is lab and new.step == 2 and new.cfgs[0].flow_objective == "reverse_kl" and not at.exception
+    assert new is lab and new.generation == gen and new.step == 2 and new.cfgs[0].flow_objective == "reverse_kl"
+    assert not at.exception
 
 
 def test_an_uploaded_picture_is_the_image_target():
     import io
 
     import numpy as np
-    import torch
     from PIL import Image
 
     img = np.full((32, 32), 255, dtype=np.uint8)
@@ -171,11 +189,12 @@ def test_an_uploaded_picture_is_the_image_target():
     at.file_uploader(key="fam_picture_upload").set_value(("bar.png", buf.getvalue(), "image/png")).run()
     assert not at.exception
     lab = at.session_state["fam_lab"]
-    pts = lab.target.sample(500, torch.Generator().manual_seed(0)).numpy()
+    gen = lab.generation
+    pts = lab.frame()["real"]                                               # the views' target points
     assert lab.target.name == "image" and np.mean(pts[:, 0] < 0) > 0.9        # the mass sits where the bar is
     at.file_uploader(key="fam_picture_upload").set_value(("no.png", b"not an image", "image/png")).run()
     assert not at.exception and any("no.png" in e.value for e in at.error)
-    assert at.session_state["fam_lab"] is lab
+    assert at.session_state["fam_lab"] is lab and lab.generation == gen
 
 
 def test_background_runs_start_one_process_per_model(monkeypatch, tmp_path):

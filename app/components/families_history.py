@@ -1,6 +1,6 @@
 """The history controls of a live page: look back (a scrubber over the recorded frames), branch from the frame
 shown, and export the history as an animated GIF or MP4. The machinery is the engine's (playground.history and
-LiveLab); this only lays out widgets.
+LiveLab, in the session's training process: playground.families.worker); this only lays out widgets.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ SS = st.session_state
 
 def _on_look(lab) -> None:
     if SS.get("fam_look"):
-        with lab.lock:
-            lab.playing = False
-            lab.record(force=True)           # the newest frame is now, with the state to branch from
-        SS["fam_scrub"] = len(lab.history) - 1
+        lab.look_back()                      # paused; the newest frame is now, with the state to branch from
+        SS["fam_scrub"] = len(lab.history_steps) - 1
 
 
 def history_controls(lab, cfgs: list, pending: bool) -> int | None:
@@ -28,18 +26,19 @@ def history_controls(lab, cfgs: list, pending: bool) -> int | None:
     c0.toggle("Look back", key="fam_look", on_change=_on_look, args=(lab,),
               help="pause and scrub through the recorded frames; branch to continue from one of them")
     if not SS.get("fam_look"):
+        steps = lab.history_steps
         c1.caption("History: frames are being recorded while training; Look back to scrub through them." if
-                   lab.playing else f"History: {len(lab.history)} frames (steps {lab.history.steps[0]:,}–"
-                   f"{lab.history.steps[-1]:,}); Look back to scrub through them and branch from one.")
+                   lab.playing else f"History: {len(steps)} frames (steps {steps[0]:,}–{steps[-1]:,}); Look back "
+                   "to scrub through them and branch from one.")
         return None
-    n = len(lab.history)
+    steps = lab.history_steps
+    n = len(steps)
     SS["fam_scrub"] = min(SS.get("fam_scrub", n - 1), n - 1)
-    steps = lab.history.steps
     idx = c1.select_slider("frame", list(range(n)), key="fam_scrub", label_visibility="collapsed",
                            format_func=lambda i: f"step {steps[i]:,}")
     try:
-        at, entry = lab.history.branch_point(idx)
-        label = f"Branch from step {entry.step:,}"
+        at, step = lab.branch_point(idx)
+        label = f"Branch from step {step:,}"
     except PlaygroundError:
         at, label = None, "No state to branch from"
     if c2.button(label, key="fam_branch", disabled=at is None, type="primary" if pending else "secondary",

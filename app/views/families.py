@@ -1,25 +1,27 @@
 """Model families lab: flows, autoregressive models, VAEs, diffusion, flow matching and GANs on one toy target,
-trained live in lockstep (same seed, same batches), each with its own view, and one honest scoreboard."""
+trained live in lockstep (same seed, same batches), each with its own view, and one honest scoreboard.
+
+The models train in a process of the browser session's own (playground/families/worker.py): this script and the
+frame feed only send it commands and turn its snapshots into figures."""
 
 import time
 
 import streamlit as st
-import torch
 
 from app.components import families_setup as fs
 from app.components.families_history import export_buttons, history_controls, new_stop
+from app.components.lab_worker import hold, worker_limit_notice
 from app.components.live_figure import feed, live_figure
 from app.components.run_panel import launch, run_list
 from playground.errors import PlaygroundError
 from playground.families import plots
-from playground.families.live import LiveLab
-from playground.families.runs import build_target
 from playground.families.setup import default_setup, setup_from_query, setup_query
+from playground.families.worker import FamiliesWorker
 from playground.toy.userdata import points_to_csv
+from playground.toy.worker_limits import WorkerLimitError
 
 SS = st.session_state
-FRAME_S, SLICE_S = 0.1, 0.06          # the fragment's period, and the training slice inside it (60%)
-torch.set_num_threads(1)
+FRAME_S = 0.1                         # the fragment's period where the frame feed is not mounted (AppTest)
 
 url_problems = []
 if not SS.get("fam_url_seeded"):
@@ -43,14 +45,26 @@ def data_key(cfg):
 
 
 def new_lab(cfgs, playing=False):
-    if SS.get("fam_lab") is not None:
-        SS["fam_lab"].stop()                       # the old models' training thread, if any
-    lab = LiveLab(cfgs, build_target(cfgs[0], SS.get("fam_points"), SS.get("fam_picture")))
-    lab.playing = playing
-    SS["fam_lab"], SS["fam_data"], SS["fam_look"] = lab, data_key(cfgs[0]), False
+    """Fresh networks from `cfgs` in the session's training process (started on first use or when the last one
+    ended; WorkerLimitError when the server has no slot left)."""
+    points = SS.get("fam_points") if cfgs[0].dist == "custom" else None
+    picture = SS.get("fam_picture") if cfgs[0].dist == "image" else None
+    lab = SS.get("fam_lab")
+    if lab is not None and lab.alive:
+        lab.reset(cfgs, points, picture)
+    else:
+        SS["fam_lab"] = lab = FamiliesWorker(cfgs, points, picture)
+    if playing:
+        lab.play()
+    SS["fam_data"], SS["fam_look"] = data_key(cfgs[0]), False
 
 
 lab = SS.get("fam_lab")
+if lab is not None and lab.alive:
+    try:
+        lab.refresh()                     # its step, playing, scores and history as of now
+    except PlaygroundError:
+        lab.close()
 base = lab.cfgs if lab is not None else default_setup()
 cfgs, cfg_error = fs.setup_from_state(base)
 with st.sidebar:
@@ -69,7 +83,10 @@ if cfgs[0].dist == "custom" and SS.get("fam_points") is None:
     cfgs = base
 pending = False
 try:
-    if lab is None:
+    if lab is None or not lab.alive:
+        if lab is not None:
+            SS["fam_notice"] = ("The previous training process had ended (unused for a while, or the connection "
+                                "was lost); a new one starts from step 0 with your settings.")
         new_lab(cfgs)
     elif cfgs != lab.cfgs or SS.get("fam_data") != data_key(cfgs[0]):
         try:
@@ -85,11 +102,16 @@ try:
                                                                         else set()))
                 new_lab(cfgs, playing=lab.playing)
                 st.toast(f"Training reset: changed {', '.join(changed) or 'data'}.")
+except WorkerLimitError as e:
+    worker_limit_notice(e, keep=tuple(k for k in SS if k.startswith("fam") and "_view_" in k),
+                        page="families lab", retry_key="fam_worker_retry")     # ends this run
 except PlaygroundError as e:
     st.error(f"Cannot use these settings: {e}")
-    if SS.get("fam_lab") is None:
+    if SS.get("fam_lab") is None or not SS["fam_lab"].alive:
         new_lab(default_setup())
-lab: LiveLab = SS["fam_lab"]
+lab: FamiliesWorker = SS["fam_lab"]
+token = SS.setdefault("fam_feed_token", feed.new_token())
+hold(lab, on_end=lambda: feed.unregister(token), lab="families")    # the process ends with the browser session
 labels = [plots.model_label(c) for c in lab.cfgs]
 if "fam_notice" in SS:
     st.toast(SS.pop("fam_notice"))
@@ -104,14 +126,14 @@ cols = st.columns([1.1, 1, 1, 1.3, 3])
 label, icon = ("Pause", ":material/pause:") if playing else ("Play", ":material/play_arrow:")
 if cols[0].button(label, key=f"fam_{label.lower()}", type="primary", icon=icon, width="stretch",
                   disabled=lab.done and not playing):
-    lab.playing = not playing
-    if not lab.playing:
-        lab.stop()
-    if lab.playing:
+    if playing:
+        lab.pause()
+    else:
+        lab.play()
         SS["fam_look"] = False
     st.rerun()
 if cols[1].button("Step", key="fam_step", width="stretch", help="one update of every model, on the same batch"):
-    lab.playing, SS["fam_look"] = False, False
+    SS["fam_look"] = False
     lab.step_once()
 if cols[2].button("Reset", key="fam_reset", icon=":material/restart_alt:", width="stretch",
                   help="new networks from the seed, for every model"):
@@ -126,41 +148,38 @@ cols[4].caption(f"{len(lab.cfgs)} model(s) on **{lab.cfgs[0].dist}**, seed {lab.
 
 # per-model view controls: time, layer, slice
 view_cols = st.columns(len(lab.cfgs))
+views = [{} for _ in lab.cfgs]
 for k, (c, col) in enumerate(zip(lab.cfgs, view_cols)):
-    tr = lab.ls.trainers[k]
     col.markdown(f"**{k + 1} · {labels[k]}**")
     if c.model in ("diffusion", "flow_matching"):
         what = "t (0 data, 1 noise)" if c.model == "diffusion" else "t (0 noise, 1 data)"
-        lab.set_view(k, t=col.slider(f"time {what}", 0.0, 1.0, 0.5, 0.01, key=f"fam{k}_view_t"))
+        views[k].update(t=col.slider(f"time {what}", 0.0, 1.0, 0.5, 0.01, key=f"fam{k}_view_t"))
     elif c.model == "flow" and lab.target.dim == 2:
-        lab.set_view(k, layer=col.slider("flow layers applied to the noise grid", 0, c.flow_layers,
+        views[k].update(layer=col.slider("flow layers applied to the noise grid", 0, c.flow_layers,
                                          c.flow_layers, key=f"fam{k}_view_layer"))
     elif c.model == "autoregressive" and lab.target.dim == 2:
-        b = lab.target.bounds[:2] if tr.model.first == 0 else lab.target.bounds[2:]
-        name = "x1" if tr.model.first == 0 else "x2"
-        lab.set_view(k, given=col.slider(f"conditional slice at {name} =", float(b[0]), float(b[1]),
+        b = lab.target.bounds[:2] if lab.firsts[k] == 0 else lab.target.bounds[2:]
+        name = "x1" if lab.firsts[k] == 0 else "x2"
+        views[k].update(given=col.slider(f"conditional slice at {name} =", float(b[0]), float(b[1]),
                                          float(round((b[0] + b[1]) / 2, 2)), 0.05, key=f"fam{k}_view_given"))
 
 looking_at = history_controls(lab, cfgs, pending)
 
 # ---------------------------------------------------------------- the live view
-token = SS.setdefault("fam_feed_token", feed.new_token())
 use_feed = lab.playing and feed.MOUNTED
-if use_feed:
-    feed.register(token, lambda q: plots.live_frame(lab.frame(), labels))   # training runs in the lab's thread
-    lab.start()
+if use_feed:                             # the browser pulls frames without rerunning this script
+    feed.register(token, lambda q: plots.live_frame(lab.frame(views), labels))
 else:
     feed.unregister(token)
 
 
 @st.fragment(run_every=FRAME_S if lab.playing and not use_feed else None)
 def live_view() -> None:
-    if looking_at is not None:
-        snap = lab.history.frame(looking_at).frame
-    elif lab.playing and not use_feed:
-        snap = lab.play_slice(SLICE_S)
-    else:
-        snap = lab.snapshot(fresh=True)
+    try:
+        snap = lab.history_frame(looking_at) if looking_at is not None else lab.frame(views)
+    except PlaygroundError as e:
+        st.error(str(e))
+        return
     if playing and not lab.playing:
         st.rerun()                         # finished (or stopped by an error): the page shows Play again
     SS["fam_frame"] += 1
@@ -210,10 +229,7 @@ def _scores_csv() -> str:
 
 
 def _samples_csv(k: int) -> str:
-    with lab.lock, torch.no_grad():
-        tr = lab.ls.trainers[k]
-        x = tr.model.sample(tr.cfg.eval_samples, torch.Generator().manual_seed(0))
-    return points_to_csv(x.double().numpy())
+    return points_to_csv(lab.samples(k))
 
 
 # ---------------------------------------------------------------- long runs

@@ -1,12 +1,11 @@
 """The families lab's live session: models in lockstep, what each one's native view shows, history, scoreboard.
 
-`LiveLab` is what a page keeps in its session. With a frame feed, `start()` trains in a thread of its own while
-playing and `frame()` returns the latest snapshot (plain numpy arrays, see `model_view`): training goes on while
-the frame is built, sent and drawn, instead of idling until the browser's next request. Without a feed,
-`play_slice(seconds)` trains for a bounded time, then snapshots. Either way the snapshot is recorded in its
-History (with the exact training state now and then, to branch from). Every method takes the lab's lock: a
-page's script run, the frame feed's thread and the training thread share it. Views use fixed noise and fixed
-target points of their own, so the pictures move smoothly and looking never touches the training generators.
+`LiveLab` is what the page's training process (playground/families/worker.py) owns. While playing, the
+process calls `train_chunk(seconds)` between the page's commands and `frame()` returns the latest snapshot (plain
+numpy arrays, see `model_view`), recorded in its History (with the exact training state now and then, to branch
+from). Every method takes the lab's lock, so the lab can also be shared by threads. Views use fixed noise and
+fixed target points of their own, so the pictures move smoothly and looking never touches the training
+generators.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ N_GRID = 44                   # heatmap cells per side
 N_ARROWS = 15                 # arrows per side of a vector field
 MAX_LOSS_POINTS = 300
 VIEW_SHARE = 0.1              # while playing, redrawing views may take at most 10% of the training time
-TRAIN_CHUNK_S = 0.02          # the training thread holds the lock this long at a time (at least one tick)
-IDLE_STOP_S = 3.0             # the training thread stops when no frame was asked for this long (a closed tab)
 
 
 def _f32(a) -> np.ndarray:
@@ -180,9 +177,6 @@ class LiveLab:
         self.wall = 0.0                     # seconds spent training in play slices and steps
         self._cache: list[dict | None] = [None] * len(cfgs)
         self._budget = 0.0                  # seconds of view redrawing earned by training (see snapshot)
-        self._thread: threading.Thread | None = None
-        self._asked = time.monotonic()      # when a frame was last asked for
-        self._waiting = threading.Event()   # a frame request waits for the lock: the training thread lets it in
         self.record(force=True)
 
     # --- the models
@@ -207,65 +201,28 @@ class LiveLab:
             self.ls.apply(cfgs)
 
     # --- training
-    def play_slice(self, seconds: float) -> dict:
-        """Train for about `seconds` (while playing), record, and return the snapshot."""
-        torch.set_num_threads(1)                    # per thread: the feed's thread needs it too
+    def train_chunk(self, seconds: float) -> int:
+        """While playing, train for about `seconds` (at least one tick; playing ends with the run or an error);
+        returns the ticks made."""
         with self.lock:
-            if self.playing and not self.done:
-                self._train(lambda: self.ls.advance(seconds))
             if self.done:
                 self.playing = False
-            snap = self.snapshot()
-            self.record(snap)
-            return snap
-
-    def start(self) -> None:
-        """Train in a thread of its own while playing (until paused, done, or no frame asked for IDLE_STOP_S)."""
-        with self.lock:
-            self._asked = time.monotonic()
-            if self.playing and not self.done and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._train_loop, name="families-training", daemon=True)
-                self._thread.start()
-
-    def stop(self) -> None:
-        """Pause, and wait for the training thread to finish its chunk."""
-        self.playing = False
-        t = self._thread
-        if t is not None and t is not threading.current_thread():
-            t.join(timeout=5)
-
-    def _train_loop(self) -> None:
-        torch.set_num_threads(1)
-        while True:
-            with self.lock:
-                if self.done:
-                    self.playing = False
-                if not self.playing or time.monotonic() - self._asked > IDLE_STOP_S:
-                    return
-                try:
-                    self._train(lambda: self.ls.advance(TRAIN_CHUNK_S))
-                except Exception as e:  # noqa: BLE001 - say why on the page instead of dying silently
-                    self.playing, self.error = False, f"training stopped: {type(e).__name__}: {str(e)[:200]}"
-            while self._waiting.is_set():     # a frame request is queued on the lock: let it have it
-                time.sleep(0.0002)
+            if not self.playing:
+                return 0
+            before = self.ls.step
+            self._train(lambda: self.ls.advance(seconds))
+            if self.done:
+                self.playing = False
+            return self.ls.step - before
 
     def frame(self) -> dict:
-        """The snapshot of now for the frame feed (recorded in the history); keeps the training thread going."""
-        torch.set_num_threads(1)
-        self._waiting.set()
-        try:
-            self.lock.acquire()
-        finally:
-            self._waiting.clear()
-        try:
+        """The snapshot of now (while playing: views within their time budget), recorded in the history."""
+        with self.lock:
             if self.done:
                 self.playing = False
             snap = self.snapshot()
             self.record(snap)
-            self.start()
             return snap
-        finally:
-            self.lock.release()
 
     def step_once(self, n: int = 1) -> dict:
         """n lockstep ticks (the Step button); records the frame with its state."""
