@@ -84,8 +84,8 @@ def headless(model_name: str, images: int) -> dict:
     model, _ = load_checkpoint(pretrained_dir() / "vae" / f"{model_name}.pt")
     test = load_dataset(model.cfg.dataset, **model.cfg.data_kwargs("test"))
     cache = GridCache(model)
-    ways = {"uncached_1core": {"parallel": False}, "cached_1core": {"cache": cache, "parallel": False},
-            "page": {"cache": cache}}
+    ways = {"uncached_1core": {}, "cached_1core": {"cache": cache},
+            "page": {"cache": cache, "parallel": True}}
     times: dict[str, list[float]] = {k: [] for k in ways}
     figures = []
     for i in range(images + 2):

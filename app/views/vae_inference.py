@@ -40,7 +40,8 @@ def _grid_cache(model_key) -> GridCache:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _inspect(model_key, image_key, n: int, _x, _y):
-    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=SCAN, cache=_grid_cache(model_key))
+    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=SCAN, cache=_grid_cache(model_key),
+                             parallel=True)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

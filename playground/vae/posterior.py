@@ -282,10 +282,11 @@ def iwae_bounds(model, x, y=None, ks=DEFAULT_KS, samples: int = 20000, seed: int
 
 # ---------------------------------------------------------------------------------------------- one report
 def inspect(model, x, y=None, n: int = 200, ks=DEFAULT_KS, samples: int = 20000, seed: int = 0,
-            scan: int = 128, cache: GridCache | None = None, parallel: bool = True) -> tuple[PosteriorGrid, dict]:
+            scan: int = 128, cache: GridCache | None = None, parallel: bool = False) -> tuple[PosteriorGrid, dict]:
     """The grid and the numbers for one image: log p(x), ELBO, gap, the ELBO by Monte Carlo, IWAE for each K.
     With `cache` the scans reuse the decoder's terms from earlier images; with `parallel` the importance
-    samples' decoder passes share a second core with the grid's. Neither changes a number, only the time."""
+    samples' decoder passes share a second core with the grid's (a thread beside the caller's; the CLI's
+    --threads stays what it says). Neither changes a number, only the time."""
     check_ks(ks, samples)
     mu, logvar = encoder_q(model, x, y)
     z = _draws(mu, logvar, samples, seed)
