@@ -3,6 +3,7 @@ sections. Heavy draws are cached by (run, checkpoint, weights, file time) and th
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,6 @@ from playground.images import sampling
 
 ModelKey = tuple[str, str, bool, float]      # (run path, checkpoint, EMA weights, checkpoint file's mtime)
 ALL_CLASSES = "all (balanced)"
-VIEW_KEYS = ("smp_dn_", "smp_tr_", "smp_px_", "smp_cp_", "smp_pg_", "smp_cn_", "smp_ci_", "smp_class")
 STEP_CHOICES = (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
 
 
@@ -23,10 +23,15 @@ def model(path: str, checkpoint: str, ema: bool, mtime: float) -> sampling.Loade
     return sampling.load_model(path, checkpoint, use_ema=ema)
 
 
-def forget_view_settings() -> None:
-    """Drop the model views' widget values (their choices depend on the run: classes, steps, image size)."""
-    for k in [k for k in st.session_state if str(k).startswith(VIEW_KEYS)]:
-        del st.session_state[k]
+def run_tag(run_path: str) -> str:
+    """A short name of a run folder for widget keys."""
+    return hashlib.sha1(str(Path(run_path).resolve()).encode()).hexdigest()[:10]
+
+
+def W(key: ModelKey, name: str) -> str:
+    """The key of a view's widget for this run: each run has its own (their choices depend on the run: classes,
+    steps, image size; and a widget keeps its shown value across reruns by its key alone)."""
+    return f"{name}@{run_tag(key[0])}"
 
 
 def get(key: ModelKey) -> sampling.LoadedModel:
@@ -34,13 +39,22 @@ def get(key: ModelKey) -> sampling.LoadedModel:
 
 
 def show(images: np.ndarray, scale: int, caption: str, nrow: int | None = None, download: str | None = None,
-         key: str | None = None) -> None:
-    """A grid of images in [0, 1], with a PNG download button when `download` names the file."""
+         key: str | None = None, max_width: int = 1000) -> None:
+    """A grid of images in [0, 1] at `scale` (less where it would be wider than `max_width` pixels), with a PNG
+    download button when `download` names the file."""
     png = sampling.grid_png(images, nrow=nrow, scale=scale)
-    st.image(png, caption=caption)
+    while scale > 1 and png_width(png) > max_width:
+        scale -= 1
+        png = sampling.grid_png(images, nrow=nrow, scale=scale)
+    st.image(png, caption=caption, width=png_width(png))   # its own size: pixel art is not smoothed
     if download:
         st.download_button("Download PNG", png, file_name=download, mime="image/png", key=key,
                            icon=":material/download:")
+
+
+def png_width(png: bytes) -> int:
+    """A PNG's width in pixels, from its header (bytes 16-20 of the IHDR chunk)."""
+    return int.from_bytes(png[16:20], "big")
 
 
 def class_choice(gen, label: str, key: str, column=st, default: int | None = None, balanced: bool = True):
@@ -57,9 +71,9 @@ def class_choice(gen, label: str, key: str, column=st, default: int | None = Non
 def cgan_class_noise(key: ModelKey, scale: int, stem: str) -> None:
     gen = get(key)
     c1, c2, c3 = st.columns(3)
-    cols = c1.slider("noise vectors (columns)", 2, 12, 8, key="smp_cn_cols")
-    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_cn_seed")
-    trunc = c3.slider("truncation t (0 = off)", 0.0, 3.0, 0.0, 0.1, key="smp_cn_trunc",
+    cols = c1.slider("noise vectors (columns)", 2, 12, 8, key=W(key, "smp_cn_cols"))
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_cn_seed"))
+    trunc = c3.slider("truncation t (0 = off)", 0.0, 3.0, 0.0, 0.1, key=W(key, "smp_cn_trunc"),
                       help="redraw noise coordinates beyond ±t: less variety, higher fidelity")
     try:
         grid = V.class_noise_grid(gen, int(cols), int(seed), trunc or None)
@@ -68,7 +82,7 @@ def cgan_class_noise(key: ModelKey, scale: int, stem: str) -> None:
         return
     show(grid, scale, f"rows: classes 0 to {gen.num_classes - 1}, top to bottom; columns: {cols} noise vectors "
          f"(seed {seed}), each held fixed down its column", nrow=int(cols), download=f"{stem}-classes-seed{seed}.png",
-         key="smp_cn_download")
+         key=W(key, "smp_cn_download"))
     st.caption("Down a column only the class changes: what stays (slant, thickness, style) is what the noise "
                "carries. Along a row only the noise changes: the variety within one class.")
 
@@ -76,11 +90,11 @@ def cgan_class_noise(key: ModelKey, scale: int, stem: str) -> None:
 def cgan_class_interpolation(key: ModelKey, scale: int, stem: str) -> None:
     gen = get(key)
     c1, c2, c3, c4, c5 = st.columns(5)
-    a = c1.selectbox("from class", range(gen.num_classes), index=0, key="smp_ci_a")
-    b = c2.selectbox("to class", range(gen.num_classes), index=min(1, gen.num_classes - 1), key="smp_ci_b")
-    steps = c3.slider("steps", 2, 16, 8, key="smp_ci_steps")
-    rows = c4.slider("noise vectors (rows)", 1, 8, 4, key="smp_ci_rows")
-    seed = c5.number_input("seed", 0, 2**31 - 1, 0, key="smp_ci_seed")
+    a = c1.selectbox("from class", range(gen.num_classes), index=0, key=W(key, "smp_ci_a"))
+    b = c2.selectbox("to class", range(gen.num_classes), index=min(1, gen.num_classes - 1), key=W(key, "smp_ci_b"))
+    steps = c3.slider("steps", 2, 16, 8, key=W(key, "smp_ci_steps"))
+    rows = c4.slider("noise vectors (rows)", 1, 8, 4, key=W(key, "smp_ci_rows"))
+    seed = c5.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_ci_seed"))
     try:
         strip = V.class_interpolation(gen, int(a), int(b), int(steps), int(seed), int(rows))
     except PlaygroundError as e:
@@ -88,7 +102,7 @@ def cgan_class_interpolation(key: ModelKey, scale: int, stem: str) -> None:
         return
     show(strip, scale, f"class {a} → class {b}: each row keeps one noise vector (seed {seed}) while the class "
          "weights move from one-hot(a) to one-hot(b)", nrow=int(steps), download=f"{stem}-class-{a}-{b}.png",
-         key="smp_ci_download")
+         key=W(key, "smp_ci_download"))
 
 
 # ------------------------------------------------------------------ diffusion and flow matching
@@ -113,21 +127,21 @@ def denoiser_controls(key: ModelKey) -> tuple[int, str, int | None]:
     choices, own = V.methods(gen)
     options = sorted({s for s in STEP_CHOICES if s <= V.max_steps(gen)} | {int(gen.cfg.sample_steps)})
     c1, c2, c3 = st.columns([3, 2, 1])
-    steps = c1.select_slider("sampling steps", options, value=int(gen.cfg.sample_steps), key="smp_dn_steps",
+    steps = c1.select_slider("sampling steps", options, value=int(gen.cfg.sample_steps), key=W(key, "smp_dn_steps"),
                              help="network evaluations along the way from noise to image (the run's own: "
                                   f"{gen.cfg.sample_steps}); midpoint costs two per step")
     method = c2.radio("sampler" if gen.cfg.model == "diffusion" else "ODE solver", choices,
-                      index=choices.index(own), key="smp_dn_method", horizontal=True,
+                      index=choices.index(own), key=W(key, "smp_dn_method"), horizontal=True,
                       format_func=lambda m: m.upper() if gen.cfg.model == "diffusion" else m,
                       help="; ".join(METHOD_HELP[m] for m in choices) + f". The run's own: {own}.")
-    label = class_choice(gen, "class", "smp_dn_class", c3)
+    label = class_choice(gen, "class", W(key, "smp_dn_class"), c3)
     return int(steps), str(method), label
 
 
 def denoiser_samples(key: ModelKey, scale: int, stem: str, steps: int, method: str, label: int | None) -> None:
     c1, c2 = st.columns(2)
-    n = c1.select_slider("images", [4, 9, 16, 36, 64], value=16, key="smp_dn_n")
-    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_dn_seed")
+    n = c1.select_slider("images", [4, 9, 16, 36, 64], value=16, key=W(key, "smp_dn_n"))
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_dn_seed"))
     try:
         images = _samples(key, int(n), int(seed), steps, method, label)
     except PlaygroundError as e:
@@ -135,13 +149,13 @@ def denoiser_samples(key: ModelKey, scale: int, stem: str, steps: int, method: s
         return
     show(images, scale, f"{n} samples, seed {seed}, {steps} {method} steps"
          + ("" if label is None else f", class {label}"), download=f"{stem}-{method}{steps}-seed{seed}.png",
-         key="smp_dn_download")
+         key=W(key, "smp_dn_download"))
 
 
 def denoiser_trajectory(key: ModelKey, scale: int, stem: str, steps: int, method: str, label: int | None) -> None:
     c1, c2 = st.columns(2)
-    seed = c1.number_input("seed", 0, 2**31 - 1, 0, key="smp_tr_seed")
-    states = c2.slider("states shown", 2, 16, 10, key="smp_tr_states")
+    seed = c1.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_tr_seed"))
+    states = c2.slider("states shown", 2, 16, 10, key=W(key, "smp_tr_states"))
     try:
         strip, picks = _strip(key, int(seed), steps, method, int(states), label)
     except PlaygroundError as e:
@@ -149,7 +163,7 @@ def denoiser_trajectory(key: ModelKey, scale: int, stem: str, steps: int, method
         return
     show(strip, max(scale, 3), f"one sample's way from noise (left) to image (right), seed {seed}, {method}: the "
          f"state after {', '.join(map(str, picks))} of {steps} steps", nrow=len(picks),
-         download=f"{stem}-trajectory-{method}{steps}-seed{seed}.png", key="smp_tr_download")
+         download=f"{stem}-trajectory-{method}{steps}-seed{seed}.png", key=W(key, "smp_tr_download"))
     st.caption("The first state is the seed's Gaussian noise (clipped to the pixel range for display), the last "
                "the sample. Fewer steps take bigger jumps; DDPM adds fresh noise at each one.")
 

@@ -21,6 +21,7 @@ from playground.images import sampling
 SS = st.session_state
 FRAME_S, SLICE_S = 0.2, 0.12          # the fragment's period, and the most time a frame spends sampling (60%)
 PLAYER = "smp_pix_player"
+TILE_PX = 120                          # about this many screen pixels per image in the sampler and completion
 TEST_IMAGES = 200                      # test images offered for completion
 
 
@@ -77,22 +78,23 @@ def pixel_sampler(key: MV.ModelKey, scale: int) -> None:
     and the progress inside it."""
     gen = MV.get(key)
     size = gen.resolution
+    scale = max(scale, TILE_PX // size)
     c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
-    n = c1.select_slider("images", [1, 4, 9, 16, 25], value=9, key="smp_px_n")
-    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_px_seed")
+    n = c1.select_slider("images", [1, 4, 9, 16, 25], value=9, key=MV.W(key, "smp_px_n"))
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_px_seed"))
     speed = c3.select_slider("pixels per frame", [1, 2, 4, size // 2, size, 2 * size], value=size // 2,
-                             key="smp_px_speed", help=f"{size} pixels make a row; five frames a second")
-    label = MV.class_choice(gen, "class", "smp_px_class", c4)
+                             key=MV.W(key, "smp_px_speed"), help=f"{size} pixels make a row; five frames a second")
+    label = MV.class_choice(gen, "class", MV.W(key, "smp_px_class"), c4)
     p = _player(key, int(n), int(seed), label)
-    b1, b2, b3, _ = st.columns([1, 1, 1, 4])
+    b1 = b2 = b3 = st.container(horizontal=True)
     finished = p["done"] >= p["total"]
-    b1.button("Pause" if p["playing"] else ("Play again" if finished else "Play"), key="smp_px_play",
+    b1.button("Pause" if p["playing"] else ("Play again" if finished else "Play"), key=MV.W(key, "smp_px_play"),
               on_click=_toggle, args=(p,), type="primary", icon=":material/pause:" if p["playing"] else
               ":material/play_arrow:")
-    if b2.button("Step", key="smp_px_step", disabled=p["playing"] or finished,
+    if b2.button("Step", key=MV.W(key, "smp_px_step"), disabled=p["playing"] or finished,
                  help=f"draw the next {speed} pixel(s)"):
         _advance(key, p, int(speed), None)
-    b3.button("Restart", key="smp_px_restart", on_click=_restart, args=(p,), disabled=p["done"] == 0)
+    b3.button("Restart", key=MV.W(key, "smp_px_restart"), on_click=_restart, args=(p,), disabled=p["done"] == 0)
 
     @st.fragment(run_every=FRAME_S if p["playing"] else None)
     def frame() -> None:
@@ -135,24 +137,24 @@ def completion(key: MV.ModelKey, scale: int) -> None:
         st.error(str(e))
         return
     c1, c2, c3, c4, c5 = st.columns([1, 2, 1, 1, 1])
-    index = c1.number_input(f"test image (of {len(images)})", 0, len(images) - 1, 0, key="smp_cp_index")
-    region = c2.radio("hide", V.REGIONS, key="smp_cp_region", horizontal=True,
+    index = c1.number_input(f"test image (of {len(images)})", 0, len(images) - 1, 0, key=MV.W(key, "smp_cp_index"))
+    region = c2.radio("hide", V.REGIONS, key=MV.W(key, "smp_cp_region"), horizontal=True,
                       help="the upper rows come first in the raster order, so hiding the lower part gives exact "
                            "draws from p(hidden | shown); for the other regions the shown pixels after the hole "
                            "are kept but the model cannot condition on them")
-    first_row = c3.slider("first hidden row", 1, size - 1, size // 2, key="smp_cp_row") \
+    first_row = c3.slider("first hidden row", 1, size - 1, size // 2, key=MV.W(key, "smp_cp_row")) \
         if region == "rows from" else None
-    n = c4.select_slider("completions", [4, 8, 16], value=8, key="smp_cp_n")
-    seed = c5.number_input("seed", 0, 2**31 - 1, 0, key="smp_cp_seed")
+    n = c4.select_slider("completions", [4, 8, 16], value=8, key=MV.W(key, "smp_cp_n"))
+    seed = c5.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_cp_seed"))
     true = None if labels is None else int(labels[int(index)])
-    label = MV.class_choice(gen, "complete as class", "smp_cp_class", st, default=true, balanced=False)
+    label = MV.class_choice(gen, "complete as class", MV.W(key, "smp_cp_class"), st, default=true, balanced=False)
     known = V.hidden_region(size, region, first_row)
     try:
         done = _complete(key, int(index), region, first_row, int(n), int(seed), label)
     except PlaygroundError as e:
         st.error(str(e))
         return
-    big = max(scale, 3)
+    big = max(scale, TILE_PX // size)
     a, b, c = st.columns([1, 1, 4])
     with a:
         MV.show(images[int(index)][None].numpy(), big, "test image, binarised" + (
@@ -160,7 +162,7 @@ def completion(key: MV.ModelKey, scale: int) -> None:
     with b:
         MV.show(V.undecided_in_colour(V.masked(images[int(index)], known)), big, "what the model is shown")
     with c:
-        MV.show(done, big, f"{n} completions (seed {seed})", nrow=int(n) if n <= 8 else 8)
+        MV.show(done, big, f"{n} completions (seed {seed})", nrow=4, max_width=520)
 
 
 @st.cache_data(max_entries=8, show_spinner="Sampling pixel by pixel…")
@@ -171,14 +173,14 @@ def _grid(key: MV.ModelKey, n: int, seed: int, label: int | None) -> np.ndarray:
 def grid(key: MV.ModelKey, scale: int, stem: str) -> None:
     gen = MV.get(key)
     c1, c2, c3 = st.columns(3)
-    n = c1.select_slider("images", [4, 9, 16, 36], value=16, key="smp_pg_n",
+    n = c1.select_slider("images", [4, 9, 16, 36], value=16, key=MV.W(key, "smp_pg_n"),
                          help=f"each image takes {gen.resolution ** 2} passes of the network, one per pixel")
-    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_pg_seed")
-    label = MV.class_choice(gen, "class", "smp_pg_class", c3)
+    seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_pg_seed"))
+    label = MV.class_choice(gen, "class", MV.W(key, "smp_pg_class"), c3)
     try:
         images = _grid(key, int(n), int(seed), label)
     except PlaygroundError as e:
         st.error(str(e))
         return
     MV.show(images, scale, f"{n} samples, seed {seed}" + ("" if label is None else f", class {label}"),
-            download=f"{stem}-seed{seed}.png", key="smp_pg_download")
+            download=f"{stem}-seed{seed}.png", key=MV.W(key, "smp_pg_download"))

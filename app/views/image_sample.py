@@ -36,9 +36,6 @@ if not choices:
 c1, c2, c3 = st.columns([3, 1, 1])
 label = c1.selectbox("Run", list(choices), key="smp_run")
 run_path = choices[label]
-if SS.get("smp_shown_run") != run_path:     # another run: its own views start from their defaults
-    MV.forget_view_settings()
-    SS["smp_shown_run"] = run_path
 available = RunDir(run_path).checkpoints()
 if not available:
     st.warning("This run has no checkpoint yet.")
@@ -108,7 +105,7 @@ with tab_grid:
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, key="smp_seed")
     trunc_on = c3.toggle("truncation trick", key="smp_trunc_on",
                          help="redraw noise coordinates beyond ±t: less variety, higher fidelity")
-    label = MV.class_choice(gen, "class", "smp_class", c4) if c4 else None
+    label = MV.class_choice(gen, "class", MV.W(key, "smp_class"), c4) if c4 else None
     trunc = st.slider("truncation t", 0.1, 3.0, 1.0, 0.1, key="smp_trunc", disabled=not trunc_on)
     try:
         images = sampling.grid(gen, int(n), int(seed), trunc if trunc_on else None, label=label)
