@@ -59,8 +59,9 @@ def posterior_heatmap(pg, log_scale: bool = False, others: list[tuple] | None = 
                     marker={"symbol": "x", "size": 10, "color": "#ff7f0e"})
     x0, x1, y0, y1 = view_box(pg, [(pg.mu_q, pg.logvar_q)] + [(o[0], o[1]) for o in others or []])
     return _layout(fig, "exact posterior p(z|x) ∝ p(x|z) p(z) and the encoder's q", height=480,
-                   xaxis={"title": "z0", "range": [x0, x1], "constrain": "domain"},
-                   yaxis={"title": "z1", "range": [y0, y1], "scaleanchor": "x", "constrain": "domain"},
+                   # constrain "range": Plotly.react (the live figure) kept an earlier image's x range under "domain"
+                   xaxis={"title": "z0", "range": [x0, x1], "constrain": "range"},
+                   yaxis={"title": "z1", "range": [y0, y1], "scaleanchor": "x", "constrain": "range"},
                    legend={"orientation": "h", "y": -0.15})
 
 
