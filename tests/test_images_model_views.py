@@ -174,3 +174,12 @@ def test_each_view_refuses_the_wrong_family(cgan_run, denoiser_run):
         V.denoising_strip(cgan_run)
     with pytest.raises(PlaygroundError, match="not class-conditional"):
         V.denoiser_samples(denoiser_run, label=1)
+
+
+def test_row_labels_widen_the_picture_on_the_left_only():
+    picture = np.zeros((40, 30), dtype=np.uint8)
+    out = V.with_row_labels(picture, ["0", "1"], margin=20)
+    assert out.shape == (40, 50, 3)
+    np.testing.assert_array_equal(out[:, 20:], 0)               # the grid itself is untouched
+    for rows in (slice(0, 20), slice(20, 40)):                   # some ink in each row's label
+        assert (out[rows, :20] < 200).any()

@@ -12,6 +12,7 @@ import streamlit as st
 from playground.errors import PlaygroundError
 from playground.images import model_views as V
 from playground.images import sampling
+from playground.pictures import grid_image, png_bytes
 
 ModelKey = tuple[str, str, bool, float]      # (run path, checkpoint, EMA weights, checkpoint file's mtime)
 ALL_CLASSES = "all (balanced)"
@@ -39,17 +40,24 @@ def get(key: ModelKey) -> sampling.LoadedModel:
 
 
 def show(images: np.ndarray, scale: int, caption: str, nrow: int | None = None, download: str | None = None,
-         key: str | None = None, max_width: int = 1000) -> None:
-    """A grid of images in [0, 1] at `scale` (less where it would be wider than `max_width` pixels), with a PNG
-    download button when `download` names the file."""
-    png = sampling.grid_png(images, nrow=nrow, scale=scale)
+         key: str | None = None, max_width: int = 1000, row_labels: list[str] | None = None) -> None:
+    """A grid of images in [0, 1] at `scale` (less where it would be wider than `max_width` pixels), labels
+    left of its rows if given, with a PNG download button when `download` names the file."""
+    png = _png(images, nrow, scale, row_labels)
     while scale > 1 and png_width(png) > max_width:
         scale -= 1
-        png = sampling.grid_png(images, nrow=nrow, scale=scale)
+        png = _png(images, nrow, scale, row_labels)
     st.image(png, caption=caption, width=png_width(png))   # its own size: pixel art is not smoothed
     if download:
         st.download_button("Download PNG", png, file_name=download, mime="image/png", key=key,
                            icon=":material/download:")
+
+
+def _png(images: np.ndarray, nrow: int | None, scale: int, row_labels: list[str] | None) -> bytes:
+    if not row_labels:
+        return sampling.grid_png(images, nrow=nrow, scale=scale)
+    picture = grid_image(images, nrow=nrow).repeat(scale, axis=0).repeat(scale, axis=1)
+    return png_bytes(V.with_row_labels(picture, row_labels))
 
 
 def png_width(png: bytes) -> int:
@@ -80,8 +88,9 @@ def cgan_class_noise(key: ModelKey, scale: int, stem: str) -> None:
     except PlaygroundError as e:
         st.error(str(e))
         return
-    show(grid, scale, f"rows: classes 0 to {gen.num_classes - 1}, top to bottom; columns: {cols} noise vectors "
+    show(grid, scale, f"rows: classes 0 to {gen.num_classes - 1} (labelled on the left); columns: {cols} noise vectors "
          f"(seed {seed}), each held fixed down its column", nrow=int(cols), download=f"{stem}-classes-seed{seed}.png",
+         row_labels=[str(y) for y in range(gen.num_classes)],
          key=W(key, "smp_cn_download"))
     st.caption("Down a column only the class changes: what stays (slant, thickness, style) is what the noise "
                "carries. Along a row only the noise changes: the variety within one class.")

@@ -129,6 +129,7 @@ with tab_interp:
     for m in (["spherical", "linear"] if mode == "both" else [mode]):
         strip = sampling.interpolation(gen, int(seed_a), int(seed_b), int(steps), m)
         png = sampling.grid_png(strip, nrow=int(steps), scale=scale)
-        st.image(png, caption=f"{m} interpolation, seed {seed_a} → {seed_b}")
+        st.image(png, caption=f"{m} interpolation, seed {seed_a} → {seed_b}"
+                 + (", class 0 throughout" if gen.num_classes else ""))
         st.download_button(f"Download {m} PNG", png, file_name=f"{Path(run_path).name}-{m}-{seed_a}-{seed_b}.png",
                            mime="image/png", key=f"smp_download_{m}")

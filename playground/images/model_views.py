@@ -207,3 +207,18 @@ def denoising_strip(gen, seed: int = 0, steps: int | None = None, method: str | 
     path = _path(gen, 1, seed, steps, method, label)
     picks = sorted({int(round(i)) for i in np.linspace(0, len(path) - 1, int(states))})
     return torch.cat([to_images(path[i]) for i in picks]).cpu().numpy(), picks
+
+
+def with_row_labels(picture: np.ndarray, labels: list[str], margin: int = 28, font_px: int = 14) -> np.ndarray:
+    """A grid picture (H, W) or (H, W, 3) uint8 with a white margin on its left holding one label per row of
+    tiles, centred on the row (the class of each row of the class x noise grid)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    rgb = picture if picture.ndim == 3 else np.repeat(picture[:, :, None], 3, axis=2)
+    canvas = Image.new("RGB", (rgb.shape[1] + margin, rgb.shape[0]), "white")
+    canvas.paste(Image.fromarray(np.ascontiguousarray(rgb)), (margin, 0))
+    draw, font = ImageDraw.Draw(canvas), ImageFont.load_default(size=font_px)
+    row_h = rgb.shape[0] / max(1, len(labels))
+    for i, text in enumerate(labels):
+        draw.text((margin / 2, (i + 0.5) * row_h), str(text), fill=(60, 60, 60), font=font, anchor="mm")
+    return np.asarray(canvas)
