@@ -111,7 +111,8 @@ def log_likelihood_beside(model, x: torch.Tensor, z: np.ndarray, y, other: Calla
     """(log_likelihood(model, x, z, y), other()) computed side by side on two cores when torch runs one thread:
     a worker thread takes the first whole chunks of z, as many as balance the caller's share (`other`, about
     `other_points` latent points, then the rest of z). Chunk for chunk the same arithmetic as one thread alone,
-    so the same numbers; on a busy machine no slower than one after the other."""
+    so the same numbers. It pays only when a second core is idle: with both busy it measured 0 to 15% slower
+    than one thread (bench/README.md)."""
     threads = torch.get_num_threads()
     head = min(len(z), CHUNK * round((len(z) + other_points) / 2 / CHUNK))
     if threads > 1 or (os.cpu_count() or 1) < 2 or head == 0:
