@@ -102,6 +102,21 @@ def test_pause_step_look_back_branch_and_export(worker):
         worker.animation("avi")
 
 
+def test_frames_carry_only_the_views_redrawn_since_the_last_one(worker):
+    first = worker.frame()
+    assert first["changed"] == [True, True]
+    again = worker.frame()                                             # paused, nothing new: nothing resent
+    assert again["changed"] == [False, False]
+    for m, k in zip(again["models"], first["models"]):                 # ...and filled in from the last ones
+        np.testing.assert_array_equal(m["samples"], k["samples"])
+    worker.step_once()
+    moved = worker.frame()
+    assert moved["changed"] == [True, True] and [m["step"] for m in moved["models"]] == [1, 1]
+    assert worker.frame([{}, {"t": 0.3}])["changed"] == [False, True]   # a new view setting
+    worker.reset(CFGS)
+    assert worker.frame()["changed"] == [True, True]                   # new models: everything anew
+
+
 def test_bad_settings_keep_the_old_models_and_a_reset_rebuilds_them(worker):
     worker.step_once(3)
     with pytest.raises(PlaygroundError, match="reset"):

@@ -166,9 +166,18 @@ for k, (c, col) in enumerate(zip(lab.cfgs, view_cols)):
 looking_at = history_controls(lab, cfgs, pending)
 
 # ---------------------------------------------------------------- the live view
+def feed_frame(_query) -> dict:
+    """The next frame for the browser: the header always, the figures of the views redrawn since the last one
+    (the browser keeps the others; repainting unchanged figures cost its CPU that training did not get)."""
+    snap = lab.frame(views)
+    frame = plots.live_frame(snap, labels)
+    frame["figures"] = {k: v for k, v in frame["figures"].items() if snap["changed"][int(k[1:k.index("_")])]}
+    return frame
+
+
 use_feed = lab.playing and feed.MOUNTED
 if use_feed:                             # the browser pulls frames without rerunning this script
-    feed.register(token, lambda q: plots.live_frame(lab.frame(views), labels))
+    feed.register(token, feed_frame)
 else:
     feed.unregister(token)
 

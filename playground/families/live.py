@@ -28,7 +28,8 @@ N_PATHS = 24                  # trajectories drawn as lines (diffusion, flow mat
 N_GRID = 44                   # heatmap cells per side
 N_ARROWS = 15                 # arrows per side of a vector field
 MAX_LOSS_POINTS = 300
-VIEW_SHARE = 0.1              # while playing, redrawing views may take at most 10% of the training time
+VIEW_SHARE = 0.05             # while playing, redrawing views may take at most 5% of the training time
+STATE_EVERY = 4               # recorded frames per captured training state (at most 16 are kept anyway)
 
 
 def _f32(a) -> np.ndarray:
@@ -285,7 +286,11 @@ class LiveLab:
             if not (force or self.history.due(self.ls.step)):
                 return
             snap = snap if snap is not None else self.snapshot()
-            self.history.record(self.ls.step, snap, self.ls.capture(), self.ls.state_bytes(), force=True)
+            since = next((k for k, e in enumerate(reversed(self.history.entries)) if e.state is not None), None)
+            if force or since is None or since + 1 >= STATE_EVERY:
+                self.history.record(self.ls.step, snap, self.ls.capture(), self.ls.state_bytes(), force=True)
+            else:                         # a capture costs ~2 ms: only every STATE_EVERY-th frame keeps one
+                self.history.record(self.ls.step, snap, force=True)
 
     def evaluate(self) -> list[dict]:
         """The scoreboard row of every model now (fresh samples and held-out target points)."""

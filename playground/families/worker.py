@@ -14,6 +14,7 @@ keeps, so the page reads it without a round trip; `refresh()` asks for it anew.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ class _FamiliesSession(Session):
     def __init__(self) -> None:
         self.lab = None
         self.generation = 0
+        self.sent: list = []           # each model's view data as last sent (the parent holds them too)
 
     @property
     def playing(self) -> bool:
@@ -86,9 +88,18 @@ class _FamiliesSession(Session):
         if cmd == "state":
             return None
         if cmd == "frame":
-            for i, view in enumerate(args[0] or []):
+            views, known = args
+            for i, view in enumerate(views or []):
                 lab.set_view(i, **view)
-            return lab.frame()
+            snap = lab.frame()
+            models = snap["models"]
+            if not known:
+                self.sent = list(models)
+                return snap
+            # Views are redrawn now and then (a time budget): send only those the parent has not got yet.
+            out = [None if i < len(self.sent) and m is self.sent[i] else m for i, m in enumerate(models)]
+            self.sent = list(models)
+            return {**snap, "models": out}
         if cmd == "play":
             lab.playing, lab.error = not lab.done, None
         elif cmd == "pause":
@@ -131,6 +142,9 @@ class FamiliesWorker(Worker):
                  pause_after: float = 10.0, exit_after: float | None = None):
         super().__init__(_FamiliesSession, pause_after=pause_after, exit_after=exit_after)
         self._state: dict[str, Any] = {}
+        self._frame_lock = threading.Lock()
+        self._models: list = []            # each model's view data as of the last frame()
+        self._generation_seen = None
         try:
             self.reset(cfgs, points, picture)
         except BaseException:
@@ -221,8 +235,21 @@ class FamiliesWorker(Worker):
 
     def frame(self, views: list[dict] | None = None) -> dict:
         """The snapshot of now, with model i's view settings `views[i]` (time, layer, slice); while playing it
-        is recorded in the history when due and slow views are redrawn within the training's time budget."""
-        return self._cmd("frame", views)
+        is recorded in the history when due and slow views are redrawn within the training's time budget.
+        `snap["changed"][i]`: whether model i's view data is new since the previous frame() of this handle
+        (unchanged ones travel as None over the pipe and are filled in from the last ones)."""
+        with self._frame_lock:
+            known = self._models if self._generation_seen == self._state.get("generation") else None
+            snap = self._cmd("frame", views, known is not None)
+            if known is None or len(known) != len(snap["models"]):
+                changed = [True] * len(snap["models"])
+                if known is not None:            # a branch changed the number of models: send them all again
+                    snap = self._cmd("frame", views, False)
+            else:
+                changed = [m is not None for m in snap["models"]]
+                snap["models"] = [m if m is not None else k for m, k in zip(snap["models"], known)]
+            self._models, self._generation_seen = snap["models"], self._state["generation"]
+            return {**snap, "changed": changed}
 
     def look_back(self) -> None:
         """Pause and record the frame of now with its state (to scrub to and branch from)."""
