@@ -220,3 +220,24 @@ def test_the_forward_vs_reverse_kl_preset():
     assert [(c.model, c.flow_objective, c.dist) for c in lab.cfgs] == [
         ("flow", "forward_kl", "gaussians8_ffjord"), ("flow", "reverse_kl", "gaussians8_ffjord")]
     assert lab.cfgs[0].n_modes == 8 and at.query_params["m2.flow_objective"] in ("reverse_kl", ["reverse_kl"])
+
+
+def test_an_ended_worker_is_replaced_and_a_full_server_says_so_keeping_the_settings(monkeypatch):
+    from playground.toy.worker_limits import ENV_MAX_WORKERS
+
+    at = tiny()
+    own = at.session_state["fam_lab"]
+    at.selectbox(key="fam0_flow_objective").set_value("reverse_kl").run()
+    own.close()                                   # as after its idle time, or the end of a websocket
+    FamiliesWorker(own.cfgs)                      # another tab takes the slot (closed by close_page_workers)
+    monkeypatch.setenv(ENV_MAX_WORKERS, str(len(live_workers())))    # and no slot left for a new one
+    at.run()
+    assert not at.exception
+    notice = " ".join(w.value for w in at.warning)
+    assert "training slots" in notice and "families lab" in notice and "settings are kept" in notice
+    monkeypatch.setenv(ENV_MAX_WORKERS, str(len(live_workers()) + 1))     # a slot frees up
+    at.button(key="fam_worker_retry").click().run()
+    assert not at.exception and not at.warning
+    new = at.session_state["fam_lab"]
+    assert new is not own and new.alive and new.step == 0 and new.cfgs[0].flow_objective == "reverse_kl"
+    assert any("ended" in t.value for t in at.toast)
