@@ -32,6 +32,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/toy_quality.py
 	$(BIN)/python bench/live_page.py
 	$(BIN)/python bench/vae_slider.py
+	$(BIN)/python bench/image_families.py
 
 pretrained: $(VENV)/.installed
 	$(BIN)/python -m playground.vae.pretrained
