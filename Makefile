@@ -39,6 +39,8 @@ pretrained: $(VENV)/.installed
 	$(BIN)/python -m playground images features --dataset digits --out pretrained/features
 	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 16
 	$(BIN)/python -m playground images features --dataset sprites --out pretrained/features --resolution 32
+	$(BIN)/python -m playground.images.pretrained --features-match mnist5k-28px-1ch || \
+		$(BIN)/python -m playground images features --dataset mnist5k --resolution 28 --steps 1500 --out pretrained/features
 	$(BIN)/python -m playground.images.pretrained
 
 clean-venv:

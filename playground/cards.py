@@ -4,6 +4,7 @@ feature classifiers). The one reader and writer of cards; a card is a JSON objec
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,3 +51,23 @@ def read_cards(root: Path, kind: str, present: Callable[[dict], bool]) -> dict[s
         if card is not None and present(card):
             out[card.get("name", p.stem)] = card
     return out
+
+
+def retrain_main(names: list[str], models: dict, train_one: Callable[[str], dict],
+                 summary: Callable[[dict], str]) -> int:
+    """`python -m playground.<x>.pretrained [NAME ...]`: retrain each named model (all by default) and print one
+    line per card (`summary(card)`, the time and the file's size). Unknown name: exit 2; a failed training: 1."""
+    import time
+
+    for name in names or list(models):
+        if name not in models:
+            print(f"error: unknown model {name!r}; choose from {', '.join(models)}", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        try:
+            card = train_one(name)
+        except PlaygroundError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print(f"{name}: {summary(card)} ({time.perf_counter() - t0:.0f} s, {card['bytes'] // 1024} KiB)", flush=True)
+    return 0

@@ -75,13 +75,22 @@ def levels(timesteps: int, steps: int, spacing: str = "uniform") -> list[int]:
 
 
 def reverse_step(z: torch.Tensor, eps: torch.Tensor, ab_t: float, ab_s: float, sampler: str,
-                 generator: torch.Generator | None = None, last: bool = False) -> torch.Tensor:
+                 generator: torch.Generator | None = None, last: bool = False,
+                 clip: float | None = None) -> torch.Tensor:
     """One move from level t to level s < t given the predicted noise eps at t. z0 = (z - sqrt(1-ab_t) eps) /
     sqrt(ab_t); DDIM goes to sqrt(ab_s) z0 + sqrt(1-ab_s) eps; DDPM samples q(z_s | z_t, z0), whose variance is
-    (1 - ab_s) / (1 - ab_t) * beta with beta = 1 - ab_t / ab_s (no noise on the `last` step, to level 0)."""
+    (1 - ab_s) / (1 - ab_t) * beta with beta = 1 - ab_t / ab_s (no noise on the `last` step, to level 0).
+
+    `clip` (bounded data such as images in [-1, 1]): z0 is clamped to [-clip, clip] and DDIM's eps re-derived
+    from the clamped z0 (eps = (z - sqrt(ab_t) z0) / sqrt(1 - ab_t)), so the step stays on the line through z
+    and a data-range estimate. At high noise 1/sqrt(ab_t) amplifies the network's error up to 100-fold; unclipped,
+    that error lands in the sample as saturated blobs."""
     if sampler not in SAMPLERS:
         raise PlaygroundError(f"unknown sampler {sampler!r}: choose ddpm or ddim")
     z0 = (z - math.sqrt(1 - ab_t) * eps) / math.sqrt(ab_t)
+    if clip is not None:
+        z0 = z0.clamp(-clip, clip)
+        eps = (z - math.sqrt(ab_t) * z0) / math.sqrt(1 - ab_t)
     if sampler == "ddim":
         return math.sqrt(ab_s) * z0 + math.sqrt(1 - ab_s) * eps
     beta = 1 - ab_t / ab_s

@@ -94,3 +94,20 @@ def test_bad_labels_are_plain_errors():
         C.class_weights(torch.tensor([0, 3]), 3)
     with pytest.raises(PlaygroundError):
         C.build_cgan(latent_dim=4, g_width=4, d_width=4, channels=1, resolution=8, num_classes=1)
+
+
+def test_the_generator_reads_the_class_through_its_one_hot_input_too():
+    """With every BN made class-blind, the class still changes the image through the first layer's one-hot
+    columns, and exactly those: G(z, w) = G(z, 0-weights) plus what those columns add."""
+    torch.manual_seed(0)
+    G = C.ConditionalGenerator(4, 8, 1, 8, 3).eval()
+    with torch.no_grad():
+        for norm in G.norms:
+            norm.gamma.copy_(norm.gamma[:1].expand_as(norm.gamma))
+            norm.beta.copy_(norm.beta[:1].expand_as(norm.beta))
+        z = torch.randn(2, 4)
+        assert G.convs[0].in_channels == 4 + 3
+        a, b = G(z, torch.tensor([0, 0])), G(z, torch.tensor([1, 1]))
+        assert not torch.allclose(a, b, atol=1e-4)
+        G.convs[0].weight[4:] = G.convs[0].weight[4:5].clone()     # the same column for every class
+        torch.testing.assert_close(G(z, torch.tensor([0, 0])), G(z, torch.tensor([2, 2])))

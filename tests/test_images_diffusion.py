@@ -41,6 +41,27 @@ def test_samplers_with_the_exact_noise_of_a_point_mass_land_on_it(sampler):
         assert torch.allclose(z, target, atol=1e-4)
 
 
+def test_clipping_leaves_an_in_range_estimate_alone_and_bounds_a_wild_one():
+    """clip=1: with the exact noise of an in-range point mass the step is the unclipped one; with a wild eps the
+    DDIM step is sqrt(ab_s) clamp(z0) + sqrt(1 - ab_s) eps', eps' re-derived from the clamped z0."""
+    ab_t, ab_s = 0.01, 0.3
+    x = torch.tensor([0.5, -0.9, 0.0])
+    z = math.sqrt(ab_t) * x + math.sqrt(1 - ab_t) * torch.tensor([1.0, -2.0, 0.3])
+    exact = (z - math.sqrt(ab_t) * x) / math.sqrt(1 - ab_t)
+    for sampler in ("ddim", "ddpm"):
+        a = core.reverse_step(z, exact, ab_t, ab_s, sampler, torch.Generator().manual_seed(1))
+        b = core.reverse_step(z, exact, ab_t, ab_s, sampler, torch.Generator().manual_seed(1), clip=1.0)
+        torch.testing.assert_close(a, b)
+    wild = exact + 3.0                                    # z0 estimate = x - 3 sqrt(1 - ab_t) / sqrt(ab_t) < -1
+    z0 = ((z - math.sqrt(1 - ab_t) * wild) / math.sqrt(ab_t)).clamp(-1, 1)
+    assert torch.all(z0 == -1.0)
+    eps = (z - math.sqrt(ab_t) * z0) / math.sqrt(1 - ab_t)
+    want = math.sqrt(ab_s) * z0 + math.sqrt(1 - ab_s) * eps
+    torch.testing.assert_close(core.reverse_step(z, wild, ab_t, ab_s, "ddim", clip=1.0), want)
+    last = core.reverse_step(z, wild, ab_t, 1.0, "ddim", clip=1.0)     # to level 0: the clamped estimate itself
+    torch.testing.assert_close(last, z0)
+
+
 def test_ode_solvers_exact_for_a_point_mass_and_midpoint_second_order():
     target = torch.rand(2, 1, 3, 3)
     for solver in core.SOLVERS:

@@ -1,6 +1,7 @@
 """The shipped image models: card, hash check, sampling by name, and the card's scores measured again."""
 
 import json
+import math
 import shutil
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images import sampling
 from playground.images.metrics import Scorer, make_extractor
-from playground.images.pretrained import MODELS, cards
+from playground.images.pretrained import MODELS, cards, eval_command
 from playground.images.training_data import load_training_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +89,152 @@ def test_cli_samples_the_shipped_model_by_name(card, tmp_path):
 
     with Image.open(out) as im:
         assert im.size[0] > 8 * 4
+
+
+# --- the shipped mnist5k models (issue 11): every card, every model, the scores each card states
+MNIST5K = [name for name in MODELS if name.startswith("mnist5k-")]
+GANS = [n for n in ("mnist5k-dcgan", "mnist5k-cgan") if n in MNIST5K]
+CONDITIONAL = [n for n in ("mnist5k-cgan", "mnist5k-cpixelcnn", "mnist5k-cdiffusion") if n in MNIST5K]
+
+
+@pytest.fixture(scope="module")
+def mnist5k():
+    """Train and test splits at 28 px, the classifier scoring them, and a Scorer against the training split."""
+    from playground.images.config import preset_config
+
+    cfg = preset_config("dcgan_mnist5k")
+    train, test = load_training_data(cfg, "train", 28), load_training_data(cfg, "test", 28)
+    ex = make_extractor("auto", "mnist5k", 28, 1)
+    return {"train": train, "test": test, "ex": ex}
+
+
+def _predicted(ex, images):
+    from playground.images.inception_score import classifier_logits
+
+    return classifier_logits(ex, images).argmax(1)
+
+
+@pytest.mark.parametrize("name", MNIST5K)
+def test_every_mnist5k_card_matches_its_files_and_is_small(name):
+    card = cards().get(name)
+    assert card is not None, f"{name} is missing: run make pretrained"
+    ck = RUNS / card["run"] / card["checkpoint"]
+    assert sampling.sha256_file(ck) == card["sha256"] and ck.stat().st_size == card["bytes"] <= 2_500_000
+    assert card["config"] == json.loads((RUNS / card["run"] / "config.json").read_text())
+    assert card["config"]["dataset"] == "mnist5k" and card["config"]["seed"] == 0
+    assert f"--preset {name.split('-')[1]}_mnist5k" in card["command"]
+    blob = torch.load(ck, map_location="cpu", weights_only=True)
+    assert "opts" not in blob and "rng" not in blob and "nets" not in blob and blob["ema"]   # sampling weights
+    assert list((RUNS / card["run"] / "samples").glob("*.png")), "the last sample grid is shipped"
+    m = card["metrics"]
+    assert m["fid_features"].startswith("classifier:mnist5k-28px-1ch") and m["is_features"]
+    for k in ("fid", "kid", "precision", "recall", "is"):           # each score beside the test split's
+        assert isinstance(m[k], float) and isinstance(m[f"{k}_test_vs_train"], float)
+    assert m["fid"] == pytest.approx(sum(m["fid_per_seed"]) / len(m["fid_per_seed"]), abs=1e-3)
+    assert len(m["fid_per_seed"]) == len(card["eval_commands"])
+    assert m["fid_test_vs_train"] < m["fid"] and m["is_test_vs_train"] > 1.0
+
+
+@pytest.mark.parametrize("name", MNIST5K)
+def test_every_mnist5k_model_loads_and_samples_images(name):
+    gen = sampling.load_model(name)                         # by name, hash checked against its card
+    assert gen.ema and gen.resolution == 28 and gen.channels == 1
+    assert gen.step == cards()[name]["metrics"]["steps"]
+    x = gen.sample(4, seed=3)
+    assert x.shape == (4, 1, 28, 28) and x.dtype == torch.float32
+    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0 and float(x.std()) > 0.05
+    assert torch.equal(x, gen.sample(4, seed=3))             # a seed determines the images
+
+
+@pytest.mark.parametrize("name", GANS)
+def test_shipped_gans_score_what_their_cards_say(name, mnist5k):
+    """The GANs are cheap to sample: the first eval seed's FID and IS, measured again, are the card's."""
+    from playground.images.inception_score import inception_score
+
+    card = cards()[name]
+    gen = sampling.load_model(name)
+    n = card["metrics"]["generated_images"]
+    assert n == len(mnist5k["test"])
+    assert card["eval_commands"][0] == eval_command(name, 0, n)
+    images = gen.sample(n, seed=0)
+    scorer = Scorer(mnist5k["ex"], mnist5k["train"].images)
+    assert scorer.score(images)["fid"] == pytest.approx(card["metrics"]["fid_per_seed"][0], rel=1e-3)
+    assert scorer.score(mnist5k["test"].images)["fid"] == pytest.approx(card["metrics"]["fid_test_vs_train"],
+                                                                         rel=1e-3)
+    assert inception_score(mnist5k["ex"], mnist5k["test"].images)["is"] == pytest.approx(
+        card["metrics"]["is_test_vs_train"], abs=1e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CONDITIONAL)
+def test_conditional_models_draw_the_class_they_are_asked_for(name, mnist5k):
+    card = cards()[name]
+    gen = sampling.load_model(name)
+    n = 40 if card["config"]["model"] == "pixelcnn" else 200        # 784 network passes per PixelCNN sample
+    labels = torch.arange(n) % 10
+    acc = float((_predicted(mnist5k["ex"], gen.sample(n, seed=11, labels=labels)) == labels).double().mean())
+    floor = 0.9 if card["config"]["model"] == "cgan" else 0.25         # chance is 0.1
+    assert acc > floor and card["metrics"]["class_accuracy"] > floor
+    assert acc == pytest.approx(card["metrics"]["class_accuracy"], abs=0.15)
+    assert 0.95 < card["metrics"]["class_accuracy_test_vs_train"] <= 1.0      # the classifier on real digits
+
+
+def test_pixelcnn_card_nll_is_the_exact_likelihood_of_the_binarised_test_split(mnist5k):
+    from playground.images.pixelcnn import binarize, likelihood_scores
+
+    name = "mnist5k-cpixelcnn"
+    card = cards()[name]
+    assert card["config"]["model"] == "pixelcnn"
+    gen = sampling.load_model(name)
+    test = mnist5k["test"]
+    bits = binarize(test.images)
+    assert set(bits.unique().tolist()) == {0.0, 1.0}
+    labels = test.labels if card["config"].get("conditional") else None
+    got = likelihood_scores(gen.net, bits, labels)
+    assert got["test_nll_nats"] == pytest.approx(card["metrics"]["test_nll_nats"], rel=1e-6)
+    assert got["test_nll_bits_per_dim"] == pytest.approx(card["metrics"]["test_nll_bits_per_dim"], rel=1e-6)
+    assert got["test_nll_bits_per_dim"] == pytest.approx(got["test_nll_nats"] / (784 * math.log(2)), rel=1e-9)
+    assert got["test_nll_nats"] < 784 * math.log(2) / 4               # far better than coin flips per pixel
+    if labels is not None:                                            # the labels are used: wrong ones cost nats
+        wrong = likelihood_scores(gen.net, bits[:200], (labels[:200] + 1) % 10)["test_nll_nats"]
+        assert wrong > likelihood_scores(gen.net, bits[:200], labels[:200])["test_nll_nats"] + 1.0
+
+
+def test_features_match_checks_the_classifier_against_its_card(tmp_path):
+    from playground.images.pretrained import FEATURES, features_match
+
+    assert features_match("mnist5k-28px-1ch")
+    assert not features_match("no-such-classifier")
+    for suffix in (".pt", ".json"):
+        shutil.copy(FEATURES / f"mnist5k-28px-1ch{suffix}", tmp_path / f"mnist5k-28px-1ch{suffix}")
+    assert features_match("mnist5k-28px-1ch", tmp_path)
+    with open(tmp_path / "mnist5k-28px-1ch.pt", "ab") as f:
+        f.write(b"\0")
+    assert not features_match("mnist5k-28px-1ch", tmp_path)
+
+
+def test_retrain_main_runs_each_named_model_and_reports_bad_names_and_failures(capsys):
+    from playground.cards import retrain_main
+
+    done = []
+
+    def train(name):
+        if name == "broken":
+            raise PlaygroundError("it diverged")
+        done.append(name)
+        return {"bytes": 4096, "score": len(name)}
+
+    models = {"a": {}, "bb": {}, "broken": {}}
+    assert retrain_main(["bb", "a"], models, train, lambda c: f"score {c['score']}") == 0
+    assert done == ["bb", "a"] and "bb: score 2 (" in capsys.readouterr().out
+    assert retrain_main(["nope"], models, train, str) == 2 and "unknown model 'nope'" in capsys.readouterr().err
+    assert retrain_main(["a", "broken", "bb"], models, train, str) == 1
+    assert done == ["bb", "a", "a"] and "error: it diverged" in capsys.readouterr().err
+    done.clear()
+    assert retrain_main([], {"a": {}, "bb": {}}, train, str) == 0 and done == ["a", "bb"]   # all by default
+
+
+@pytest.mark.parametrize("name", GANS[:1])
+def test_a_shipped_model_without_raw_weights_says_to_sample_with_ema(name):
+    with pytest.raises(PlaygroundError, match="only the EMA weights"):
+        sampling.load_model(name, use_ema=False)

@@ -1,5 +1,9 @@
 """Class-conditional GAN: a DCGAN generator with conditional batch norm, and a projection discriminator.
 
+G also reads the class as a one-hot appended to its noise: with conditional batch norm alone (two BN layers
+at 28x28) G followed the class slowly (mnist5k, 1,000 steps: 11% of its samples classified as asked, chance
+10%; with the one-hot input and Adam's betas (0, 0.9): 36%; and learning rates 4e-4 for G and D: 95%).
+
 Conditional batch norm (de Vries et al. 2017; Miyato & Koyama 2018): each BN layer normalises without its own
 affine parameters, then scales and shifts with a per-class gamma_y and beta_y. The projection discriminator
 (Miyato & Koyama 2018) scores D(x, y) = psi(phi(x)) + <e_y, phi(x)>: an unconditional score plus the inner
@@ -51,7 +55,8 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class ConditionalGenerator(nn.Module):
-    """DCGAN's generator (4x4, or 7x7 for 28x28 images, doubling transposed convs, tanh), every BN class-conditional."""
+    """DCGAN's generator (4x4, or 7x7 for 28x28 images, doubling transposed convs, tanh) on [z, one_hot(y)],
+    every BN class-conditional."""
 
     def __init__(self, latent_dim: int, width: int, channels: int, resolution: int, num_classes: int,
                  extra_layers: int = 0):
@@ -60,7 +65,9 @@ class ConditionalGenerator(nn.Module):
         self.latent_dim, self.channels = latent_dim, channels
         self.resolution, self.num_classes = resolution, num_classes
         c = width * 2 ** (k - 1)
-        convs = [nn.ConvTranspose2d(latent_dim, c, base_size(resolution), 1, 0, bias=False)]
+        # the class enters twice: as a one-hot appended to the noise (Mirza & Osindero), so the first layer's
+        # weights carry it from the start, and through every BN's per-class scale and shift
+        convs = [nn.ConvTranspose2d(latent_dim + num_classes, c, base_size(resolution), 1, 0, bias=False)]
         norms = [ConditionalBatchNorm2d(c, num_classes)]
         for _ in range(k - 1):
             convs.append(nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False))
@@ -76,7 +83,7 @@ class ConditionalGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         w = class_weights(y.to(z.device), self.num_classes)
-        h = z.view(z.shape[0], -1, 1, 1)
+        h = torch.cat([z.view(z.shape[0], -1), w.to(z.dtype)], 1)[:, :, None, None]
         for conv, norm in zip(self.convs, self.norms):
             h = torch.relu(norm(conv(h), w))
         return torch.tanh(self.out(h))

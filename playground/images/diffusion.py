@@ -67,6 +67,7 @@ class ImageDiffusion(_ImageModel):
         self.timesteps = int(timesteps)
         self.register_buffer("alpha_bar", core.alpha_bars(schedule, self.timesteps))
         self.sampler, self.sample_steps = sampler, int(sample_steps)
+        self.clip = True            # pixels live in [-1, 1]: clamp each step's clean-image estimate (core.reverse_step)
 
     def eps_hat(self, z: torch.Tensor, i: torch.Tensor | int, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.net(z, torch.as_tensor(i, dtype=torch.float32) / self.timesteps, y)
@@ -92,7 +93,7 @@ class ImageDiffusion(_ImageModel):
         for t, s in itertools.pairwise(lv):
             eps = self.eps_hat(z, torch.full((n,), t), y)
             z = core.reverse_step(z, eps, float(self.alpha_bar[t]), float(self.alpha_bar[s]), sampler, generator,
-                                  last=s == 0)
+                                  last=s == 0, clip=1.0 if self.clip else None)
             path.append(z)
         return path
 

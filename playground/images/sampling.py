@@ -125,6 +125,9 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
             net.load_state_dict(ck["ema"])
             ema = True
         else:
+            if not ck.get("nets"):                  # shipped models keep only their EMA sampling weights
+                raise PlaygroundError("this checkpoint keeps only the EMA weights (enough to sample, not the raw "
+                                      "training weights); sample with EMA on")
             for k, module in nets.items():
                 module.load_state_dict(ck["nets"][k])
             ema = False

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playground.cards import read_cards, write_card
+from playground.cards import read_cards, retrain_main, write_card
 from playground.errors import PlaygroundError
 from playground.paths import pretrained_dir
 
@@ -100,19 +100,14 @@ def load_pretrained(name: str, root: Path = ROOT):
     return model, ckpt, c
 
 
+def _summary(card: dict) -> str:
+    m = card["metrics"]
+    return (f"test ELBO {m['test_elbo']:.2f}, IWAE {m['test_iwae']:.2f}, active {m['active_units']}"
+            + (f", MIG {m['mig']:.3f}" if "mig" in m else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
-    names = (argv if argv is not None else sys.argv[1:]) or list(MODELS)
-    for name in names:
-        if name not in MODELS:
-            print(f"error: unknown model {name!r}; choose from {', '.join(MODELS)}", file=sys.stderr)
-            return 2
-        t0 = time.perf_counter()
-        card = train_one(name)
-        m = card["metrics"]
-        print(f"{name}: test ELBO {m['test_elbo']:.2f}, IWAE {m['test_iwae']:.2f}, active {m['active_units']}"
-              + (f", MIG {m['mig']:.3f}" if "mig" in m else "") + f" ({time.perf_counter() - t0:.0f} s, "
-              f"{card['bytes'] // 1024} KiB)", flush=True)
-    return 0
+    return retrain_main(list(argv if argv is not None else sys.argv[1:]), MODELS, train_one, _summary)
 
 
 if __name__ == "__main__":
