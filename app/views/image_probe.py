@@ -103,8 +103,8 @@ st.header("Memorisation check")
 st.markdown("Is the model copying its training set? Each sample is shown beside its nearest training images; "
             "if samples sit much closer to the training set than unseen test images do, it memorises.")
 choices: dict[str, str] = {}
-for root, tag in ((sampling.PRETRAINED_RUNS, "pretrained: "), (runs_root(), "")):
-    for r in list_runs(root, kind="images"):
+for rows, tag in ((sampling.pretrained_runs(), "pretrained: "), (list_runs(runs_root(), kind="images"), "")):
+    for r in rows:
         if r["state"] != "queued":
             choices[f"{tag}{r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
 if not choices:

@@ -17,7 +17,6 @@ from playground.runs.root import runs_root
 from playground.runs.rundir import RunDir, list_runs
 
 SS = st.session_state
-PRETRAINED_RUNS = sampling.PRETRAINED_RUNS
 
 st.title("Image models: sample")
 with st.sidebar:
@@ -26,7 +25,7 @@ choices: dict[str, str] = {}
 for r in list_runs(runs_dir, kind="images"):
     if r["state"] != "queued":
         choices[f"{r['name']} ({r['model']} on {r['dataset']}, step {r['step']})"] = r["path"]
-for r in list_runs(PRETRAINED_RUNS, kind="images"):
+for r in sampling.pretrained_runs():
     choices[f"pretrained: {r['name']} ({r['model']} on {r['dataset']})"] = r["path"]
 if not choices:
     st.info(f"No trained runs in `{runs_dir}` yet: train one on the **Train** page (or with "

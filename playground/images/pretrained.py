@@ -63,9 +63,9 @@ MODELS: dict[str, dict] = {
         "eval_n": 200,
         "keep": SAMPLING_ONLY,
     },
-    "mnist5k-cdiffusion": {
-        "title": "Class-conditional diffusion on mnist5k (28x28, U-Net width 16, DDIM 50 steps)",
-        "args": "--preset cdiffusion_mnist5k --unet-width 16 --steps 1500 --eval-every 0 --seed 0",
+    "mnist5k-cflow": {
+        "title": "Class-conditional flow matching on mnist5k (28x28, U-Net width 16, 25 midpoint steps)",
+        "args": "--preset cflow_mnist5k --unet-width 16 --steps 1500 --eval-every 0 --seed 0",
         "eval_seeds": (0,),
         "eval_n": 500,
         "keep": SAMPLING_ONLY,

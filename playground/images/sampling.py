@@ -22,7 +22,7 @@ from playground.images.trainer import load_run_checkpoint
 from playground.paths import pretrained_dir
 from playground.pictures import grid_image, png_bytes
 from playground.runs.checkpoints import sha256_file
-from playground.runs.rundir import RunDir
+from playground.runs.rundir import RunDir, list_runs
 
 PRETRAINED_RUNS = pretrained_dir() / "image_runs"
 
@@ -83,6 +83,15 @@ def resolve_run(run: str | Path) -> Path:
     if not p.exists() and p.name == str(run) and (PRETRAINED_RUNS / p.name).is_dir():
         return PRETRAINED_RUNS / p.name
     return p
+
+
+def pretrained_runs() -> list[dict]:
+    """Summaries of the shipped image runs in the order `playground.images.pretrained.MODELS` lists them (a
+    fixed order: their finish times would put whichever was retrained last first), unknown folders last."""
+    from playground.images.pretrained import MODELS
+
+    order = {name: i for i, name in enumerate(MODELS)}
+    return sorted(list_runs(PRETRAINED_RUNS, kind="images"), key=lambda r: order.get(r["name"], len(order)))
 
 
 def card_of(run_dir: str | Path) -> dict | None:
