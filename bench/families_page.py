@@ -23,7 +23,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import live_page  # bench/live_page.py (the script's folder is on sys.path): CPU
 
 from app.headless import app_server, browser_page, frames_drawn, live_frame, process_table
 from playground.families.worker import PROCESS_NAME
+from playground.machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("import sys, time, torch; torch.set_num_threads(1)\n"
@@ -130,8 +130,7 @@ def main() -> int:
         for proc in spinners:
             proc.kill()
             proc.wait()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     result = {"date": datetime.datetime.now().isoformat(timespec="minutes"), "cpu": cpu, "cores": os.cpu_count(),
               "load_average": os.getloadavg(), "busy": args.busy,
               "fps_median": round(live_page._median([w["fps"] for w in windows]), 2),

@@ -38,6 +38,7 @@ from playground.images import families
 from playground.images.config import ImageRunConfig, preset_config
 from playground.images.device import pick_device
 from playground.images.trainer import Trainer
+from playground.machine import cpu_model, load_average
 
 MODELS = ("cgan", "pixelcnn", "diffusion", "flow_matching")
 TRAIN_IMAGES, TEST_IMAGES, CLASSES, RES = 4000, 1000, 10, 28      # mnist5k's splits
@@ -244,30 +245,13 @@ def evaluation_cost(tr: Trainer) -> dict:
 
 
 def machine(device: torch.device) -> dict:
-    info = {"platform": platform.platform(), "processor": _cpu_name(), "python": platform.python_version(),
+    info = {"platform": platform.platform(), "processor": cpu_model(), "python": platform.python_version(),
             "torch": str(torch.__version__), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "device": str(device)}
     if device.type == "cuda":
         p = torch.cuda.get_device_properties(device)
         info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda)
     return info
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
 
 
 def main(argv: list[str] | None = None) -> None:

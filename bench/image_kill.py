@@ -33,6 +33,7 @@ from pathlib import Path
 
 from playground.errors import PlaygroundError
 from playground.images.trainer import load_run_checkpoint as load_checkpoint
+from playground.machine import cpu_model
 from playground.runs.rundir import RunDir
 
 BIG = 10_000_000          # the kill phase's step budget: no trial may finish the run before it is killed
@@ -139,13 +140,7 @@ def flat_state(path: Path) -> dict:
 def machine() -> dict:
     import torch
 
-    cpu = platform.processor()
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        cpu = next(ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()],
             "platform": platform.platform(), "python": platform.python_version(), "torch": str(torch.__version__)}
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from app.headless import app_server, browser_page, live_frame
+from playground.machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,8 +155,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     windows = interleaved(args.seconds, args.rounds)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     rnd = lambda d: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items()}  # noqa: E731
     result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
               "python": platform.python_version(),

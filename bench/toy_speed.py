@@ -21,27 +21,17 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from playground.configs import add_arguments, from_args
+from playground.machine import cpu_model
 from playground.toy.config import ToyConfig
 from playground.toy.trainer import ToyGAN
 
 ACT = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "tanh": nn.Tanh}
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def bare_mlp(n_in: int, n_out: int, layers: int, width: int, act: str) -> nn.Sequential:

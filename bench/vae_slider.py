@@ -17,12 +17,11 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
 import sys
-from pathlib import Path
 
 from app.headless import app_server, browser_page
+from playground.machine import cpu_model
 
 # Installed before the app's own scripts: timestamps of websocket traffic (Streamlit's one socket).
 WS_HOOK = """
@@ -147,8 +146,7 @@ def main() -> int:
     args = ap.parse_args()
     load_before = os.getloadavg()[0]
     res = measure(args.moves, args.model, args.view, args.decode)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor())
+    cpu = cpu_model()
     result = {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(), "model": args.model,
               "view": args.view, "decode": args.decode,
               "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2), **res}
