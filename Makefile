@@ -33,6 +33,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/live_page.py
 	$(BIN)/python bench/vae_slider.py
 	$(BIN)/python bench/image_families.py
+	$(BIN)/python bench/families_speed.py
 
 pretrained: $(VENV)/.installed
 	$(BIN)/python -m playground.vae.pretrained
