@@ -176,3 +176,16 @@ def test_step_gradients_equal_the_hand_written_objective(loss, r1):
     a.g_opt.step = lambda: None
     assert a.step_g().item() == pytest.approx(g_ref.item(), rel=1e-5)
     assert_same_grads(a.G, b.G, g_ref)
+
+
+def test_loss_history_survives_its_buffer_growing_and_is_read_without_copying():
+    gan = ToyGAN(dataclasses.replace(SMALL, batch_size=8))
+    gan.train(700)
+    first = gan.losses()                      # flushed into the buffer at 700 steps
+    gan.train(700)                            # past the first 1,024 slots: the buffer grows
+    steps, dl, gl = gan.losses()
+    assert steps.dtype == np.int64 and list(steps) == list(range(1, 1401))
+    assert np.array_equal(dl[:700], first[1]) and np.array_equal(gl[:700], first[2])
+    assert np.isfinite(dl).all() and np.isfinite(gl).all()
+    again = gan.losses()                      # nothing new: the same memory, not a copy of the history
+    assert all(np.shares_memory(a, b) for a, b in zip(again, (steps, dl, gl)))

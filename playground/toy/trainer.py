@@ -90,7 +90,8 @@ class ToyGAN:
         self._g_hist: list[torch.Tensor] = []
         self._hist_steps: list[int] = []
         self._n_hist = 0
-        self._buf = np.zeros((3, 1024))   # rows: step, d_loss, g_loss; grows by doubling
+        self._buf = np.zeros((2, 1024))   # rows: d_loss, g_loss; grows by doubling
+        self._steps = np.zeros(1024, dtype=np.int64)   # the steps, kept as integers so losses() copies nothing
         self._last_d = torch.tensor(float("nan"))
         self._last_g = torch.tensor(float("nan"))
 
@@ -310,17 +311,18 @@ class ToyGAN:
         if k:
             need = self._n_hist + k
             if need > self._buf.shape[1]:
-                grown = np.zeros((3, max(need, 2 * self._buf.shape[1])))
-                grown[:, :self._n_hist] = self._buf[:, :self._n_hist]
-                self._buf = grown
+                size = max(need, 2 * self._buf.shape[1])
+                grown, steps = np.zeros((2, size)), np.zeros(size, dtype=np.int64)
+                grown[:, :self._n_hist], steps[:self._n_hist] = self._buf[:, :self._n_hist], self._steps[:self._n_hist]
+                self._buf, self._steps = grown, steps
             sl = slice(self._n_hist, need)
-            self._buf[0, sl] = self._hist_steps
-            self._buf[1, sl] = torch.stack(self._d_hist).numpy()
-            self._buf[2, sl] = torch.stack(self._g_hist).numpy()
+            self._steps[sl] = self._hist_steps
+            self._buf[0, sl] = torch.stack(self._d_hist).numpy()
+            self._buf[1, sl] = torch.stack(self._g_hist).numpy()
             self._n_hist = need
             self._d_hist, self._g_hist, self._hist_steps = [], [], []
-        b = self._buf[:, :self._n_hist]
-        return b[0].astype(np.int64), b[1], b[2]
+        n = self._n_hist
+        return self._steps[:n], self._buf[0, :n], self._buf[1, :n]
 
     # ---- looking without touching ---------------------------------------------------------------------
 
