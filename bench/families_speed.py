@@ -42,8 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -58,7 +56,7 @@ from playground.families.config import FamilyConfig
 from playground.families.lockstep import Lockstep
 from playground.families.trainer import FamilyTrainer
 from playground.families.vae2d import _MIN_STD as VAE_MIN_STD
-from playground.machine import cpu_model, load_average
+from playground.machine import describe, load_average
 from playground.toy.config import ToyConfig
 from playground.toy.targets import Target, make_target
 
@@ -299,12 +297,6 @@ def measure(model: str, *, seconds: float, windows: int, warmup: int = 20, locks
     return row
 
 
-# ------------------------------------------------------------------ machine
-def machine() -> dict:
-    return {"platform": platform.platform(), "processor": cpu_model(), "python": platform.python_version(),
-            "torch": str(torch.__version__), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(MODELS), help="comma-separated, of " + ", ".join(MODELS))
@@ -338,7 +330,7 @@ def main(argv: list[str] | None = None) -> dict:
                      lockstep_ratio_cpu=r["steps_per_cpu_sec"]["lockstep_ratio"])
         s["meets_target"] = min(v for k, v in s.items() if k.endswith("_wall")) >= TARGET_RATIO
         summary[r["model"]] = s
-    out = {"bench": "families_speed", "date": start, "machine": machine(),
+    out = {"bench": "families_speed", "date": start, "machine": describe(),
            "load_average": {"start": load0, "after_each_family": loads, "end": load_average()},
            "wall_s": round(time.perf_counter() - t0, 1),
            "settings": {"windows": args.windows, "seconds": args.seconds, "warmup": args.warmup,

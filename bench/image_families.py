@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -38,7 +36,7 @@ from playground.images import families
 from playground.images.config import ImageRunConfig, preset_config
 from playground.images.device import pick_device
 from playground.images.trainer import Trainer
-from playground.machine import cpu_model, load_average
+from playground.machine import describe, load_average
 
 MODELS = ("cgan", "pixelcnn", "diffusion", "flow_matching")
 TRAIN_IMAGES, TEST_IMAGES, CLASSES, RES = 4000, 1000, 10, 28      # mnist5k's splits
@@ -244,16 +242,6 @@ def evaluation_cost(tr: Trainer) -> dict:
     return out
 
 
-def machine(device: torch.device) -> dict:
-    info = {"platform": platform.platform(), "processor": cpu_model(), "python": platform.python_version(),
-            "torch": str(torch.__version__), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "device": str(device)}
-    if device.type == "cuda":
-        p = torch.cuda.get_device_properties(device)
-        info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda)
-    return info
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
@@ -283,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(measure(m, seconds=args.seconds, windows=args.windows, device=device, threads=args.threads,
                                extras=not args.no_extras, eval_samples=args.eval_samples or None, data=data))
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    out = {"bench": "image_families", "date": start, "machine": machine(device),
+    out = {"bench": "image_families", "date": start, "machine": describe(device),
            "load_average": {"start": load0, "end": load_average()}, "wall_s": round(time.perf_counter() - t0, 1),
            "settings": {"windows": args.windows, "seconds": args.seconds, "threads": args.threads,
                         "eval_samples": args.eval_samples or "preset",

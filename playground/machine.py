@@ -24,3 +24,17 @@ def load_average() -> list[float] | None:
         return [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):
         return None
+
+
+def describe(device=None) -> dict:
+    """Platform, CPU, Python, torch and its threads (and the GPU when `device` is a CUDA device)."""
+    import torch
+
+    info = {"platform": platform.platform(), "processor": cpu_model(), "python": platform.python_version(),
+            "torch": str(torch.__version__), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    if device is not None:
+        info["device"] = str(device)
+        if device.type == "cuda":
+            p = torch.cuda.get_device_properties(device)
+            info.update(gpu=p.name, gpu_memory_gib=round(p.total_memory / 2**30, 1), cuda=torch.version.cuda)
+    return info
