@@ -37,6 +37,16 @@ class OneLineParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def output_flags(p: argparse.ArgumentParser, *, threads: bool = True, quiet: str | None = None) -> None:
+    """The flags every command shares: --threads (torch CPU threads, default 1: the tiny nets here are fastest
+    on one), --quiet (when the command prints progress; `quiet` is its help) and --json."""
+    if threads:
+        p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    if quiet:
+        p.add_argument("--quiet", action="store_true", help=quiet)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
 def emit(result: dict[str, Any], as_json: bool) -> None:
     """Print a command's result: one JSON object, or `key: value` lines for people."""
     if as_json:

@@ -66,3 +66,23 @@ def test_batch_stream_is_not_a_shifted_copy_of_a_models_noise_stream():
 
     shared = raw(ls.rng) & raw(ls.trainers[0].rng)
     assert len(shared) < 5           # independent streams: about 4096^2 / 2^31 = 0.008 common values expected
+
+
+def test_advance_trains_in_train_mode_and_leaves_eval_mode_like_ticks():
+    """advance() switches the modes once per slice: it must train exactly as the same number of ticks, with every
+    module in train mode during the steps and in eval mode (for the views) after."""
+    cfgs = [FamilyConfig(model=m, **SMALL) for m in ("vae", "diffusion", "gan")]
+    by_ticks, by_advance = Lockstep(cfgs), Lockstep(cfgs)
+    modes = []
+    tr = by_advance.trainers[0]
+    orig = tr.model.training_loss
+    tr.model.training_loss = lambda b, g: (modes.append(all(m.training for m in tr.model.modules())), orig(b, g))[1]
+    for _ in range(5):
+        by_ticks.tick()
+    assert by_advance.advance(1e9, max_ticks=2) == 2           # two slices: the second starts from eval mode
+    assert by_advance.advance(1e9, max_ticks=3) == 3
+    assert modes == [True] * 5
+    for a, b in zip(by_ticks.trainers, by_advance.trainers):
+        assert not any(m.training for m in b.model.modules())
+        for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+            assert torch.equal(pa, pb)

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+from playground.cli import output_flags
 from playground.configs import add_arguments, from_args, from_json
 from playground.errors import PlaygroundError
 from playground.families.config import FamilyConfig
@@ -143,9 +144,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint; "
                                                    "--steps may lengthen it")
     t.add_argument("--eval-every", type=int, default=0, help="scoreboard row every N steps (default 0: at the end)")
-    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    t.add_argument("--quiet", action="store_true", help="no progress lines")
-    t.add_argument("--json", action="store_true", help="print one JSON object")
+    output_flags(t, quiet="no progress lines")
     t.set_defaults(func=train_command)
 
     s = cmds.add_parser("sample", help="draw samples from a trained run into a CSV of x,y (or x) rows")
@@ -153,13 +152,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--n", type=int, default=2500, help="number of samples (default 2500)")
     s.add_argument("--seed", type=int, default=0, help="seed of the sampling noise (default 0)")
     s.add_argument("--out", required=True, help="CSV file to write")
-    s.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    s.add_argument("--json", action="store_true", help="print one JSON object")
+    output_flags(s)
     s.set_defaults(func=sample_command)
 
     lp = cmds.add_parser("logprob", help="the model's log density at each point of a CSV file")
     lp.add_argument("--run", required=True, help="a families run directory")
     lp.add_argument("--points", required=True, help="CSV of points (columns x,y or x)")
-    lp.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    lp.add_argument("--json", action="store_true", help="print one JSON object")
+    output_flags(lp)
     lp.set_defaults(func=logprob_command)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from playground.cli import output_flags
 from playground.errors import PlaygroundError
 
 # torch is imported inside the commands: `python -m playground --help` stays fast.
@@ -287,8 +288,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--per-class", type=int, default=0, metavar="N",
                     help="conditional models: also score N images of each class against that class's real "
                          "images (FID, KID, the fraction the classifier assigns to the class); 0 = off")
-    ev.add_argument("--threads", type=int, default=1)
-    ev.add_argument("--json", action="store_true")
+    output_flags(ev)
     ev.set_defaults(func=eval_command)
 
     bl = cmds.add_parser("baseline", help="score the dataset's test split against its train split (real images' "
@@ -297,8 +297,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bl.add_argument("--resolution", type=int, default=None)
     bl.add_argument("--data-path", default="data")
     bl.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default="auto")
-    bl.add_argument("--threads", type=int, default=1)
-    bl.add_argument("--json", action="store_true")
+    output_flags(bl)
     bl.set_defaults(func=baseline_command)
 
     fe = cmds.add_parser("features", help="train a dataset's feature classifier and write it with a card")

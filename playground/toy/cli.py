@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from playground.cli import output_flags
 from playground.configs import add_arguments, from_args, from_json, to_dict
 from playground.errors import PlaygroundError
 from playground.toy.config import DISTS_1D, ToyConfig
@@ -189,9 +190,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     tb.add_argument("--trials", type=int, default=10, help="seeds to train (default 10, as published)")
     tb.add_argument("--steps", type=int, default=None, help="updates per trial (default: the protocol's)")
     tb.add_argument("--seed0", type=int, default=0, help="first seed; trials use seed0, seed0 + 1, ...")
-    tb.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    tb.add_argument("--quiet", action="store_true", help="no per-trial progress lines on stderr")
-    tb.add_argument("--json", action="store_true", help="print one JSON object")
+    output_flags(tb, quiet="no per-trial progress lines on stderr")
     tb.set_defaults(func=table_command)
 
     pr = cmds.add_parser("presets", help="list the lesson presets")

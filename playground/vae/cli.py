@@ -7,6 +7,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+from playground.cli import output_flags
 from playground.configs import add_arguments, from_args, from_json
 from playground.errors import PlaygroundError
 from playground.userfiles import read_bounded
@@ -171,9 +172,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", metavar="DIR", help="continue the run in DIR with its stored config (from epoch 0 "
                                                    "if it has no checkpoint yet); --epochs may lengthen it")
     t.add_argument("--no-resume", action="store_true", help="start afresh even if --out holds a checkpoint")
-    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    t.add_argument("--json", action="store_true", help="print one JSON object")
+    output_flags(t, quiet="no per-epoch lines")
     t.set_defaults(func=train_command)
 
     e = cmds.add_parser("eval", help="evaluate a checkpoint on its dataset's test split")
@@ -182,8 +181,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--iwae-k", type=int, default=None, help="importance samples (default: the model's config)")
     e.add_argument("--data-path", default=None, help="override where the dataset is read from")
     e.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
-    e.add_argument("--threads", type=int, default=1)
-    e.add_argument("--json", action="store_true")
+    output_flags(e)
     e.set_defaults(func=eval_command)
 
     r = cmds.add_parser("traverse", help="write a strip of decoded images as one latent dimension moves")
@@ -196,8 +194,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--label", type=int, default=None, help="class for a conditional model")
     r.add_argument("--scale", type=int, default=4, help="nearest-neighbour upscaling of the pixels")
     r.add_argument("--out", required=True, help="output .png")
-    r.add_argument("--threads", type=int, default=1)
-    r.add_argument("--json", action="store_true")
+    output_flags(r)
     r.set_defaults(func=traverse_command)
 
     from playground.vae.posterior import DEFAULT_KS
@@ -214,6 +211,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=20000, help="importance samples shared by every K")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
     p.add_argument("--data-path", default=None, help="override where the dataset is read from")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--json", action="store_true")
+    output_flags(p)
     p.set_defaults(func=posterior_command)
