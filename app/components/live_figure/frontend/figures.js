@@ -29,6 +29,15 @@
     });
   }
 
+  // The axis ranges of a layout with equal units (a scaleanchor): Plotly.react from one aspect to another
+  // keeps the old plot area and widens the new range to fill it (plotly 3, constrain "domain"), so a figure
+  // whose ranges change there is drawn afresh instead.
+  function anchoredRanges(layout) {
+    const axes = Object.keys(layout).filter(function (k) { return /^[xy]axis\d*$/.test(k); }).sort();
+    if (!axes.some(function (k) { return layout[k] && layout[k].scaleanchor; })) return "";
+    return JSON.stringify(axes.map(function (k) { return [k, layout[k].range, layout[k].scaleanchor]; }));
+  }
+
   function render(figures, frameNo, startedAt) {
     const t0 = startedAt || performance.now();
     const jobs = [];
@@ -46,7 +55,11 @@
       d.__geom = null;
       d.__layoutKey = LF.overlay.layoutKey(fig);
       d.__config = d.__config || LF.camera.plotConfig(name);
-      jobs.push(Plotly.react(d, data, layout, d.__config));
+      const ranges = anchoredRanges(layout);
+      const fresh = d.__ranges !== undefined && ranges !== "" && ranges !== d.__ranges;
+      d.__ranges = ranges;
+      if (fresh) d.__relayoutBound = false;          // newPlot drops the div's Plotly event handlers
+      jobs.push((fresh ? Plotly.newPlot : Plotly.react)(d, data, layout, d.__config));
       if (!d.__relayoutBound && d.on) {
         d.__relayoutBound = true;
         d.on("plotly_relayout", function () { LF.overlay.hide(d); d.__geom = null; });
