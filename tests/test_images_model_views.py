@@ -143,10 +143,24 @@ def denoiser_run(request):
 
 def test_denoising_strip_starts_at_the_seeds_noise_and_ends_at_sample(denoiser_run):
     strip, picks = V.denoising_strip(denoiser_run, seed=11, steps=10, states=4)
-    assert strip.shape == (4, 1, 8, 8) and picks == [0, 3, 7, 10]
+    assert strip.shape == (8, 1, 8, 8) and picks == [0, 3, 7, 10]         # states, then the estimates below
     noise = torch.randn(1, 1, 8, 8, generator=torch.Generator().manual_seed(11))
     np.testing.assert_allclose(strip[0], to_images(noise)[0].numpy(), atol=1e-6)
-    np.testing.assert_allclose(strip[-1], denoiser_run.sample(1, seed=11, steps=10)[0].numpy(), atol=1e-5)
+    sample = denoiser_run.sample(1, seed=11, steps=10)[0].numpy()
+    np.testing.assert_allclose(strip[3], sample, atol=1e-5)
+    np.testing.assert_allclose(strip[7], sample, atol=1e-5)                 # the last state is its own estimate
+    # the first estimate, by hand from the start noise: diffusion's z0 from the noise predicted at level T,
+    # flow matching's end of the straight line through z at t = 0
+    net = denoiser_run.net
+    with torch.no_grad():
+        if denoiser_run.cfg.model == "diffusion":
+            ab = float(net.alpha_bar[-1])
+            eps = net.net(noise, torch.full((1,), 1.0), None)
+            want = ((noise - (1 - ab) ** 0.5 * eps) / ab ** 0.5).clamp(-1, 1)
+        else:
+            want = noise + net.net(noise, torch.zeros(1), None)
+    np.testing.assert_allclose(strip[4], to_images(want)[0].numpy(), atol=1e-5)
+    assert not np.allclose(strip[4], strip[0], atol=0.05)
     _, all_states = V.denoising_strip(denoiser_run, seed=11, steps=3, states=8)
     assert all_states == [0, 1, 2, 3]                          # fewer steps than states: each state once
 

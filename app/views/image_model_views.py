@@ -170,11 +170,14 @@ def denoiser_trajectory(key: ModelKey, scale: int, stem: str, steps: int, method
     except PlaygroundError as e:
         st.error(str(e))
         return
-    show(strip, max(scale, 3), f"one sample's way from noise (left) to image (right), seed {seed}, {method}: the "
-         f"state after {', '.join(map(str, picks))} of {steps} steps", nrow=len(picks),
+    show(strip, max(scale, 3), f"one sample's way from noise (left) to image (right), seed {seed}, {method}: top, "
+         f"the state after {', '.join(map(str, picks))} of {steps} steps; below, the model's guess of the finished "
+         "image from that state", nrow=len(picks),
          download=f"{stem}-trajectory-{method}{steps}-seed{seed}.png", key=W(key, "smp_tr_download"))
     st.caption("The first state is the seed's Gaussian noise (clipped to the pixel range for display), the last "
-               "the sample. Fewer steps take bigger jumps; DDPM adds fresh noise at each one.")
+               "the sample. The guesses (diffusion: the clean image implied by the predicted noise; flow matching: "
+               "the end of the straight line along the velocity) settle long before the state stops looking like "
+               "noise. Fewer steps take bigger jumps; DDPM adds fresh noise at each one.")
 
 
 def download_name(run_path: str) -> str:

@@ -3,8 +3,10 @@
 Images in [0, 1] are modelled as z = 2x - 1 in [-1, 1]; samples are mapped back and clipped. The schedule and
 the sampler/solver steps are the shape-agnostic ones of `playground.diffusion_core` (shared with the toy
 families). Both models take optional class labels when their U-Net is conditional. `trajectory` returns the
-denoising path of a batch (the strip of one sample's states the Train page shows); its first state is the
-noise drawn first from the generator, so one seed fixes the start whatever the number of steps.
+denoising path of a batch (the strip of one sample's states the Sample page shows); its first state is the
+noise drawn first from the generator, so one seed fixes the start whatever the number of steps. `estimate` is
+the model's guess of the finished image from one of those states (the strip's second row): a diffusion state is
+noisy until its last steps, but the clean image it is heading to shows early.
 """
 
 from __future__ import annotations
@@ -97,6 +99,20 @@ class ImageDiffusion(_ImageModel):
             path.append(z)
         return path
 
+    @torch.no_grad()
+    def estimate(self, z: torch.Tensor, state: int, steps: int | None = None,
+                 y: torch.Tensor | None = None) -> torch.Tensor:
+        """The clean image z0 = (z - sqrt(1 - ab_t) eps_hat) / sqrt(ab_t) predicted from the trajectory's state
+        `state` (level t of the same sampling grid), clamped to [-1, 1] as the sampler does; the sample itself at
+        level 0."""
+        lv = core.levels(self.timesteps, self.sample_steps if steps is None else int(steps))
+        t = lv[state]
+        if t == 0:
+            return z
+        ab = float(self.alpha_bar[t])
+        z0 = (z - (1 - ab) ** 0.5 * self.eps_hat(z, torch.full((len(z),), t), y)) / ab ** 0.5
+        return z0.clamp(-1.0, 1.0) if self.clip else z0
+
 
 class ImageFlowMatching(_ImageModel):
     """v(z_t, t [, y]) regressing z1 - z0 on straight noise-to-data paths; sampled by an ODE solver."""
@@ -118,6 +134,17 @@ class ImageFlowMatching(_ImageModel):
         """The ODE states (model space) from noise at t = 0 to the sample at t = 1."""
         return core.integrate(lambda z, t: self.net(z, t, y), self._noise(n, generator),
                               self.sample_steps if steps is None else int(steps), solver or self.solver)
+
+    @torch.no_grad()
+    def estimate(self, z: torch.Tensor, state: int, steps: int | None = None,
+                 y: torch.Tensor | None = None) -> torch.Tensor:
+        """The data end z1 = z_t + (1 - t) v(z_t, t) of the straight path through the trajectory's state `state`
+        (t = state / steps on the solver's uniform grid); the sample itself at t = 1."""
+        k = self.sample_steps if steps is None else int(steps)
+        t = state / k
+        if state >= k:
+            return z
+        return z + (1 - t) * self.net(z, torch.full((len(z),), t, device=z.device), y)
 
 
 def build_image_model(kind: str, *, channels: int, resolution: int, width: int = 32,

@@ -198,15 +198,19 @@ def denoiser_samples(gen, n: int = 16, seed: int = 0, steps: int | None = None, 
 
 def denoising_strip(gen, seed: int = 0, steps: int | None = None, method: str | None = None, states: int = 8,
                     label: int | None = None) -> tuple[np.ndarray, list[int]]:
-    """One sample's way from noise to image: `states` evenly spaced states of its trajectory (first the start
-    noise of `seed`, last the sample), as images, with the number of sampling steps taken before each."""
+    """One sample's way from noise to image, as two rows of images: `states` evenly spaced states of its
+    trajectory (first the start noise of `seed`, last the sample), and below each the model's estimate of the
+    finished image from that state; with the number of sampling steps taken before each."""
     from playground.images.diffusion import to_images
 
     if not 2 <= int(states) <= 32:
         raise PlaygroundError(f"states shown must be between 2 and 32, got {states}")
     path = _path(gen, 1, seed, steps, method, label)
     picks = sorted({int(round(i)) for i in np.linspace(0, len(path) - 1, int(states))})
-    return torch.cat([to_images(path[i]) for i in picks]).cpu().numpy(), picks
+    y = class_labels(gen, 1, label)
+    y = None if y is None else y.to(_device(gen))
+    guesses = [gen.net.estimate(path[i], i, steps, y) for i in picks]
+    return torch.cat([to_images(path[i]) for i in picks] + [to_images(g) for g in guesses]).cpu().numpy(), picks
 
 
 def with_row_labels(picture: np.ndarray, labels: list[str], margin: int = 28, font_px: int = 14) -> np.ndarray:
