@@ -161,3 +161,20 @@ def test_drawing_a_pixelcnn_reports_progress_and_draws_what_sample_draws():
     assert torch.equal(got, net.sample(5, 8, torch.Generator().manual_seed(3)))
     assert len(seen) == 8 and seen[-1] == (5, 5)                           # one report per row of pixels
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_raw_weights_load_only_the_sampling_network(trained):
+    """use_ema=False samples with the checkpoint's raw training weights of the sampler (here G), not the EMA's
+    (the discriminator's weights are not loaded: sampling never needs them)."""
+    from playground.images.cgan import ConditionalGenerator
+    from playground.images.trainer import load_run_checkpoint
+
+    root, _ = trained
+    raw, ema = sampling.load_model(root / "cgan", use_ema=False), sampling.load_model(root / "cgan")
+    assert raw.ema is False and isinstance(raw.net, ConditionalGenerator)
+    ck = load_run_checkpoint(sampling.checkpoint_path(root / "cgan", "latest"))
+    state = raw.net.state_dict()
+    assert set(state) == set(ck["nets"]["G"])
+    for k, v in ck["nets"]["G"].items():
+        assert torch.equal(state[k], v), k
+    assert any(not torch.equal(ema.net.state_dict()[k], v) for k, v in ck["nets"]["G"].items())

@@ -137,8 +137,9 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
             if not ck.get("nets"):                  # shipped models keep only their EMA sampling weights
                 raise PlaygroundError("this checkpoint keeps only the EMA weights (enough to sample, not the raw "
                                       "training weights); sample with EMA on")
-            for k, module in nets.items():
-                module.load_state_dict(ck["nets"][k])
+            for k, module in nets.items():        # only the network that holds the sampler (not D, say)
+                if any(m is net for m in module.modules()):
+                    module.load_state_dict(ck["nets"][k])
             ema = False
     except (KeyError, RuntimeError) as e:
         raise PlaygroundError(f"the checkpoint's weights do not fit its config: {str(e).splitlines()[0]}") from None
