@@ -58,9 +58,10 @@ def test_image_card_of_and_vae_card_sha256_read_through_cards(tmp_path):
     assert card_of(tmp_path / "run") is None                     # an ordinary run has no card
     write_card(tmp_path, "run", {"name": "run", "kind": "image-run", "sha256": "ab"})
     assert card_of(tmp_path / "run")["sha256"] == "ab"
+    (tmp_path / "run.json").write_text('{"fid": 12.5, "state": "completed"}')   # the user's saved --json summary
+    assert card_of(tmp_path / "run") is None
     (tmp_path / "run.json").write_text("{broken")
-    with pytest.raises(PlaygroundError, match="unreadable"):
-        card_of(tmp_path / "run")
+    assert card_of(tmp_path / "run") is None
 
     weights = tmp_path / "m.pt"
     write_card(tmp_path, "m", {"name": "m", "kind": "vae", "weights": "m.pt", "sha256": "cd"})
@@ -76,3 +77,13 @@ def test_shipped_cards_parse_through_the_reader():
     from playground.vae.pretrained import cards as vae_cards
 
     assert set(vae_cards()) == set(VAE_MODELS) and set(image_cards()) == set(IMAGE_MODELS)
+
+
+def test_a_broken_card_of_a_shipped_image_model_is_an_error(tmp_path, monkeypatch):
+    from playground.images import sampling
+
+    monkeypatch.setattr(sampling, "PRETRAINED_RUNS", tmp_path)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run.json").write_text("{broken")
+    with pytest.raises(PlaygroundError, match="unreadable"):
+        sampling.card_of(tmp_path / "run")

@@ -95,9 +95,16 @@ def pretrained_runs() -> list[dict]:
 
 
 def card_of(run_dir: str | Path) -> dict | None:
-    """The card of a shipped model (NAME.json beside its run directory NAME/), or None for an ordinary run."""
+    """The card of a shipped model (NAME.json beside its run directory NAME/), or None for an ordinary run. A
+    broken card of a shipped model is an error; beside a user's run, NAME.json that is not a card is the user's
+    own file (the run's `--json` summary saved as RUN.json, say) and is ignored."""
     path = Path(run_dir)
-    return read_card(card_path(path.parent, path.name), "image-run")
+    try:
+        return read_card(card_path(path.parent, path.name), "image-run")
+    except PlaygroundError:
+        if path.resolve().parent == Path(PRETRAINED_RUNS).resolve():
+            raise
+        return None
 
 
 def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:
