@@ -1,5 +1,6 @@
 """The live figure's own scripts in a real browser, without a server: figures with equal units keep the ranges
-they are given when a new frame changes the aspect (Plotly.react alone widens them to the old plot area)."""
+they are given when a new frame changes the aspect (Plotly.react alone widens them to the old plot area), and
+keep their DOM (the canvas overlay, the event handlers) while doing so."""
 
 import shutil
 from pathlib import Path
@@ -46,14 +47,17 @@ def _frame(page, n: int, x: tuple, y: tuple) -> dict:
 
 
 def test_equal_unit_figures_keep_their_ranges_when_the_aspect_changes(figure_page):
-    figure_page.evaluate("""() => { window.__newPlots = 0; const np = Plotly.newPlot;
-        Plotly.newPlot = function () { window.__newPlots += 1; return np.apply(this, arguments); }; }""")
+    figure_page.evaluate("""() => { window.__relayouts = 0; const rl = Plotly.relayout;
+        Plotly.relayout = function () { window.__relayouts += 1; return rl.apply(this, arguments); }; }""")
     frames = [((-4, 4), (-1, 1)), ((-1, 1), (-1, 1)), ((-1, 1), (-4, 4)), ((-3, 3), (-3, 3))]
     for n, (x, y) in enumerate(frames):
         drawn = _frame(figure_page, n, x, y)
         assert drawn["x"] == pytest.approx(list(x), abs=1e-6), (n, drawn)
         assert drawn["y"] == pytest.approx(list(y), abs=1e-6), (n, drawn)
-    assert figure_page.evaluate("window.__newPlots") == 3          # drawn afresh at each change of ranges
-    for n in range(4, 7):                                           # the same ranges: updated in place
+    assert figure_page.evaluate("window.__relayouts") == 3         # ranges set again at each change
+    figure_page.evaluate("LF.state.divs.field.querySelector('.main-svg').dataset.marker = 'kept'")
+    for n in range(4, 7):                                           # the same ranges: a plain react
         _frame(figure_page, n, (-3, 3), (-3, 3))
-    assert figure_page.evaluate("window.__newPlots") == 3
+    assert figure_page.evaluate("window.__relayouts") == 3
+    _frame(figure_page, 7, (-1, 1), (-2, 2))                        # a change keeps the plot's own DOM
+    assert figure_page.evaluate("LF.state.divs.field.querySelector('.main-svg').dataset.marker") == "kept"

@@ -29,13 +29,20 @@
     });
   }
 
-  // The axis ranges of a layout with equal units (a scaleanchor): Plotly.react from one aspect to another
-  // keeps the old plot area and widens the new range to fill it (plotly 3, constrain "domain"), so a figure
-  // whose ranges change there is drawn afresh instead.
-  function anchoredRanges(layout) {
-    const axes = Object.keys(layout).filter(function (k) { return /^[xy]axis\d*$/.test(k); }).sort();
-    if (!axes.some(function (k) { return layout[k] && layout[k].scaleanchor; })) return "";
-    return JSON.stringify(axes.map(function (k) { return [k, layout[k].range, layout[k].scaleanchor]; }));
+  // The axes of a layout with equal units kept by shrinking the plot area (scaleanchor, constrain "domain"):
+  // Plotly.react from one aspect to another keeps the old plot area and widens the new ranges to fill it
+  // (plotly 3; "range" has no such problem), so when they change they are set again by a relayout (which
+  // keeps the div, its handlers and its overlay canvas).
+  function anchoredAxes(layout) {
+    const axes = Object.keys(layout).filter(function (k) { return /^[xy]axis\d*$/.test(k) && layout[k]; }).sort();
+    const anchored = axes.some(function (k) { return layout[k].scaleanchor; });
+    return anchored && axes.some(function (k) { return layout[k].constrain === "domain"; }) ? axes : [];
+  }
+
+  function rangeUpdate(layout, axes) {
+    const out = {};
+    axes.forEach(function (k) { if (layout[k].range) out[k + ".range"] = layout[k].range.slice(); });
+    return out;
   }
 
   function render(figures, frameNo, startedAt) {
@@ -55,11 +62,13 @@
       d.__geom = null;
       d.__layoutKey = LF.overlay.layoutKey(fig);
       d.__config = d.__config || LF.camera.plotConfig(name);
-      const ranges = anchoredRanges(layout);
-      const fresh = d.__ranges !== undefined && ranges !== "" && ranges !== d.__ranges;
+      const axes = anchoredAxes(layout);
+      const ranges = JSON.stringify(axes.map(function (k) { return [k, layout[k].range, layout[k].scaleanchor]; }));
+      const moved = d.__ranges !== undefined && axes.length > 0 && ranges !== d.__ranges;
       d.__ranges = ranges;
-      if (fresh) d.__relayoutBound = false;          // newPlot drops the div's Plotly event handlers
-      jobs.push((fresh ? Plotly.newPlot : Plotly.react)(d, data, layout, d.__config));
+      const update = moved ? rangeUpdate(layout, axes) : null;     // before react, which writes into layout
+      const job = Plotly.react(d, data, layout, d.__config);
+      jobs.push(update ? job.then(function () { return Plotly.relayout(d, update); }) : job);
       if (!d.__relayoutBound && d.on) {
         d.__relayoutBound = true;
         d.on("plotly_relayout", function () { LF.overlay.hide(d); d.__geom = null; });
