@@ -26,14 +26,15 @@ MIN_HQ = 0.90
 SAMPLE_TARGETS = ("diffusion", "flow_matching")      # the families with a modes / high-quality target
 
 
-def run(model: str, dist: str, seed: int, steps: int) -> dict:
-    """Train one model with the defaults and score it; returns the scoreboard row plus `ok`."""
+def run(model: str, dist: str, seed: int, steps: int, overrides: dict | None = None) -> dict:
+    """Train one model with the defaults (and `overrides`, FamilyConfig fields) and score it; returns the
+    scoreboard row plus `ok`."""
     torch.set_num_threads(1)
     from playground.families.config import FamilyConfig
     from playground.families.scoreboard import scoreboard
     from playground.families.trainer import FamilyTrainer
 
-    cfg = FamilyConfig(model=model, dist=dist, seed=seed, steps=steps)
+    cfg = FamilyConfig(model=model, dist=dist, seed=seed, steps=steps, **(overrides or {}))
     tr = FamilyTrainer(cfg)
     tr.train(steps)
     row = scoreboard(tr.model, tr.target, cfg.eval_samples, steps=tr.step, seconds=tr.seconds)
@@ -54,13 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="diffusion,flow_matching,vae,gan")
     ap.add_argument("--dists", "--dist", default="ring8", help="comma-separated targets (default ring8)")
     ap.add_argument("--jobs", type=int, default=1, help="runs at once, one thread each (default 1)")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a FamilyConfig field other than the default, e.g. flow_bins=32 (repeatable)")
     ap.add_argument("--json", action="store_true", help="one JSON object per run, nothing else")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     dists = args.dists.split(",")
-    jobs = [(m, d, s, args.steps) for m in args.models.split(",") for d in dists for s in seeds]
+    overrides = {k: json.loads(v) for k, _, v in (a.partition("=") for a in args.set)}
+    jobs = [(m, d, s, args.steps, overrides) for m in args.models.split(",") for d in dists for s in seeds]
     if not args.json:
-        print(f"{args.dists}, {args.steps} steps, seeds {seeds}, one thread per run, "
+        print(f"{args.dists}, {args.steps} steps, seeds {seeds}, overrides {overrides or 'none'}, one thread per run, "
               f"{platform.processor() or platform.machine()}, torch {torch.__version__}", flush=True)
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         rows = list(pool.map(run, *zip(*jobs)))
