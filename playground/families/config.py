@@ -49,7 +49,8 @@ class FamilyConfig(TargetFields):
     # --- normalizing flow
     flow_transform: FlowTransform = spec("spline", "flow: rational-quadratic spline or affine layers")
     flow_layers: int = spec(4, "flow: number of invertible layers (transforms)", lo=1, hi=32)
-    flow_bins: int = spec(16, "flow: bins of each spline (16: about the parameters of zuko's 8-bin NSF)", lo=2, hi=64)
+    flow_bins: int = spec(32, "flow: bins of each spline (32: what two_moons needs within 10,000 steps)", lo=2,
+                          hi=64)
     flow_objective: FlowObjective = spec("forward_kl", "flow: forward KL (maximum likelihood on samples) or "
                                          "reverse KL (the target's exact density)")
     # --- autoregressive
