@@ -177,7 +177,8 @@ def denoiser_trajectory(key: ModelKey, scale: int, stem: str, steps: int, method
     st.caption("The first state is the seed's Gaussian noise (clipped to the pixel range for display), the last "
                "the sample. The guesses (diffusion: the clean image implied by the predicted noise; flow matching: "
                "the end of the straight line along the velocity) settle long before the state stops looking like "
-               "noise. Fewer steps take bigger jumps; DDPM adds fresh noise at each one.")
+               "noise. Fewer steps take bigger jumps"
+               + ("; DDPM adds fresh noise at each one." if method == "ddpm" else "."))
 
 
 def download_name(run_path: str) -> str:

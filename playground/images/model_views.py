@@ -90,8 +90,7 @@ def pixel_frames(gen, n: int = 16, seed: int = 0, every: int = 28, label: int | 
     n = _count(n)
     if int(every) < 1:
         raise PlaygroundError(f"pixels per frame must be at least 1, got {every}")
-    y = class_labels(gen, n, label)
-    y = None if y is None else y.to(_device(gen))
+    y = _labels_on_device(gen, n, label)
     for done, images in gen.net.sampling_states(n, gen.resolution, torch.Generator().manual_seed(int(seed)),
                                                 y=y, every=int(every)):
         yield done, images.numpy()
@@ -139,8 +138,7 @@ def completion(gen, image: torch.Tensor, known: torch.Tensor, n: int = 8, seed: 
     n = _count(n)
     if image.shape[-2:] != (gen.resolution, gen.resolution):
         raise PlaygroundError(f"the image is {tuple(image.shape[-2:])}; this run draws {gen.resolution}px images")
-    y = class_labels(gen, n, label)
-    y = None if y is None else y.to(_device(gen))
+    y = _labels_on_device(gen, n, label)
     given = binarize(image.reshape(1, gen.resolution, gen.resolution))
     return gen.net.complete(given, known, n, torch.Generator().manual_seed(int(seed)), y=y).numpy()
 
@@ -174,6 +172,12 @@ def max_steps(gen) -> int:
     return int(gen.net.timesteps) if gen.cfg.model == "diffusion" else 1000
 
 
+def _labels_on_device(gen, n: int, label: int | None) -> torch.Tensor | None:
+    """`class_labels` on the device of the run's network (None for an unconditional run)."""
+    y = class_labels(gen, n, label)
+    return None if y is None else y.to(_device(gen))
+
+
 def _path(gen, n: int, seed: int, steps: int | None, method: str | None, label: int | None) -> list[torch.Tensor]:
     _require(gen, "denoiser", "denoising")
     choices, own = methods(gen)
@@ -182,8 +186,7 @@ def _path(gen, n: int, seed: int, steps: int | None, method: str | None, label: 
         raise PlaygroundError(f"{gen.cfg.model} samples with {' or '.join(choices)}, not {method!r}")
     if steps is not None and not 1 <= int(steps) <= max_steps(gen):
         raise PlaygroundError(f"sampling steps must be between 1 and {max_steps(gen)}, got {steps}")
-    y = class_labels(gen, n, label)
-    y = None if y is None else y.to(_device(gen))
+    y = _labels_on_device(gen, n, label)
     kw = {"sampler" if gen.cfg.model == "diffusion" else "solver": method}
     return gen.net.trajectory(n, torch.Generator().manual_seed(int(seed)), steps=steps, y=y, **kw)
 
@@ -207,8 +210,7 @@ def denoising_strip(gen, seed: int = 0, steps: int | None = None, method: str | 
         raise PlaygroundError(f"states shown must be between 2 and 32, got {states}")
     path = _path(gen, 1, seed, steps, method, label)
     picks = sorted({int(round(i)) for i in np.linspace(0, len(path) - 1, int(states))})
-    y = class_labels(gen, 1, label)
-    y = None if y is None else y.to(_device(gen))
+    y = _labels_on_device(gen, 1, label)
     guesses = [gen.net.estimate(path[i], i, steps, y) for i in picks]
     return torch.cat([to_images(path[i]) for i in picks] + [to_images(g) for g in guesses]).cpu().numpy(), picks
 
