@@ -40,6 +40,18 @@ def read_card(path: Path, kind: str | None = None) -> dict | None:
     return card if kind is None or card["kind"] == kind else None
 
 
+def card_beside(path: Path, kind: str | None, shipped_root: Path) -> dict | None:
+    """The card at `path`, or None. An unreadable one is an error only among the shipped files (directly in
+    `shipped_root`, where the card's hash guards the weights); beside a user's own file a JSON that is not a
+    card is theirs (a saved `--json` summary, a config) and means "no card"."""
+    try:
+        return read_card(path, kind)
+    except PlaygroundError:
+        if Path(path).resolve().parent == Path(shipped_root).resolve():
+            raise
+        return None
+
+
 def read_cards(root: Path, kind: str, present: Callable[[dict], bool]) -> dict[str, dict]:
     """name -> card for every card in `root` that parses, is of `kind` and whose files are `present`."""
     out = {}

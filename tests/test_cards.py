@@ -87,3 +87,17 @@ def test_a_broken_card_of_a_shipped_image_model_is_an_error(tmp_path, monkeypatc
     (tmp_path / "run.json").write_text("{broken")
     with pytest.raises(PlaygroundError, match="unreadable"):
         sampling.card_of(tmp_path / "run")
+
+
+def test_a_broken_card_is_an_error_only_among_the_shipped_files(tmp_path):
+    from playground.cards import card_beside
+
+    (tmp_path / "shipped").mkdir()
+    for where in (tmp_path, tmp_path / "shipped"):
+        (where / "m.json").write_text('{"lr": 0.1}')
+    assert card_beside(tmp_path / "m.json", "vae", tmp_path / "shipped") is None
+    with pytest.raises(PlaygroundError, match="unreadable"):
+        card_beside(tmp_path / "shipped" / "m.json", "vae", tmp_path / "shipped")
+    write_card(tmp_path / "shipped", "m", {"name": "m", "kind": "vae"})
+    assert card_beside(tmp_path / "shipped" / "m.json", "vae", tmp_path / "shipped")["name"] == "m"
+    assert card_beside(tmp_path / "shipped" / "m.json", "image-run", tmp_path / "shipped") is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from playground.cards import card_path, read_card
+from playground.cards import card_beside, card_path
 from playground.configs import from_dict
 from playground.errors import PlaygroundError
 from playground.images import families
@@ -99,12 +99,7 @@ def card_of(run_dir: str | Path) -> dict | None:
     broken card of a shipped model is an error; beside a user's run, NAME.json that is not a card is the user's
     own file (the run's `--json` summary saved as RUN.json, say) and is ignored."""
     path = Path(run_dir)
-    try:
-        return read_card(card_path(path.parent, path.name), "image-run")
-    except PlaygroundError:
-        if path.resolve().parent == Path(PRETRAINED_RUNS).resolve():
-            raise
-        return None
+    return card_beside(card_path(path.parent, path.name), "image-run", PRETRAINED_RUNS)
 
 
 def checkpoint_path(run_dir: str | Path, which: str = "latest") -> Path:

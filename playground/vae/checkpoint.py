@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from playground.cards import read_card
+from playground.cards import card_beside
 from playground.configs import from_dict, to_dict
 from playground.errors import PlaygroundError
 from playground.runs.checkpoints import load_checkpoint as load_tagged
@@ -20,6 +20,7 @@ from playground.runs.checkpoints import save_checkpoint as save_tagged
 from playground.runs.checkpoints import sha256_file, versions  # noqa: F401 (re-exported)
 from playground.vae.config import VAEConfig
 from playground.vae.model import VAE, build_model
+from playground.vae.pretrained import ROOT as SHIPPED
 
 FORMAT = "playground.vae/1"
 MAX_CHECKPOINT_BYTES = 200_000_000
@@ -54,10 +55,7 @@ def read_checkpoint(path: str | Path, sha256: str | None = None) -> dict:
 
 def card_sha256(path: Path) -> str | None:
     """The sha256 a pretrained card next to this file promises (CARD.json with "weights": this file's name)."""
-    try:
-        data = read_card(path.with_suffix(".json"))
-    except PlaygroundError:         # not a card of ours (a user's own JSON beside their file)
-        return None
+    data = card_beside(path.with_suffix(".json"), None, SHIPPED)
     if data is not None and data.get("weights") == path.name and isinstance(data.get("sha256"), str):
         return data["sha256"]
     return None
