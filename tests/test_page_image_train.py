@@ -177,6 +177,20 @@ def test_objective_selector_is_independent_of_the_architecture(tmp_path, monkeyp
     assert "img_loss" not in [s.key for s in at.selectbox]                 # a VAE has no adversarial objective
 
 
+def test_augmentation_is_a_gan_setting_that_reaches_the_config(tmp_path, monkeypatch):
+    at = page(TRAIN, tmp_path, "img_runs_dir")
+    at.selectbox(key="img_model").set_value("sngan").run()
+    at.selectbox(key="img_augment").set_value("translation_cutout").run()
+    started = []
+    monkeypatch.setattr(launcher, "start", lambda cfg, name=None, **kw: started.append(cfg) or tmp_path / "x")
+    at.button(key="img_launch").click().run()
+    assert not at.exception and not at.error and started[0].augment == "translation_cutout"
+    at.selectbox(key="img_model").set_value("diffusion").run()            # no D: no augmentation, and no error
+    assert "img_augment" not in [s.key for s in at.selectbox]
+    at.button(key="img_launch").click().run()
+    assert not at.exception and not at.error and started[1].augment == "none"
+
+
 def test_resume_is_offered_for_a_run_killed_before_its_first_checkpoint(tmp_path, monkeypatch):
     import subprocess
     import sys

@@ -37,6 +37,8 @@ def _on_model(p: str) -> None:
     SS[p + "loss"] = MODEL_LOSS.get(model)
     if model not in CONDITIONAL_MODELS:
         SS[p + "conditional"] = False
+    if model not in MODEL_LOSS:                      # augmentation is of what a GAN's D sees
+        SS[p + "augment"] = "none"
     defaults = ImageRunConfig(model=model)
     if model in ("diffusion", "flow_matching"):      # the model's own default number of sampling steps
         SS[p + "sample_steps"] = defaults.sample_steps
@@ -79,6 +81,7 @@ def _gan_settings(p: str, model: str) -> None:
     widget(ImageRunConfig, "beta1", p, c1, label="Adam β1", step=0.1)
     widget(ImageRunConfig, "beta2", p, c2, label="Adam β2", step=0.001, format="%.3f")
     widget(ImageRunConfig, "d_steps", p, label="D steps per G step")
+    widget(ImageRunConfig, "augment", p, label="augment what D sees (DiffAugment)")
     objective = get_objective(SS[p + "loss"])
     if objective.penalty == "gradient_penalty":
         widget(ImageRunConfig, "gp_weight", p, label="gradient penalty λ", step=1.0)

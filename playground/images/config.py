@@ -11,6 +11,7 @@ from typing import Literal
 
 from playground.configs import fill_derived, from_dict, spec, to_dict
 from playground.errors import PlaygroundError
+from playground.images.augment import POLICIES as AUGMENT_POLICIES
 from playground.objectives import NAMES as OBJECTIVE_NAMES
 from playground.objectives import Objective, get_objective
 from playground.presets import Preset
@@ -19,6 +20,7 @@ Dataset = Literal["digits", "sprites", "mnist5k", "mnist", "fashion_mnist", "cif
 Model = Literal["dcgan", "wgan_gp", "sngan", "cgan", "pixelcnn", "diffusion", "flow_matching", "vae"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Features = Literal["auto", "classifier", "random", "inception"]
+Augment = Literal[AUGMENT_POLICIES]
 Loss = Literal[OBJECTIVE_NAMES]          # the objectives table decides the choices, as in the toy lab
 
 # The objective each GAN architecture was published with: what `loss` means when a config leaves it out.
@@ -82,6 +84,9 @@ class ImageRunConfig:
     d_lr: float = spec(2e-4, "discriminator learning rate", lo=1e-6, hi=1.0, log=True)
     beta1: float = spec(0.5, "Adam beta1", lo=0.0, hi=0.999)
     beta2: float = spec(0.999, "Adam beta2", lo=0.0, hi=0.9999)
+    augment: Augment = spec("none", "differentiable augmentation of every image D sees, real and fake alike "
+                            "(DiffAugment: whole-pixel translation up to 1/8 of the side, cutout of a half-side "
+                            "square): keeps D from memorising a small training set (GANs)")
     d_steps: int = spec(1, "discriminator steps per generator step (WGAN-GP: 5)", lo=1, hi=20)
     gp_weight: float = spec(10.0, "gradient-penalty weight lambda (loss wgan_gp)", lo=0.0, hi=1000.0)
     clip: float = spec(0.01, "weight-clipping bound of the critic (loss wgan)", lo=1e-4, hi=1.0)
@@ -128,6 +133,9 @@ class ImageRunConfig:
         if not self.is_gan and self.loss is not None:
             raise PlaygroundError(f"loss {self.loss} is for GANs: the {self.model} model trains on its own "
                                   "objective (leave loss out)")
+        if not self.is_gan and self.augment != "none":
+            raise PlaygroundError(f"augment {self.augment} transforms what a GAN's discriminator sees: the "
+                                  f"{self.model} model has none (leave augment at none)")
         if self.conditional and self.model not in CONDITIONAL_MODELS:
             raise PlaygroundError(f"the {self.model} model is unconditional: for class labels choose "
                                   f"{', '.join(CONDITIONAL_MODELS)}")

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from playground.images import models as M
+from playground.images.augment import augmented
 from playground.objectives import Objective
 from playground.penalties import gradient_norm_penalty, interpolates, interpolation_weights
 
@@ -87,7 +88,8 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
     so DDP reduces no D gradients). With one D step, one G forward serves both updates (as in DCGAN).
 
     A conditional GAN draws its fakes with the real batch's classes (so they follow the data's p(y)), and D
-    judges every image with its class."""
+    judges every image with its class. With `augment`, D sees every image (real, fake, interpolate) through
+    its own random transform (playground.images.augment), G's gradient flowing through it."""
     cfg, obj = tr.cfg, tr.objective
     G_raw, D_raw = tr.nets["G"], tr.nets["D"]
     B = cfg.batch_size
@@ -97,7 +99,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
     for _ in range(cfg.d_steps):
         real, y = tr.images.labelled_batch(B, tr.gen)
         y = y if cfg.is_conditional else None
-        G, D = with_labels(tr.train_nets["G"], y), with_labels(tr.train_nets["D"], y)
+        G, D = with_labels(tr.train_nets["G"], y), augmented(with_labels(tr.train_nets["D"], y), cfg.augment, tr.gen)
         z = tr.noise(B)
         if cfg.d_steps == 1:
             with tr.autocast():
@@ -119,7 +121,7 @@ def gan_step(tr) -> dict[str, torch.Tensor]:
     if fake is None:
         with tr.autocast():
             fake = G(tr.noise(B))
-    g_loss = generator_loss(obj, with_labels(D_raw, y), fake, tr.autocast())
+    g_loss = generator_loss(obj, augmented(with_labels(D_raw, y), cfg.augment, tr.gen), fake, tr.autocast())
     tr.update("G", g_loss)
     tr.d_requires_grad(True)
     out["g_loss"] = g_loss.detach()
