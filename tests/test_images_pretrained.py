@@ -93,7 +93,7 @@ def test_cli_samples_the_shipped_model_by_name(card, tmp_path):
 
 # --- the shipped mnist5k models (issue 11): every card, every model, the scores each card states
 MNIST5K = [name for name in MODELS if name.startswith("mnist5k-")]
-GANS = [n for n in ("mnist5k-dcgan", "mnist5k-cgan") if n in MNIST5K]
+GANS = [n for n in ("mnist5k-dcgan", "mnist5k-sngan", "mnist5k-cgan") if n in MNIST5K]
 CONDITIONAL = [n for n in ("mnist5k-cgan", "mnist5k-cpixelcnn", "mnist5k-cflow") if n in MNIST5K]
 
 

@@ -48,9 +48,15 @@ MODELS: dict[str, dict] = {
     },
     "mnist5k-cflow": {
         "title": "Class-conditional flow matching on mnist5k (28x28, U-Net width 16, 25 midpoint steps)",
-        "args": "--preset cflow_mnist5k --unet-width 16 --steps 1500 --eval-every 0 --seed 0",
+        "args": "--preset cflow_mnist5k --unet-width 16 --steps 3000 --eval-every 0 --seed 0",
         "eval_seeds": (0,),
         "eval_n": 500,
+        "keep": SAMPLING_ONLY,
+    },
+    "mnist5k-sngan": {
+        "title": "SNGAN on mnist5k (28x28)",
+        "args": "--preset sngan_mnist5k --eval-every 0 --seed 0",
+        "eval_seeds": (0, 1, 2, 3, 4),
         "keep": SAMPLING_ONLY,
     },
     "mnist5k-dcgan": {
