@@ -214,9 +214,9 @@ PRESETS: dict[str, Preset] = {
                              "d_width": 64, "latent_dim": 64, "batch_size": 64, "steps": 4000}),
     "sngan_mnist5k": Preset("SNGAN on mnist5k (28x28)", "DCGAN's generator against a spectrally normalised D "
                             "(Miyato et al.), hinge loss, Adam(4e-4; 0, 0.9): the cGAN's recipe without the labels; "
-                            "about ten CPU minutes (the shipped mnist5k-sngan)",
+                            "about twelve CPU minutes (the shipped mnist5k-sngan)",
                             {"dataset": "mnist5k", "model": "sngan", "loss": "hinge", "g_width": 64, "d_width": 32,
-                             "latent_dim": 64, "batch_size": 64, "steps": 4000, "g_lr": 4e-4, "d_lr": 4e-4,
+                             "latent_dim": 64, "batch_size": 64, "steps": 3000, "g_lr": 4e-4, "d_lr": 4e-4,
                              "beta1": 0.0, "beta2": 0.9}),
     "cgan_mnist5k": Preset("Class-conditional GAN on mnist5k (28x28)", "conditional BN and a one-hot input in G, "
                            "projection D with spectral norm, hinge loss, Adam(4e-4; 0, 0.9) (Miyato & Koyama); "

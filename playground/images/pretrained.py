@@ -48,7 +48,7 @@ MODELS: dict[str, dict] = {
     },
     "mnist5k-cflow": {
         "title": "Class-conditional flow matching on mnist5k (28x28, U-Net width 16, 25 midpoint steps)",
-        "args": "--preset cflow_mnist5k --unet-width 16 --steps 3000 --eval-every 0 --seed 0",
+        "args": "--preset cflow_mnist5k --unet-width 16 --steps 2500 --eval-every 0 --seed 0",
         "eval_seeds": (0,),
         "eval_n": 500,
         "keep": SAMPLING_ONLY,
