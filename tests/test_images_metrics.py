@@ -1,5 +1,6 @@
 """FID/KID via torchmetrics against an independent numpy/scipy Fréchet distance; k-NN precision/recall."""
 
+import os
 import pickle
 
 import numpy as np
@@ -105,6 +106,43 @@ def test_scorer_labels_scores_with_the_extractor_and_its_accuracy():
     ex2 = FeatureExtractor("classifier:x", ex.net, ex.fn, ex.dim, accuracy=0.9)
     s2 = Scorer(ex2, imgs).score(1 - imgs)
     assert s2["fid"] > 0 and s2["fid_features"] == "classifier:x (test acc 0.900)" and s2["feature_accuracy"] == 0.9
+
+
+def test_reference_features_are_extracted_once_per_extractor_and_images(tmp_path):
+    from playground.images import metrics as M
+
+    g = torch.Generator().manual_seed(0)
+    imgs = torch.rand(50, 1, 8, 8, generator=g)
+    calls = []
+
+    def counted(ex):
+        fn = ex.fn
+        ex.fn = lambda m, x: calls.append(len(x)) or fn(m, x)
+        return ex
+
+    a = counted(random_extractor(1, 8, seed=0))
+    first = Scorer(a, imgs).real
+    assert Scorer(a, imgs.clone()).real is first and calls == [50]            # same extractor, same bytes
+    other = imgs.clone()
+    other[0, 0, 0, 0] += 0.5
+    Scorer(a, other)
+    assert calls == [50, 50]                                                   # one pixel differs: extracted
+    b = counted(random_extractor(1, 8, seed=1))
+    assert not torch.equal(Scorer(b, imgs).real, first) and calls == [50, 50, 50]   # another seed's features
+    plain = lambda m, x: m.features(x)                                        # noqa: E731
+    by_hand = counted(FeatureExtractor("random-cnn:seed0-8px-1ch", a.net, plain, a.dim))   # same name, no source
+    Scorer(by_hand, imgs), Scorer(by_hand, imgs)
+    assert len(calls) == 5                                                     # never cached
+    net, acc = ClassifierNet(1, 8, 2), 0.5
+    save_extractor(tmp_path / "f.pt", net, acc, "toy-8px-1ch")
+    filed = counted(FeatureExtractor("classifier:toy", net, plain, a.dim, acc, str(tmp_path / "f.pt")))
+    Scorer(filed, imgs), Scorer(filed, imgs)
+    assert len(calls) == 6
+    save_extractor(tmp_path / "f.pt", ClassifierNet(1, 8, 2), acc, "toy-8px-1ch")   # new weights, same path
+    st = (tmp_path / "f.pt").stat()
+    os.utime(tmp_path / "f.pt", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    Scorer(filed, imgs)
+    assert len(calls) == 7 and len(M._REFERENCE_FEATURES) <= M.REFERENCE_CACHE_SIZE
 
 
 def test_classifier_learns_and_its_file_round_trips(tmp_path):
