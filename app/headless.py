@@ -141,3 +141,13 @@ def live_frame(page, timeout: float = 90.0):
 
 def frames_drawn(frame) -> int:
     return int(frame.evaluate("window.__liveFigure ? window.__liveFigure.frames : 0"))
+
+
+def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 180000) -> None:
+    """Until no script of the page has run for quiet_ms: what a browser test waits for before it clicks, so that
+    a click lands on the settled page, not on one a rerun is replacing (and a timing starts on an idle app)."""
+    page.wait_for_function(
+        """(quiet) => { const s = document.querySelector("[data-testid='stApp']")?.dataset.testScriptState;
+          const now = performance.now();
+          if (s !== 'notRunning') { window.__busyAt = now; return false; }
+          return now - (window.__busyAt ?? 0) > quiet; }""", arg=quiet_ms, timeout=timeout_ms, polling=100)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.headless import app_server, browser_page, frames_drawn, live_frame
+from app.headless import app_server, browser_page, frames_drawn, live_frame, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -66,8 +66,11 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points(chromium):
         assert frame.evaluate("[...document.querySelectorAll('.fast-overlay')].every(c => c.style.display === 'none')")
         assert frame.evaluate("getComputedStyle(document.querySelector('.fig .cartesianlayer .overplot')).visibility") == "visible"
 
-        # Draw mode: clicking the plot adds points that come back to Python.
+        # Draw mode: clicking the plot adds points that come back to Python. (Each click waits for the page to
+        # settle: on a loaded machine a toggle clicked while the pause's rerun was replacing it was lost.)
+        wait_idle(page, quiet_ms=500)
         page.get_by_text("Your own data (CSV or drawing)").click()
+        wait_idle(page, quiet_ms=500)
         page.get_by_text("Draw points on the plot").click()
         page.get_by_text("0 points drawn").wait_for(timeout=30000)
         frame = live_frame(page)

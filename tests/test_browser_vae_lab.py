@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.headless import ROOT, app_server, browser_page
+from app.headless import ROOT, app_server, browser_page, wait_idle
 from playground.vae import VAEConfig, build_model
 from playground.vae.export import decoder_program, run_program
 
@@ -43,16 +43,6 @@ CANVAS_PIXELS = """
   return {z: c.dataset.z.split(',').map(Number), w: c.width, h: c.height, rgba: Array.from(d),
           shown: c.getBoundingClientRect().width, rendering: getComputedStyle(c).imageRendering}; }
 """
-
-
-def wait_idle(page, quiet_ms: int = 1000, timeout_ms: int = 180000) -> None:
-    """Until no script has run for quiet_ms: a key pressed during the first run (torch, model, test set)
-    waits for all of it, which is not what the latency check is about."""
-    page.wait_for_function(
-        """(quiet) => { const s = document.querySelector("[data-testid='stApp']")?.dataset.testScriptState;
-          const now = performance.now();
-          if (s !== 'notRunning') { window.__busyAt = now; return false; }
-          return now - (window.__busyAt ?? 0) > quiet; }""", arg=quiet_ms, timeout=timeout_ms, polling=100)
 
 
 def slider_latencies(page, presses: int = 8) -> list[float]:
