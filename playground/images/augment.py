@@ -34,7 +34,8 @@ def translate(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.125)
     iy = torch.arange(h, device=x.device).view(1, h, 1) + ry - dy
     ix = torch.arange(w, device=x.device).view(1, 1, w) + rx - dx
     b = torch.arange(n, device=x.device).view(n, 1, 1)
-    return padded.permute(0, 2, 3, 1)[b, iy, ix].permute(0, 3, 1, 2).contiguous()
+    # gathered as (N, H, W, C) and viewed back as NCHW: channels-last memory, what the trainer uses on CUDA
+    return padded.permute(0, 2, 3, 1)[b, iy, ix].permute(0, 3, 1, 2)
 
 
 def cutout(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.5) -> torch.Tensor:
