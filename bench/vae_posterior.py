@@ -70,7 +70,6 @@ def settle(page, ms: int) -> None:
 
 
 def headless(model_name: str, images: int) -> dict:
-    import plotly.io as pio
     import torch
 
     from playground.data import load_dataset
@@ -96,8 +95,7 @@ def headless(model_name: str, images: int) -> dict:
             if i >= 2:                              # two warm-up images
                 times[way].append(1000 * (time.perf_counter() - t0))
         t1 = time.perf_counter()
-        pio.to_json(F.posterior_heatmap(pg))
-        pio.to_json(F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]))
+        json.dumps(F.live_specs(pg, rep))             # what the page sends
         if i >= 2:
             figures.append(1000 * (time.perf_counter() - t1))
     out = {f"engine_{way}": summary(v) for way, v in times.items()}

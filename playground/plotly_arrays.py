@@ -5,6 +5,8 @@ no float formatting or parsing, one string per array. Gaps (None) travel as NaN.
 from __future__ import annotations
 
 import base64
+import functools
+import json
 from typing import Any
 
 import numpy as np
@@ -48,3 +50,13 @@ def unpack(value: Any) -> Any:
     if "shape" in value:
         a = a.reshape([int(n) for n in value["shape"].split(",")])
     return a.astype(np.float64)
+
+
+@functools.lru_cache(maxsize=8)
+def template_json(name: str) -> dict[str, Any]:
+    """Plotly's named template as plain JSON, built once: set on a spec's layout it costs nothing per figure,
+    where `template=name` on a Figure validates the whole template each time. Read it, do not change it."""
+    import plotly.io as pio
+    from plotly.utils import PlotlyJSONEncoder
+
+    return json.loads(json.dumps(pio.templates[name].to_plotly_json(), cls=PlotlyJSONEncoder))

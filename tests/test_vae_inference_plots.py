@@ -98,3 +98,33 @@ def test_aggregate_heatmaps_mark_the_holes():
     assert np.allclose(np.array(heats[1].z), np.exp(agg["log_p"]), atol=1e-4)
     marked = _traces(fig, "prior draws where q has no mass")
     assert len(marked) == 2 and len(marked[0].x) == int(holes["hole"].sum()) > 0
+
+
+def test_live_figures_built_without_the_template_and_given_it_as_json_match_the_templated_figures(case):
+    import json
+
+    from playground.plotly_arrays import template_json
+
+    _, _, pg, rep = case
+    pairs = [(F.posterior_heatmap(pg), F.posterior_heatmap(pg, template=None)),
+             (F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]),
+              F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"], template=None))]
+    for full, bare in pairs:
+        a, b = json.loads(full.to_json()), json.loads(bare.to_json())
+        assert b["layout"]["template"] != a["layout"]["template"]   # the bare one has Plotly's default
+        b["layout"]["template"] = template_json(F.TEMPLATE)
+        assert a == b                                         # the same spec, the template set as ready JSON
+
+
+def test_live_specs_are_the_packed_figures(case):
+    import json
+
+    from playground.plotly_arrays import unpack
+
+    _, _, pg, rep = case
+    specs = F.live_specs(pg, rep, log_scale=True)
+    heat = json.loads(F.posterior_heatmap(pg, log_scale=True).to_json())
+    assert specs["heat"]["layout"] == heat["layout"]
+    assert np.allclose(np.asarray(unpack(specs["heat"]["data"][0]["z"])), np.asarray(unpack(heat["data"][0]["z"])),
+                       atol=1e-6)
+    assert json.loads(json.dumps(specs["iwae"]))["layout"]["template"] == heat["layout"]["template"]

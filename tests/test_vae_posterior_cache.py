@@ -143,3 +143,35 @@ def test_a_model_without_decoder_terms_goes_through_its_own_log_px():
     _, fast = P.inspect(lg, x, n=80, samples=4000, ks=(1, 100), cache=L.GridCache(lg), parallel=True)
     assert fast["log_px"] == pytest.approx(lg.log_marginal(x), abs=1e-3)
     assert fast["log_px"] == plain["log_px"] and fast["iwae"] == plain["iwae"]
+
+
+@needs_shipped
+def test_warming_on_the_test_split_leaves_no_scan_to_decode(shipped):
+    model, test = shipped
+    warm = L.GridCache(model)
+    P.warm_scans_behind(model, test.images, test.labels, scan=64, cache=warm).join()
+    added = warm.misses
+    cold = L.GridCache(model)
+    for i in range(0, len(test), max(1, len(test) // 150)):
+        x, y = P.test_image(model, test, i)
+        a = P.posterior_grid(model, x, y, n=16, scan=64, cache=warm)
+        b = P.posterior_grid(model, x, y, n=16, scan=64, cache=cold)
+        assert a.log_px == b.log_px and a.truncation == b.truncation
+    assert warm.misses == added                               # every scan of these images was warmed
+    assert set(cold._grids) <= set(warm._grids) and 0 < len(cold._grids) <= added
+
+
+def test_warming_a_conditional_model_groups_by_label_and_matches_one_image_contractions():
+    torch.manual_seed(0)
+    model = build_model(VAEConfig(hidden=16, conditional=True), (1, 6, 6), num_classes=3).eval()
+    images, labels = torch.rand(40, 1, 6, 6), torch.arange(40) % 3
+    cache = L.GridCache(model)
+    assert P.warm_scans(model, images, labels, scan=24, cache=cache) >= 3     # one grid per label at least
+    before = cache.misses
+    for x, y in zip(images, labels.tolist()):
+        P.posterior_grid(model, x[None], y, n=16, scan=24, cache=cache)
+    assert cache.misses == before
+    terms = next(iter(cache._grids.values()))
+    many = L.contract_many(model, images[:5], terms)
+    one = np.stack([L.contract(model, images[i:i + 1], terms) for i in range(5)], 1)
+    np.testing.assert_allclose(many.numpy(), one, atol=1e-5)

@@ -2,7 +2,6 @@
 autoencoder vs VAE vs PCA, gradient estimators, the aggregate posterior and an outlier score."""
 
 import hashlib
-import json
 import os
 
 import numpy as np
@@ -12,7 +11,6 @@ import torch
 
 from app.components.live_figure import live_figure
 from playground.errors import PlaygroundError
-from playground.plotly_arrays import pack_figure
 from playground.vae import amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
 from playground.vae.likelihood import GridCache
@@ -34,8 +32,11 @@ def _open(path: str, sha: str | None, mtime: float) -> OpenedModel:
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _grid_cache(model_key) -> GridCache:
-    """The decoder's terms on the scan grids, shared by every session: a new image pays only for its own part."""
-    return GridCache(opened.model)
+    """The decoder's terms on the scan grids, shared by every session: a new image pays only for its own part.
+    The scans the test split needs are filled behind the first view (about a second for mnist5k-2d)."""
+    cache = GridCache(opened.model)
+    posterior.warm_scans_behind(opened.model, opened.test.images, opened.test.labels, scan=SCAN, cache=cache)
+    return cache
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -54,10 +55,6 @@ def _baselines(model_key):
     train = load_data(model.cfg)[0]
     ae = compare.autoencoder_2d(model.cfg, train.images)
     return train, ae, compare.PCA(8).fit(train.images.flatten(1).numpy())
-
-
-def _spec(fig) -> dict:
-    return pack_figure(json.loads(fig.to_json()))
 
 
 def _img(images, nrow: int = 1, size_px: int = 120, caption: str | None = None, where=st) -> None:
@@ -127,9 +124,7 @@ def view_posterior() -> None:
     m[3].metric(f"IWAE, K = {last['k']}", f"{last['value']:.3f}", help=f"± {last['se']:.3f} (standard error)")
     # One live figure (kept in the browser, updated by Plotly.react): remounting two st.plotly_chart charts
     # cost the browser about 170 ms per new image.
-    live_figure({"heat": _spec(F.posterior_heatmap(pg, log_scale)),
-                 "iwae": _spec(F.iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"]))},
-                [["heat"], ["iwae"]], widths=[3, 2], key="vi_live", height=500)
+    live_figure(F.live_specs(pg, rep, log_scale), [["heat"], ["iwae"]], widths=[3, 2], key="vi_live", height=500)
     t = rep["truncation"]
     st.caption(f"log p(x) sums p(x|z) p(z) over a grid placed to hold all of the posterior (it reaches beyond the "
                f"view); the mass it can miss, {t['error_bound_nats']:.1e}, bounds log p(x)'s error in nats. IWAE "

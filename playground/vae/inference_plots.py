@@ -5,9 +5,13 @@ Heatmaps travel as float32 rounded to 4 decimals (a 100 x 100 grid is about 60 K
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from playground.plotly_arrays import pack_figure, template_json
 
 COLOURS = {"pca": "#7f7f7f", "ae": "#d62728", "vae": "#1f77b4",
            "reparam": "#1f77b4", "score": "#d62728", "baseline": "#ff7f0e"}
@@ -16,9 +20,14 @@ LOG_FLOOR = 12.0     # log-density views show 12 nats below the peak
 Q_COLOUR, OPTIMISED_COLOUR, BEST_COLOUR = "#ff4081", "#00e5ff", "#c6ff00"
 
 
-def _layout(fig: go.Figure, title: str, height: int = 380, **kw) -> go.Figure:
-    fig.update_layout(**{"height": height, "template": "plotly_white", "title": title,
-                         "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, **kw})
+TEMPLATE = "plotly_white"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380, template: str | None = TEMPLATE, **kw) -> go.Figure:
+    """Title, size and margins; `template=None` keeps Plotly's default for the caller to replace (a live
+    figure sets TEMPLATE on its spec as ready JSON: validating the named template cost 8 ms a figure)."""
+    fig.update_layout(**{"height": height, "title": title, "margin": {"l": 50, "r": 20, "t": 40, "b": 40}, **kw,
+                         **({"template": template} if template else {})})
     return fig
 
 
@@ -43,7 +52,8 @@ def add_q(fig: go.Figure, mu, logvar, name: str, colour: str, **where) -> None:
                     name=f"{name} mean", legendgroup=name, showlegend=False, **where)
 
 
-def posterior_heatmap(pg, log_scale: bool = False, others: list[tuple] | None = None) -> go.Figure:
+def posterior_heatmap(pg, log_scale: bool = False, others: list[tuple] | None = None,
+                      template: str | None = TEMPLATE) -> go.Figure:
     """p(z|x) on its grid (density, or log density down to LOG_FLOOR below the peak), the encoder's q on top,
     the posterior's mean as a cross; `others`: more (mu, logvar, name, colour) ellipses (e.g. optimised q)."""
     lp = pg.log_post
@@ -58,11 +68,22 @@ def posterior_heatmap(pg, log_scale: bool = False, others: list[tuple] | None = 
     fig.add_scatter(x=[float(m[0])], y=[float(m[1])], mode="markers", name="posterior mean",
                     marker={"symbol": "x", "size": 10, "color": "#ff7f0e"})
     x0, x1, y0, y1 = view_box(pg, [(pg.mu_q, pg.logvar_q)] + [(o[0], o[1]) for o in others or []])
-    return _layout(fig, "exact posterior p(z|x) ∝ p(x|z) p(z) and the encoder's q", height=480,
+    return _layout(fig, "exact posterior p(z|x) ∝ p(x|z) p(z) and the encoder's q", height=480, template=template,
                    # constrain "range": Plotly.react (the live figure) kept an earlier image's x range under "domain"
                    xaxis={"title": "z0", "range": [x0, x1], "constrain": "range"},
                    yaxis={"title": "z1", "range": [y0, y1], "scaleanchor": "x", "constrain": "range"},
                    legend={"orientation": "h", "y": -0.15})
+
+
+def live_specs(pg, rep: dict, log_scale: bool = False) -> dict[str, dict]:
+    """The posterior view's two figures as live-figure specs (packed arrays, the template as ready JSON)."""
+    out = {}
+    for name, fig in (("heat", posterior_heatmap(pg, log_scale, template=None)),
+                      ("iwae", iwae_curve(rep["iwae"], rep["log_px"], rep["elbo"], template=None))):
+        spec = json.loads(fig.to_json())
+        spec["layout"]["template"] = template_json(TEMPLATE)
+        out[name] = pack_figure(spec)
+    return out
 
 
 def view_box(pg, gaussians, floor: float = LOG_FLOOR, sds: float = 2.5) -> tuple[float, float, float, float]:
@@ -81,7 +102,7 @@ def view_box(pg, gaussians, floor: float = LOG_FLOOR, sds: float = 2.5) -> tuple
     return float(x0), float(x1), float(y0), float(y1)
 
 
-def iwae_curve(rows: list[dict], log_px: float, elbo: float) -> go.Figure:
+def iwae_curve(rows: list[dict], log_px: float, elbo: float, template: str | None = TEMPLATE) -> go.Figure:
     """IWAE_K against K (log axis) with ±2 standard errors, converging to log p(x) from the ELBO."""
     k = [r["k"] for r in rows]
     v = np.array([r["value"] for r in rows])
@@ -91,8 +112,9 @@ def iwae_curve(rows: list[dict], log_px: float, elbo: float) -> go.Figure:
                     error_y={"type": "data", "array": 2 * se, "visible": True}, line={"color": "#1f77b4"})
     for y, name, colour in ((log_px, "log p(x) (quadrature)", "#2ca02c"), (elbo, "ELBO of the encoder", "#d62728")):
         fig.add_scatter(x=[k[0], k[-1]], y=[y, y], mode="lines", name=name, line={"dash": "dash", "color": colour})
-    return _layout(fig, "importance-weighted bound vs K", xaxis={"title": "K samples", "type": "log"},
-                   yaxis_title="nats", legend={"orientation": "h", "y": -0.25})
+    return _layout(fig, "importance-weighted bound vs K", template=template,
+                   xaxis={"title": "K samples", "type": "log"}, yaxis_title="nats",
+                   legend={"orientation": "h", "y": -0.25})
 
 
 def amortisation_curve(history: list[dict], log_px: float, best_elbo: float | None = None) -> go.Figure:

@@ -94,6 +94,15 @@ def contract(model, x: torch.Tensor, terms) -> np.ndarray:
 
 
 @torch.no_grad()
+def contract_many(model, images: torch.Tensor, terms) -> torch.Tensor:
+    """log p(x|z) (M, B) float64 for B images at once: one matrix product per chunk of terms."""
+    dtype = terms[0][0].dtype
+    v = images.flatten(1).to(dtype)
+    phi = v if model.cfg.decoder == "bernoulli" else torch.cat([v, v * v], 1)
+    return torch.cat([(Fz @ phi.T + c[:, None]).double() for Fz, c in terms])
+
+
+@torch.no_grad()
 def log_likelihood(model, x: torch.Tensor, z: np.ndarray, y=None) -> np.ndarray:
     """log p(x|z) for each row of z (M, 2), float64 (M,): the decoder's terms chunk by chunk, never all held."""
     chunks = _points(z, model_dtype(model))
@@ -158,6 +167,11 @@ class GridCache:
         X, Y = np.meshgrid(xs, ys, indexing="xy")
         if not has_terms(self.model):
             return log_likelihood(self.model, x, np.stack([X.ravel(), Y.ravel()], 1), y).reshape(X.shape)
+        return contract(self.model, x, self.terms(xs, ys, y)).reshape(X.shape)
+
+    def terms(self, xs: np.ndarray, ys: np.ndarray, y=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The decoder's terms (terms_on) on the grid xs × ys, from the memo or computed and kept."""
+        X, Y = np.meshgrid(xs, ys, indexing="xy")
         key = (xs.tobytes(), ys.tobytes(), None if not getattr(self.model, "num_classes", 0) else int(y or 0))
         with self._lock:
             version = _weights_version(self.model)
@@ -174,7 +188,7 @@ class GridCache:
             else:
                 self.hits += 1
                 self._grids.move_to_end(key)
-        return contract(self.model, x, terms).reshape(X.shape)
+        return terms
 
     def _size(self) -> int:
         return sum(_nbytes(terms) for terms in self._grids.values())

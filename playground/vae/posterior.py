@@ -23,6 +23,7 @@ log p(x) (in nats, for small masses, −log(1 − mass) ≈ mass).
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +166,75 @@ def _log_tail(radius: float) -> float:
     return math.log(4.0) + float(log_ndtr(-radius))
 
 
+def _scan_axes(radius: float, mu, sd, scan: int) -> tuple[np.ndarray, np.ndarray]:
+    """The scan's cell centres: [−radius, radius]² joined with q ± Q_SDS sd."""
+    lo, hi = np.minimum(-radius, mu - Q_SDS * sd), np.maximum(radius, mu + Q_SDS * sd)
+    return _centres(lo[0], hi[0], scan), _centres(lo[1], hi[1], scan)
+
+
+def _wider_radius(radius: float, log_tail_bound: float, log_px_scan: float, sup: float, tol: float) -> float | None:
+    """The ladder radius whose tail bound falls below `tol`, or None when `radius` already holds (or is R_MAX)."""
+    if log_tail_bound <= math.log(tol) or radius >= R_MAX:
+        return None
+    return _on_ladder(float(-ndtri_exp(math.log(tol) - math.log(4.0) - sup + log_px_scan)) + 0.5)
+
+
+@torch.no_grad()
+def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: float = 1e-6,
+               cache: GridCache | None = None, chunk: int = 512) -> int:
+    """Fill `cache` with the scan grids posterior_grid needs for `images` (a test split), so that choosing any of
+    them later costs matrix-vector products only: the first scan's log p(x) of every image in one product per
+    chunk, then the wider ladder radius each needs. Images whose q reaches past the radius get a box of their
+    own and are left to miss. Returns the number of grids the cache had to compute."""
+    check_2d(model)
+    if cache is None or not likelihood.has_terms(model):
+        return 0
+    before = cache.misses
+    sup = log_lik_sup(model)
+    groups = [(None, torch.arange(len(images)))] if not getattr(model, "num_classes", 0) else \
+        [(int(c), torch.nonzero(labels == c).flatten()) for c in torch.unique(labels)]
+    for y, idx in groups:
+        yt = None if y is None else torch.full((len(idx),), y, dtype=torch.long)
+        mu, logvar = model.encode(images[idx], yt)
+        sd = np.exp(0.5 * logvar.double().numpy())
+        mu = mu.double().numpy()
+        radius = np.full(len(idx), R_START)
+        for _ in range(2):
+            wider = np.full(len(idx), np.nan)
+            for r in np.unique(radius):
+                rows = np.nonzero((radius == r) & (np.abs(mu) + Q_SDS * sd <= r).all(1))[0]
+                if not len(rows):
+                    continue
+                sx, sy = _scan_axes(float(r), mu[rows[0]], sd[rows[0]], scan)
+                X, Y = np.meshgrid(sx, sy, indexing="xy")
+                log_prior_scan = torch.from_numpy(log_prior(np.stack([X.ravel(), Y.ravel()], 1)))
+                terms = cache.terms(sx, sy, y)
+                log_cell = math.log((sx[1] - sx[0]) * (sy[1] - sy[0]))
+                for s in range(0, len(rows), chunk):
+                    part = rows[s:s + chunk]
+                    joint = likelihood.contract_many(model, images[idx[part]], terms) + log_prior_scan[:, None]
+                    log_px = (torch.logsumexp(joint, 0) + log_cell).numpy()
+                    for i, lp in zip(part, log_px):
+                        w = _wider_radius(float(r), _log_tail(float(r)) + sup - float(lp), float(lp), sup, tol)
+                        wider[i] = np.nan if w is None else w
+            if np.isnan(wider).all():
+                break
+            radius = wider
+    return cache.misses - before
+
+
+def warm_scans_behind(model, images: torch.Tensor, labels=None, scan: int = 128,
+                      cache: GridCache | None = None) -> threading.Thread:
+    """warm_scans on a daemon thread with one torch thread, so the page's first image does not wait for it."""
+    def work() -> None:
+        torch.set_num_threads(1)
+        warm_scans(model, images, labels, scan=scan, cache=cache)
+
+    thread = threading.Thread(target=work, name="warm-scans", daemon=True)
+    thread.start()
+    return thread
+
+
 def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float = 1e-6,
                    cache: GridCache | None = None) -> PosteriorGrid:
     """The posterior of image x (1, C, H, W) on an n x n grid placed as the module docstring says; `cache`
@@ -177,15 +247,15 @@ def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float =
     sup = log_lik_sup(model, x)
     radius = R_START
     for _ in range(2):                  # a second scan only if the first radius leaves too loose a bound
-        lo, hi = np.minimum(-radius, mu - Q_SDS * sd), np.maximum(radius, mu + Q_SDS * sd)
-        sx, sy = _centres(lo[0], hi[0], scan), _centres(lo[1], hi[1], scan)
+        sx, sy = _scan_axes(radius, mu, sd, scan)
         _, scan_joint = _joint_on(model, x, y, sx, sy, cache)
         cell = (sx[1] - sx[0]) * (sy[1] - sy[0])
         log_px_scan = float(logsumexp(scan_joint.ravel())) + math.log(cell)
         log_tail_bound = _log_tail(radius) + sup - log_px_scan
-        if log_tail_bound <= math.log(tol) or radius >= R_MAX:
+        wider = _wider_radius(radius, log_tail_bound, log_px_scan, sup, tol)
+        if wider is None:
             break
-        radius = _on_ladder(float(-ndtri_exp(math.log(tol) - math.log(4.0) - sup + log_px_scan)) + 0.5)
+        radius = wider
     # the fine box: every scan cell within KEEP_BELOW_PEAK of the peak, one scan cell of margin, and q ± 6 sd
     keep = scan_joint >= scan_joint.max() - KEEP_BELOW_PEAK
     hx, hy = sx[1] - sx[0], sy[1] - sy[0]
