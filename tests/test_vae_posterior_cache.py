@@ -152,7 +152,7 @@ def test_warming_on_the_test_split_leaves_no_scan_to_decode(shipped):
     P.warm_scans_behind(model, test.images, test.labels, scan=64, cache=warm).join()
     added = warm.misses
     cold = L.GridCache(model)
-    for i in range(0, len(test), max(1, len(test) // 150)):
+    for i in range(0, len(test), max(1, len(test) // 75)):
         x, y = P.test_image(model, test, i)
         a = P.posterior_grid(model, x, y, n=16, scan=64, cache=warm)
         b = P.posterior_grid(model, x, y, n=16, scan=64, cache=cold)
