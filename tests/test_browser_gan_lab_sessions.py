@@ -14,7 +14,7 @@ from playground.toy.worker import PROCESS_NAME
 from playground.toy.worker_limits import ENV_IDLE_EXIT, ENV_MAX_WORKERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
-TABS = 3
+TABS = 2                     # two sessions at once: each its own process, each ended by its tab
 GONE_WITHIN_S = 30
 
 
