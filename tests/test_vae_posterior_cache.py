@@ -166,6 +166,7 @@ def test_warming_a_conditional_model_groups_by_label_and_matches_one_image_contr
     model = build_model(VAEConfig(hidden=16, conditional=True), (1, 6, 6), num_classes=3).eval()
     images, labels = torch.rand(40, 1, 6, 6), torch.arange(40) % 3
     cache = L.GridCache(model)
+    assert P.warm_scans(model, images, None, scan=24, cache=cache) == 0      # no labels: nothing to warm
     assert P.warm_scans(model, images, labels, scan=24, cache=cache) >= 3     # one grid per label at least
     before = cache.misses
     for x, y in zip(images, labels.tolist()):

@@ -187,7 +187,7 @@ def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: f
     chunk, then the wider ladder radius each needs. Images whose q reaches past the radius get a box of their
     own and are left to miss. Returns the number of grids the cache had to compute."""
     check_2d(model)
-    if cache is None or not likelihood.has_terms(model):
+    if cache is None or not likelihood.has_terms(model) or (getattr(model, "num_classes", 0) and labels is None):
         return 0
     before = cache.misses
     sup = log_lik_sup(model)
