@@ -164,10 +164,10 @@ class GridCache:
 
     def log_lik_grid(self, x: torch.Tensor, y, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
         """log p(x|z) on the grid of cell centres xs × ys: (len(ys), len(xs)) float64, rows along ys."""
-        X, Y = np.meshgrid(xs, ys, indexing="xy")
         if not has_terms(self.model):
+            X, Y = np.meshgrid(xs, ys, indexing="xy")
             return log_likelihood(self.model, x, np.stack([X.ravel(), Y.ravel()], 1), y).reshape(X.shape)
-        return contract(self.model, x, self.terms(xs, ys, y)).reshape(X.shape)
+        return contract(self.model, x, self.terms(xs, ys, y)).reshape(len(ys), len(xs))
 
     def terms(self, xs: np.ndarray, ys: np.ndarray, y=None) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The decoder's terms (terms_on) on the grid xs × ys, from the memo or computed and kept."""

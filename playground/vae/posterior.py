@@ -172,9 +172,14 @@ def _scan_axes(radius: float, mu, sd, scan: int) -> tuple[np.ndarray, np.ndarray
     return _centres(lo[0], hi[0], scan), _centres(lo[1], hi[1], scan)
 
 
-def _wider_radius(radius: float, log_tail_bound: float, log_px_scan: float, sup: float, tol: float) -> float | None:
+def _log_tail_bound(radius: float, sup: float, log_px_scan: float) -> float:
+    """log of the bound on the posterior mass outside [−radius, radius]² (the module docstring)."""
+    return _log_tail(radius) + sup - log_px_scan
+
+
+def _wider_radius(radius: float, log_px_scan: float, sup: float, tol: float) -> float | None:
     """The ladder radius whose tail bound falls below `tol`, or None when `radius` already holds (or is R_MAX)."""
-    if log_tail_bound <= math.log(tol) or radius >= R_MAX:
+    if _log_tail_bound(radius, sup, log_px_scan) <= math.log(tol) or radius >= R_MAX:
         return None
     return _on_ladder(float(-ndtri_exp(math.log(tol) - math.log(4.0) - sup + log_px_scan)) + 0.5)
 
@@ -205,7 +210,7 @@ def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: f
                 rows = np.nonzero((radius == r) & (np.abs(mu) + Q_SDS * sd <= r).all(1))[0]
                 if not len(rows):
                     continue
-                sx, sy = _scan_axes(float(r), mu[rows[0]], sd[rows[0]], scan)
+                sx, sy = _scan_axes(float(r), np.zeros(2), np.zeros(2), scan)   # these rows' q lie inside
                 X, Y = np.meshgrid(sx, sy, indexing="xy")
                 log_prior_scan = torch.from_numpy(log_prior(np.stack([X.ravel(), Y.ravel()], 1)))
                 terms = cache.terms(sx, sy, y)
@@ -215,7 +220,7 @@ def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: f
                     joint = likelihood.contract_many(model, images[idx[part]], terms) + log_prior_scan[:, None]
                     log_px = (torch.logsumexp(joint, 0) + log_cell).numpy()
                     for i, lp in zip(part, log_px):
-                        w = _wider_radius(float(r), _log_tail(float(r)) + sup - float(lp), float(lp), sup, tol)
+                        w = _wider_radius(float(r), float(lp), sup, tol)
                         wider[i] = np.nan if w is None else w
             if np.isnan(wider).all():
                 break
@@ -251,8 +256,8 @@ def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float =
         _, scan_joint = _joint_on(model, x, y, sx, sy, cache)
         cell = (sx[1] - sx[0]) * (sy[1] - sy[0])
         log_px_scan = float(logsumexp(scan_joint.ravel())) + math.log(cell)
-        log_tail_bound = _log_tail(radius) + sup - log_px_scan
-        wider = _wider_radius(radius, log_tail_bound, log_px_scan, sup, tol)
+        log_tail_bound = _log_tail_bound(radius, sup, log_px_scan)
+        wider = _wider_radius(radius, log_px_scan, sup, tol)
         if wider is None:
             break
         radius = wider
