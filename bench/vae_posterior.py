@@ -35,7 +35,9 @@ ARM = """
   };
   const old = value(), oldFrames = frames();
   let t0 = null, tNumbers = null, tFigure = null, tDone = null, ran = false, done = false;
-  document.addEventListener('pointerdown', () => { t0 = performance.now(); }, {capture: true, once: true});
+  const start = (e) => { if (t0 === null && (e.type === 'pointerdown' || e.key === 'Enter')) t0 = performance.now(); };
+  document.addEventListener('pointerdown', start, {capture: true});
+  document.addEventListener('keydown', start, {capture: true});
   const tick = () => {
     if (done) return;
     if (t0 !== null) {
@@ -105,7 +107,11 @@ def headless(model_name: str, images: int) -> dict:
                                                    1)}
 
 
-def browser(model_name: str, images: int, warmup: int = 2) -> dict:
+def browser(model_name: str, images: int, jump: bool, warmup: int = 2) -> dict:
+    """Step through the test set with "+" (each image's report is computed behind the one before it), or with
+    `jump` type indices drawn at random, none beside the one before (each report is computed on the click)."""
+    import random
+
     from app.headless import app_server, browser_page
 
     with app_server() as url, browser_page() as page:
@@ -113,10 +119,16 @@ def browser(model_name: str, images: int, warmup: int = 2) -> dict:
         page.wait_for_selector("[data-testid='stMetricValue']", timeout=180000)
         settle(page, 1500)              # the first run loads torch, the model and its test set
         plus = page.locator("[data-testid='stNumberInputStepUp']").first
-        rows = []
+        field = page.get_by_test_id("stNumberInputField").first
+        rng, last, rows = random.Random(0), 0, []
         for i in range(warmup + images):
             page.evaluate(ARM)
-            plus.click()
+            if jump:
+                last = rng.choice([j for j in range(2, 400) if abs(j - last) > 1])
+                field.fill(str(last))
+                field.press("Enter")
+            else:
+                plus.click()
             r = page.evaluate("window.__pick")
             settle(page, 300)
             if i >= warmup:
@@ -134,19 +146,21 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=20)
     ap.add_argument("--model", default="digits-2d")
     ap.add_argument("--browser", action="store_true", help="also measure in a real browser")
+    ap.add_argument("--jump", action="store_true", help="in the browser, type random indices instead of stepping")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     result = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(), "model": args.model,
               "load_1min_before": round(os.getloadavg()[0], 2), "headless": headless(args.model, args.images)}
     if args.browser:
-        result["browser"] = browser(args.model, args.images)
+        result["browser" + "_jump" * args.jump] = browser(args.model, args.images, args.jump)
     result["load_1min_after"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps(result))
     else:
         for k, v in result.items():
             print(f"{k:>18}: {v}")
-    failed = args.browser and (result["browser"]["missed"] or result["browser"]["exceptions"])
+    b = result.get("browser_jump" if args.jump else "browser")
+    failed = b is not None and (b["missed"] or b["exceptions"])
     return 1 if failed else 0
 
 

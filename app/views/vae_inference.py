@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 from app.components.live_figure import live_figure
+from playground.ahead import Ahead
 from playground.errors import PlaygroundError
 from playground.vae import amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
@@ -18,6 +19,7 @@ from playground.vae.sources import OpenedModel, find, model_sources, open_model,
 from playground.vae.train import load_data
 
 SS = st.session_state
+NEXT: list = []               # (key, compute) of the reports this run's image makes likely next
 MAX_UPLOAD = 2_000_000
 IWAE_SAMPLES = 20000
 SCAN = 64                    # cells per side of the scan that places the grid
@@ -39,10 +41,25 @@ def _grid_cache(model_key) -> GridCache:
     return cache
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _inspect(model_key, image_key, n: int, _x, _y):
-    return posterior.inspect(opened.model, _x, _y, n=n, samples=IWAE_SAMPLES, scan=SCAN, cache=_grid_cache(model_key),
-                             parallel=True)
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _ahead(model_key) -> Ahead:
+    """This model's posterior reports, shared by every session; the test images beside the one on screen are
+    computed behind it, so stepping through the test set finds each report ready."""
+    return Ahead(max_entries=64)
+
+
+def _report(x, y, n: int, parallel: bool):
+    return lambda: posterior.inspect(model, x, y, n=n, samples=IWAE_SAMPLES, scan=SCAN,
+                                     cache=_grid_cache(model_key), parallel=parallel)
+
+
+def _inspect(n: int):
+    """The report of the image on screen (importance samples on a second core), and, for a test image, the next
+    and previous ones queued to be computed on one core once this run is over."""
+    if image_key[0] == "test":
+        NEXT.extend(((("test", i), n), _report(*posterior.test_image(model, test, i), n, False))
+                    for i in (idx + 1, idx - 1) if 0 <= i < len(test))
+    return _ahead(model_key).get((image_key, n), _report(x, y, n, True))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -115,7 +132,7 @@ def view_posterior() -> None:
     c = st.columns([2, 2, 3])
     n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], 100, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")
-    pg, rep = _inspect(model_key, image_key, n, x, y)
+    pg, rep = _inspect(n)
     m = st.columns(4)
     m[0].metric("log p(x) (quadrature)", f"{rep['log_px']:.3f}")
     m[1].metric("ELBO of the encoder", f"{rep['elbo']:.3f}")
@@ -134,7 +151,7 @@ def view_posterior() -> None:
 
 
 def view_amortisation() -> None:
-    pg, rep = _inspect(model_key, image_key, 100, x, y)
+    pg, rep = _inspect(100)
     best = amortisation.best_gaussian(pg)
     c = st.columns([1, 1, 2])
     steps = c[0].number_input("Adam steps", 50, 2000, 300, step=50, key="vi_am_steps")
@@ -199,7 +216,7 @@ def view_compare() -> None:
 
 
 def view_estimators() -> None:
-    pg, _ = _inspect(model_key, image_key, 100, x, y)
+    pg, _ = _inspect(100)
     c = st.columns(2)
     pool = c[0].select_slider("per-sample gradients drawn", [1000, 2000, 5000, 10000, 20000], 5000, key="vi_es_n")
     comp = c[1].radio("component", range(4), format_func=lambda i: estimators.PARAMS[i], horizontal=True,
@@ -251,3 +268,5 @@ VIEWS = {"Posterior": view_posterior, "Amortisation gap": view_amortisation, "AE
          "Gradient estimators": view_estimators, "Aggregate posterior": view_aggregate, "Outlier score": view_outlier}
 view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
 VIEWS[view]()
+if NEXT:
+    _ahead(model_key).ahead(NEXT)
