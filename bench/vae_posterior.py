@@ -1,14 +1,16 @@
 """VAE inference page: time from choosing an image to its posterior on screen (target: within 300 ms).
 
-    .venv/bin/python bench/vae_posterior.py [--images 20] [--model digits-2d] [--browser] [--json]
+    .venv/bin/python bench/vae_posterior.py [--images 20] [--model digits-2d] [--browser [--jump]] [--json]
 
 Headless: for each of `--images` test images, what the page computes after a new image is chosen
 (posterior.inspect with the page's settings: a 64-cell scan, a 100 x 100 grid, 20,000 importance samples) and
 the two figures built and serialised. `inspect` is timed three ways on the same images: without the grid cache
 on one core, with it on one core, and as the page runs it (cache, importance samples on a second core); the
 cache starts empty, so its misses (a scan radius not seen before) are in the figures. --browser also serves the whole app (app/headless.py), opens
-/vae_inference in headless Chromium, and clicks the test image's "+" button `--images` times; the page measures
-with performance.now() from the click to the new numbers (the first metric's text changing), to the new figures
+/vae_inference in headless Chromium, and clicks the test image's "+" button `--images` times (each image's report
+was computed behind the one before it: playground.ahead), or with --jump types `--images` random indices, none
+beside the one before (each report computed on the click); the page measures with performance.now() from the
+click (or the Enter key) to the new numbers (the first metric's text changing), to the new figures
 (the live-figure iframe has finished Plotly.react), to the end of the script run, and to the next animation
 frame after all three (`all`: the whole update on screen).
 """
@@ -130,7 +132,7 @@ def browser(model_name: str, images: int, jump: bool, warmup: int = 2) -> dict:
             else:
                 plus.click()
             r = page.evaluate("window.__pick")
-            settle(page, 300)
+            settle(page, int(os.environ.get("SETTLE_MS", 300)))
             if i >= warmup:
                 rows.append(r)
         errors = page.locator("[data-testid='stException']").count()

@@ -79,3 +79,83 @@ def test_a_failed_background_job_is_computed_again_and_raises_in_get():
     assert a.idle(10) and "k" not in a
     with pytest.raises(ValueError, match="no such image"):
         a.get("k", bad)
+
+
+def test_a_miss_stops_the_guesses_at_their_next_checkpoint():
+    from playground.ahead import checkpoint
+
+    calls, make = counter()
+    a, started, release = Ahead(), threading.Event(), threading.Event()
+
+    def long_guess():
+        started.set()
+        for _ in range(1000):              # chunks of work, each ending at a checkpoint
+            release.wait(0.01)
+            checkpoint()
+        calls.append("guess finished")
+
+    a.ahead([("guess", long_guess), ("next guess", make("next guess"))])
+    assert started.wait(10)
+    assert a.get("asked", make("asked")) == "value of asked"
+    assert a.idle(10)
+    assert calls == ["asked"] and a.cancelled == 1        # stopped, and the pending guess dropped
+    assert "guess" not in a and "next guess" not in a
+    checkpoint()                                          # outside a look-ahead job: nothing
+
+
+def test_a_stopped_inspect_raises_inside_its_decoder_loop_and_keeps_no_grid():
+    from pathlib import Path
+
+    import torch
+
+    from playground.ahead import Cancelled, _job
+    from playground.vae import posterior
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.likelihood import GridCache
+
+    path = Path(__file__).resolve().parents[1] / "pretrained/vae/digits-2d.pt"
+    if not path.is_file():
+        pytest.skip("pretrained VAEs missing: run make pretrained")
+    model, _ = load_checkpoint(path)
+    cache = GridCache(model)
+    _job.stop = threading.Event()
+    _job.stop.set()
+    try:
+        with pytest.raises(Cancelled):
+            posterior.inspect(model, torch.zeros(1, *model.shape), n=16, samples=64, ks=(1, 2), scan=16, cache=cache)
+    finally:
+        _job.stop = None
+    assert cache.nbytes() == 0                                  # the grid it was computing is not kept
+    posterior.inspect(model, torch.zeros(1, *model.shape), n=16, samples=64, ks=(1, 2), scan=16, cache=cache)
+    assert cache.nbytes() > 0                                   # and the thread's next job runs as usual
+
+
+def test_guesses_wait_their_start_delay_and_a_request_meanwhile_drops_them():
+    calls, make = counter()
+    a = Ahead(start_delay=0.5)
+    a.ahead([("guess", make("guess"))])
+    assert not a.idle(0.2) and calls == []                  # not started within its delay
+    assert a.get("asked", make("asked")) == "value of asked"
+    assert a.idle(2) and calls == ["asked"]
+    a.ahead([("guess", make("guess"))])
+    assert a.idle(5) and calls == ["asked", "guess"]        # left alone, it runs once the delay is over
+
+
+def test_only_stops_the_guesses_it_rejects_and_keeps_the_rest():
+    from playground.ahead import checkpoint
+
+    calls, make = counter()
+    a, started = Ahead(), threading.Event()
+
+    def long_guess():
+        started.set()
+        for _ in range(500):
+            threading.Event().wait(0.01)
+            checkpoint()
+        calls.append(("img", 1))
+
+    a.ahead([(("img", 1), long_guess), (("img", 2), make(("img", 2))), (("img", 3), make(("img", 3)))])
+    assert started.wait(10)
+    a.only(lambda key: key[1] == 3)              # the user moved to image 3: its guess stays
+    assert a.idle(10)
+    assert calls == [("img", 3)] and a.cancelled == 1 and ("img", 3) in a

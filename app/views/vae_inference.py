@@ -44,8 +44,10 @@ def _grid_cache(model_key) -> GridCache:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _ahead(model_key) -> Ahead:
     """This model's posterior reports, shared by every session; the test images beside the one on screen are
-    computed behind it, so stepping through the test set finds each report ready."""
-    return Ahead(max_entries=64)
+    computed behind it, so stepping through the test set finds each report ready. They start 0.15 s after the
+    run: a guess computing while the server sends the run's last messages (the figures) slowed them by about
+    30 ms (it holds the interpreter lock at times, at the lowest priority); later, it takes only idle cycles."""
+    return Ahead(max_entries=64, start_delay=0.15)
 
 
 def _report(x, y, n: int, parallel: bool):
@@ -122,6 +124,7 @@ if up is not None:
         image_key, where = ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}"
     except PlaygroundError as e:
         st.sidebar.error(f"Cannot use {up.name}: {e}")
+_ahead(model_key).only(lambda key: key[0] == image_key)      # guesses for other images give way to this run
 with st.sidebar:
     c1, c2 = st.columns(2)
     _img(x, caption=where, where=c1)

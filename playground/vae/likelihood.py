@@ -24,6 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from playground.ahead import checkpoint
+
 LOG_2PI = math.log(2 * math.pi)
 CHUNK = 2048                 # latent points per decoder pass (fastest on one core for a 784-pixel MLP)
 GROUP = 49                   # pixels per product in softplus_sum (784 = 16 x 49)
@@ -65,7 +67,9 @@ def softplus_sum(a: torch.Tensor) -> torch.Tensor:
 
 
 def decoder_terms(model, z: torch.Tensor, y=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(F, c) at the rows of z (M, 2): log p(x|z) = c + F @ φ(x) for every image x."""
+    """(F, c) at the rows of z (M, 2): log p(x|z) = c + F @ φ(x) for every image x. The unit of every long
+    decoder loop, so a look-ahead job no longer wanted stops here (playground.ahead.checkpoint)."""
+    checkpoint()
     a, logvar = model.decoder_params(z, label_tensor(model, y))
     a = a.flatten(1)
     if logvar is None:
