@@ -109,9 +109,10 @@ def headless(model_name: str, images: int) -> dict:
                                                    1)}
 
 
-def browser(model_name: str, images: int, jump: bool, warmup: int = 2) -> dict:
+def browser(model_name: str, images: int, jump: bool, settle_ms: int = 300, warmup: int = 2) -> dict:
     """Step through the test set with "+" (each image's report is computed behind the one before it), or with
-    `jump` type indices drawn at random, none beside the one before (each report is computed on the click)."""
+    `jump` type indices drawn at random, none beside the one before (each report is computed on the click);
+    each pick `settle_ms` after the app is idle again."""
     import random
 
     from app.headless import app_server, browser_page
@@ -132,7 +133,7 @@ def browser(model_name: str, images: int, jump: bool, warmup: int = 2) -> dict:
             else:
                 plus.click()
             r = page.evaluate("window.__pick")
-            settle(page, int(os.environ.get("SETTLE_MS", 300)))
+            settle(page, settle_ms)
             if i >= warmup:
                 rows.append(r)
         errors = page.locator("[data-testid='stException']").count()
@@ -149,12 +150,13 @@ def main() -> int:
     ap.add_argument("--model", default="digits-2d")
     ap.add_argument("--browser", action="store_true", help="also measure in a real browser")
     ap.add_argument("--jump", action="store_true", help="in the browser, type random indices instead of stepping")
+    ap.add_argument("--settle-ms", type=int, default=300, help="pause after each pick, once the app is idle")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     result = {"date": datetime.date.today().isoformat(), "cores": os.cpu_count(), "model": args.model,
               "load_1min_before": round(os.getloadavg()[0], 2), "headless": headless(args.model, args.images)}
     if args.browser:
-        result["browser" + "_jump" * args.jump] = browser(args.model, args.images, args.jump)
+        result["browser" + "_jump" * args.jump] = browser(args.model, args.images, args.jump, args.settle_ms)
     result["load_1min_after"] = round(os.getloadavg()[0], 2)
     if args.json:
         print(json.dumps(result))
