@@ -21,54 +21,101 @@ from typing import Any, Callable, Hashable
 import torch
 
 
-_job = threading.local()            # .stop: the Event of the look-ahead job this thread runs, if any
+_job = threading.local()            # .current: the _Job this thread runs, if any
 
 
 class Cancelled(Exception):
     """A look-ahead job was stopped because the user asked for something else."""
 
 
+class _Job:
+    """One computation under way. `stop` is None for a request's own (foreground) computation, which nothing
+    stops; `beats` counts the job's checkpoints, so a waiter can tell a slow guess from a starved one."""
+
+    __slots__ = ("done", "stop", "beats")
+
+    def __init__(self, background: bool):
+        self.done, self.stop, self.beats = threading.Event(), threading.Event() if background else None, 0
+
+
 def checkpoint() -> None:
     """Between chunks of long work: in a look-ahead job that is no longer wanted, raise Cancelled; elsewhere nothing."""
-    stop = getattr(_job, "stop", None)
-    if stop is not None and stop.is_set():
-        raise Cancelled
+    job = getattr(_job, "current", None)
+    if job is not None:
+        job.beats += 1
+        if job.stop is not None and job.stop.is_set():
+            raise Cancelled
 
 
 class Ahead:
     """`get(key, compute)`: the memo's value for key, else compute() kept. `ahead(jobs)`: compute these (key,
     compute) pairs in the background, in order, replacing any not yet started (the latest wish wins), the first
-    no sooner than `start_delay` seconds after the call (time for the caller to finish what it is doing)."""
+    no sooner than `start_delay` seconds after the call (time for the caller to finish what it is doing).
 
-    def __init__(self, max_entries: int = 64, start_delay: float = 0.0):
-        self.max_entries, self.start_delay = int(max_entries), float(start_delay)
+    A request for a key under way waits for it, whoever computes it (two sessions asking at once compute once),
+    but not for a guess that reached no checkpoint in `patience` seconds (starved at its low priority by other
+    work): that one is stopped and the request computes the value itself."""
+
+    def __init__(self, max_entries: int = 64, start_delay: float = 0.0, patience: float = 1.0):
+        self.max_entries, self.start_delay, self.patience = int(max_entries), float(start_delay), float(patience)
         self._not_before = 0.0
         self._done: OrderedDict[Hashable, Any] = OrderedDict()
-        self._running: dict[Hashable, tuple[threading.Event, threading.Event]] = {}   # key: (done, stop)
+        self._running: dict[Hashable, _Job] = {}
         self._pending: list[tuple[Hashable, Callable[[], Any]]] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.hits = self.misses = self.waits = self.computed_ahead = self.cancelled = 0
+        self._busy = False                  # the background thread is in a job (a stopped one may no longer be listed)
+        self.hits = self.misses = self.waits = self.computed_ahead = self.cancelled = self.starved = 0
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self._wake:
-            if key in self._done:
-                self.hits += 1
-                self._done.move_to_end(key)
-                return self._done[key]
-            running = self._running.get(key)
-        if running is not None:                 # the background thread is on it: its result comes sooner
-            running[0].wait()
+        while True:
             with self._wake:
                 if key in self._done:
-                    self.waits += 1
+                    self.hits += 1
+                    self._done.move_to_end(key)
                     return self._done[key]
-        with self._wake:                        # a miss: every guess gives way to it
-            self.misses += 1
-        self.only(lambda k: False)
-        value = compute()
-        self._keep(key, value)
-        return value
+                job = self._running.get(key)
+                if job is None:             # a miss: this request computes it, and others asking meanwhile wait
+                    self.misses += 1
+                    mine = self._running[key] = _Job(background=False)
+                    break
+            if self._wait(job):
+                with self._wake:
+                    if key in self._done:
+                        self.waits += 1
+                        return self._done[key]
+            else:                               # starved: stop it and compute here
+                job.stop.set()
+                with self._wake:
+                    self.starved += 1
+                    if self._running.get(key) is job:
+                        del self._running[key]
+        self.only(lambda k: False)              # every guess gives way to what the user waits for
+        try:
+            value = compute()
+            self._keep(key, value)
+            return value
+        finally:
+            self._finish(key, mine)
+
+    def _wait(self, job: _Job) -> bool:
+        """Wait for job to end; False if it is a guess that made no progress for `patience` seconds."""
+        if job.stop is None:
+            job.done.wait()
+            return True
+        while True:
+            beats = job.beats
+            if job.done.wait(self.patience):
+                return True
+            if job.beats == beats:
+                return False
+
+    def _finish(self, key: Hashable, job: _Job) -> None:
+        with self._wake:
+            if self._running.get(key) is job:       # a starved guess's entry may already belong to a request
+                del self._running[key]
+            self._wake.notify_all()
+        job.done.set()
 
     def ahead(self, jobs: list[tuple[Hashable, Callable[[], Any]]]) -> None:
         with self._wake:
@@ -80,17 +127,18 @@ class Ahead:
             self._wake.notify()
 
     def only(self, keep: Callable[[Hashable], bool]) -> None:
-        """Stop the guesses, running or not yet started, whose key `keep` rejects: the user asked for another."""
+        """Stop the guesses, running or not yet started, whose key `keep` rejects: the user asked for another.
+        A request's own computation is never stopped."""
         with self._wake:
             self._pending = [(k, f) for k, f in self._pending if keep(k)]
-            for k, (_, stop) in self._running.items():
-                if not keep(k):
-                    stop.set()
+            for k, job in self._running.items():
+                if job.stop is not None and not keep(k):
+                    job.stop.set()
 
     def idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing is pending or running (for tests and benches); False on timeout."""
         with self._wake:
-            return self._wake.wait_for(lambda: not self._pending and not self._running, timeout)
+            return self._wake.wait_for(lambda: not (self._pending or self._running or self._busy), timeout)
 
     def __contains__(self, key: Hashable) -> bool:
         with self._wake:
@@ -120,7 +168,8 @@ class Ahead:
                 key, compute = self._pending.pop(0)
                 if key in self._done or key in self._running:
                     continue
-                done, _job.stop = self._running[key] = (threading.Event(), threading.Event())
+                job = _job.current = self._running[key] = _Job(background=True)
+                self._busy = True
             try:
                 value = compute()
             except Cancelled:
@@ -133,11 +182,10 @@ class Ahead:
                 with self._wake:
                     self.computed_ahead += 1
             finally:
-                _job.stop = None
+                _job.current = None
                 with self._wake:
-                    del self._running[key]
-                    self._wake.notify_all()
-                done.set()
+                    self._busy = False
+                self._finish(key, job)
 
 
 def lowest_priority() -> None:

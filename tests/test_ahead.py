@@ -108,7 +108,7 @@ def test_a_stopped_inspect_raises_inside_its_decoder_loop_and_keeps_no_grid():
 
     import torch
 
-    from playground.ahead import Cancelled, _job
+    from playground.ahead import Cancelled, _Job, _job
     from playground.vae import posterior
     from playground.vae.checkpoint import load_checkpoint
     from playground.vae.likelihood import GridCache
@@ -118,13 +118,13 @@ def test_a_stopped_inspect_raises_inside_its_decoder_loop_and_keeps_no_grid():
         pytest.skip("pretrained VAEs missing: run make pretrained")
     model, _ = load_checkpoint(path)
     cache = GridCache(model)
-    _job.stop = threading.Event()
-    _job.stop.set()
+    _job.current = _Job(background=True)
+    _job.current.stop.set()
     try:
         with pytest.raises(Cancelled):
             posterior.inspect(model, torch.zeros(1, *model.shape), n=16, samples=64, ks=(1, 2), scan=16, cache=cache)
     finally:
-        _job.stop = None
+        _job.current = None
     assert cache.nbytes() == 0                                  # the grid it was computing is not kept
     posterior.inspect(model, torch.zeros(1, *model.shape), n=16, samples=64, ks=(1, 2), scan=16, cache=cache)
     assert cache.nbytes() > 0                                   # and the thread's next job runs as usual
@@ -159,3 +159,62 @@ def test_only_stops_the_guesses_it_rejects_and_keeps_the_rest():
     a.only(lambda key: key[1] == 3)              # the user moved to image 3: its guess stays
     assert a.idle(10)
     assert calls == [("img", 3)] and a.cancelled == 1 and ("img", 3) in a
+
+
+def test_two_requests_for_one_key_compute_it_once_and_nothing_stops_a_request():
+    calls, make = counter()
+    a, gate = Ahead(), threading.Event()
+    got = []
+    first = threading.Thread(target=lambda: got.append(a.get("k", make("first", "from the first", gate))))
+    first.start()
+    second = threading.Thread(target=lambda: got.append(a.get("k", make("second", "computed again"))))
+    threading.Event().wait(0.1)
+    second.start()
+    second.join(0.2)
+    assert second.is_alive()                 # waiting on the first request, not computing its own
+    a.only(lambda key: False)                # stops guesses only: the first request goes on
+    gate.set()
+    first.join(10), second.join(10)
+    assert got == ["from the first", "from the first"] and calls == ["first"]
+    assert (a.misses, a.waits) == (1, 1)
+
+
+def test_a_starved_guess_is_stopped_and_the_request_computes_it():
+    from playground.ahead import checkpoint
+
+    calls, make = counter()
+    a, started, release = Ahead(patience=0.2), threading.Event(), threading.Event()
+
+    def stuck_guess():                       # reaches no checkpoint until released, as if given no CPU
+        started.set()
+        assert release.wait(10)
+        checkpoint()
+        calls.append("guess finished")
+        return "from behind"
+
+    a.ahead([("k", stuck_guess)])
+    assert started.wait(10)
+    assert a.get("k", make("foreground", "from the request")) == "from the request"
+    assert a.starved == 1 and calls == ["foreground"]
+    release.set()
+    assert a.idle(10)
+    assert a.cancelled == 1 and a.get("k", make("again")) == "from the request"
+
+
+def test_a_slow_guess_that_makes_progress_is_waited_for():
+    from playground.ahead import checkpoint
+
+    calls, make = counter()
+    a, started = Ahead(patience=0.1), threading.Event()
+
+    def slow_guess():                        # 0.5 s in all, a checkpoint every 0.02 s
+        started.set()
+        for _ in range(25):
+            threading.Event().wait(0.02)
+            checkpoint()
+        return "from behind"
+
+    a.ahead([("k", slow_guess)])
+    assert started.wait(10)
+    assert a.get("k", make("foreground")) == "from behind"
+    assert (a.starved, a.waits) == (0, 1) and calls == []

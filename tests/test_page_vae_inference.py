@@ -59,7 +59,7 @@ def test_posterior_numbers_are_the_engines(at, engine):
     assert at.selectbox(key="vi_model").value == "pretrained: digits-2d"
     # 2-latent models only, the real 28x28 digits first
     assert at.selectbox(key="vi_model").options == ["pretrained: mnist5k-2d", "pretrained: digits-2d"]
-    for idx in (0, 1, 11):          # 1 is computed behind image 0 (the look-ahead), 11 in the foreground
+    for idx in (0, 1, 11):          # a neighbour (1, which the look-ahead may have begun) and a jump (11)
         if idx:
             at.number_input(key="vi_index").set_value(idx).run()
             assert not at.exception

@@ -46,8 +46,9 @@ def _ahead(model_key) -> Ahead:
     """This model's posterior reports, shared by every session; the test images beside the one on screen are
     computed behind it, so stepping through the test set finds each report ready. They start 0.15 s after the
     run: a guess computing while the server sends the run's last messages (the figures) slowed them by about
-    30 ms (it holds the interpreter lock at times, at the lowest priority); later, it takes only idle cycles."""
-    return Ahead(max_entries=64, start_delay=0.15)
+    30 ms (it holds the interpreter lock at times, at the lowest priority); later, it takes only idle cycles.
+    16 reports per model (about 0.6 MB each at n = 200) bound the memory of the four models kept."""
+    return Ahead(max_entries=16, start_delay=0.15)
 
 
 def _report(x, y, n: int, parallel: bool):
@@ -62,6 +63,11 @@ def _inspect(n: int):
         NEXT.extend(((("test", i), n), _report(*posterior.test_image(model, test, i), n, False))
                     for i in (idx + 1, idx - 1) if 0 <= i < len(test))
     return _ahead(model_key).get((image_key, n), _report(x, y, n, True))
+
+
+def _near(key, image) -> bool:
+    """A guess worth finishing while `image` is on screen: for this image or a test image beside it."""
+    return key == image or (key[0] == image[0] == "test" and abs(key[1] - image[1]) <= 1)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -124,7 +130,7 @@ if up is not None:
         image_key, where = ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}"
     except PlaygroundError as e:
         st.sidebar.error(f"Cannot use {up.name}: {e}")
-_ahead(model_key).only(lambda key: key[0] == image_key)      # guesses for other images give way to this run
+_ahead(model_key).only(lambda key: _near(key[0], image_key))     # guesses far from this image give way to it
 with st.sidebar:
     c1, c2 = st.columns(2)
     _img(x, caption=where, where=c1)
