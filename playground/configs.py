@@ -203,6 +203,14 @@ def from_dict(cls: type, data: dict, *, strict: bool = True) -> Any:
     return cfg
 
 
+def from_saved(cls: type, data: dict, *, strict: bool = True) -> Any:
+    """A config as an earlier version saved it: a field it predates takes the value that reproduces what that run
+    did (`cls.SAVED_BEFORE`), not today's default, so its checkpoint still fits the network built from it."""
+    if isinstance(data, dict):
+        data = {**{k: v for k, v in getattr(cls, "SAVED_BEFORE", {}).items() if k not in data}, **data}
+    return from_dict(cls, data, strict=strict)
+
+
 def to_json(cfg: Any) -> str:
     return json.dumps(to_dict(cfg), indent=2, sort_keys=True)
 

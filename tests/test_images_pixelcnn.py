@@ -96,3 +96,58 @@ def test_loss_decreases_over_a_few_steps():
     assert math.isfinite(losses[-1]) and losses[-1] < 0.8 * losses[0]
     with pytest.raises(PlaygroundError):
         net(torch.zeros(2, 3, 8, 8))
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_class_and_position_maps_keep_causality_and_normalisation_and_windows_match(num_classes):
+    """The maps depend on the class and the position only: pixel i still sees no pixel from i on, the 2^4
+    images of a 2x2 model still sum to one, and a window of rows (as sampling runs it) gives the full image's
+    logits on its last row."""
+    torch.manual_seed(2)
+    net = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes, maps=4, size=5)
+    with torch.no_grad():
+        net.maps.normal_()                                     # maps start at zero: make them matter
+    y = None if num_classes is None else torch.tensor([2])
+    for k in range(25):
+        x = torch.rand(1, 1, 5, 5, requires_grad=True)
+        net(x, y)[0, 0, k // 5, k % 5].backward()
+        assert float(x.grad.flatten()[k:].abs().max()) == 0.0
+    x = P.binarize(torch.rand(4, 1, 5, 5))
+    yy = None if num_classes is None else torch.tensor([0, 1, 2, 1])
+    full = net(x, yy)
+    for r1 in range(1, 6):                                  # rows r1 - 1 - reach .. r1 - 1, as sampling takes
+        r0 = max(0, r1 - 1 - net.reach)
+        assert torch.allclose(net(x[:, :, r0:r1], yy, row0=r0)[:, 0, -1], full[:, 0, r1 - 1], atol=1e-6)
+    zero = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes, maps=4, size=5)
+    zero.load_state_dict({k: v for k, v in net.state_dict().items()})
+    with torch.no_grad():
+        zero.maps.zero_()
+        zero.project.weight.zero_(), zero.project.bias.zero_()
+    base = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes)
+    base.load_state_dict({k: v for k, v in net.state_dict().items() if not k.startswith(("maps", "project"))})
+    assert torch.allclose(zero(x, yy), base(x, yy), atol=1e-6)     # zero maps: the plain model
+    if num_classes:
+        other = net(x, torch.tensor([1, 2, 0, 0]))
+        assert not torch.allclose(other, full)                     # the class changes the maps
+    tiny = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes, maps=4, size=2)
+    with torch.no_grad():
+        for p in tiny.parameters():
+            p.normal_()
+    images = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4))).view(16, 1, 2, 2)
+    for label in ([None] if num_classes is None else range(num_classes)):
+        lab = None if label is None else torch.full((16,), label)
+        assert float(torch.logsumexp(tiny.log_prob(images, lab).detach().double(), 0).exp()) == pytest.approx(1.0)
+    with pytest.raises(PlaygroundError, match="draws 5x5"):
+        net(torch.zeros(1, 1, 4, 4), y)
+    with pytest.raises(PlaygroundError, match="image size"):
+        P.PixelCNN(width=8, blocks=1, maps=4)
+
+
+def test_a_run_saved_before_the_maps_loads_without_them():
+    from playground.configs import from_dict, from_saved, to_dict
+    from playground.images.config import ImageRunConfig
+
+    saved = {k: v for k, v in to_dict(ImageRunConfig(model="pixelcnn")).items() if k != "pixelcnn_maps"}
+    assert from_saved(ImageRunConfig, saved).pixelcnn_maps == 0
+    assert from_dict(ImageRunConfig, saved).pixelcnn_maps == 16                   # a new run: the maps
+    assert from_saved(ImageRunConfig, {**saved, "pixelcnn_maps": 8}).pixelcnn_maps == 8

@@ -101,6 +101,8 @@ def _one_net_settings(p: str, model: str) -> None:
         c1, c2 = st.columns(2)
         widget(ImageRunConfig, "pixelcnn_width", p, c1, label="channels", step=8)
         widget(ImageRunConfig, "pixelcnn_blocks", p, c2, label="residual blocks")
+        widget(ImageRunConfig, "pixelcnn_maps", p, label="class-and-position maps (channels; 0: a class bias only)",
+               step=4)
     else:
         c1, c2 = st.columns(2)
         widget(ImageRunConfig, "unet_width", p, c1, label="U-Net width", step=8)

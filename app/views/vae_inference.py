@@ -47,8 +47,9 @@ def _ahead(model_key) -> Ahead:
     computed behind it, so stepping through the test set finds each report ready. They start 0.15 s after the
     run: a guess computing while the server sends the run's last messages (the figures) slowed them by about
     30 ms (it holds the interpreter lock at times, at the lowest priority); later, it takes only idle cycles.
-    16 reports per model (about 0.6 MB each at n = 200) bound the memory of the four models kept."""
-    return Ahead(max_entries=16, start_delay=0.15)
+    16 reports per model (about 0.6 MB each at n = 200) bound the memory of the four models kept. A guess
+    passes a checkpoint every decoder chunk (about 20 ms): one silent for 0.3 s is starved, and recomputed."""
+    return Ahead(max_entries=16, start_delay=0.15, patience=0.3)
 
 
 def _report(x, y, n: int, parallel: bool):

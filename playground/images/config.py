@@ -67,6 +67,8 @@ class ImageRunConfig:
                              "size (DCGAN's n_extra_layers): depth for 8x8 and 16x16 images", lo=0, hi=4)
     pixelcnn_width: int = spec(64, "PixelCNN channels (pixelcnn)", lo=4, hi=512)
     pixelcnn_blocks: int = spec(5, "PixelCNN residual blocks of masked 3x3 convs (pixelcnn)", lo=1, hi=20)
+    pixelcnn_maps: int = spec(16, "channels per class and pixel of the learned maps that tell each layer the class "
+                              "and the position (pixelcnn; 0: a class bias only)", lo=0, hi=64)
     unet_width: int = spec(32, "U-Net base channels (diffusion, flow_matching)", lo=8, hi=256)
     unet_mults: tuple[int, ...] = spec((1, 2, 2), "U-Net channel multipliers, one level each (the image side "
                                        "must divide by 2^(levels-1))", lo=1, hi=8, min_len=1, max_len=4)
@@ -112,6 +114,7 @@ class ImageRunConfig:
 
     RENAMED = {"z_dim": "latent_dim", "batch": "batch_size", "data_root": "data_path"}   # one vocabulary (README)
     RETIRED = ("runs_dir",)   # where runs go is playground.runs.root.runs_root() (or --out), not the config
+    SAVED_BEFORE = {"pixelcnn_maps": 0}   # runs saved before the field had no maps (configs.from_saved)
 
     def __post_init__(self) -> None:
         fill_derived(self)

@@ -61,7 +61,8 @@ def build(cfg, channels: int, resolution: int, num_classes: int | None) -> dict[
 
         if channels != 1:
             raise PlaygroundError(f"pixelcnn models one-channel (grey) images; {cfg.dataset} has {channels} channels")
-        return {"pixelcnn": PixelCNN(cfg.pixelcnn_width, cfg.pixelcnn_blocks, num_classes=k)}
+        return {"pixelcnn": PixelCNN(cfg.pixelcnn_width, cfg.pixelcnn_blocks, num_classes=k, maps=cfg.pixelcnn_maps,
+                                      size=resolution)}
     if cfg.family == "denoiser":
         from playground.images.diffusion import build_image_model
 

@@ -8,7 +8,13 @@ This plain stack has the known "blind spot" (a triangle of earlier pixels to the
 field misses); it stays a valid, exactly normalised model.
 
 With `num_classes`, a class embedding is added to every hidden layer as a per-channel bias: that depends on y
-only, so each factor becomes p(x_i | x_<i, y) and the likelihood stays exact.
+only, so each factor becomes p(x_i | x_<i, y) and the likelihood stays exact. With `maps` > 0 (and the image
+`size`), each layer also gets a learned map that depends on the class and the position, not on any pixel: the
+location-dependent conditioning of van den Oord et al.'s conditional PixelCNN, here a table of `maps` channels
+per class and pixel projected by a 1x1 conv, one projection per layer. A 5-block stack sees only 8 rows above a
+pixel; the map tells it where on the canvas it is and where strokes of this class go (unconditional: one
+"class", a position map). On mnist5k, 1,200 steps: test NLL 65.0 against 71.6 nats, class accuracy of its
+samples 0.69 against 0.25 (pretrained/README.md).
 """
 
 from __future__ import annotations
@@ -68,25 +74,44 @@ class ResidualBlock(nn.Module):
 class PixelCNN(nn.Module):
     """Bernoulli logits (N, 1, H, W) of each pixel given the earlier ones (and the class, if conditional)."""
 
-    def __init__(self, width: int = 64, blocks: int = 5, first_kernel: int = 7, num_classes: int | None = None):
+    def __init__(self, width: int = 64, blocks: int = 5, first_kernel: int = 7, num_classes: int | None = None,
+                 maps: int = 0, size: int | None = None):
         super().__init__()
         self.width, self.blocks, self.num_classes = width, blocks, num_classes
+        if maps and not size:
+            raise PlaygroundError("a PixelCNN with class-and-position maps needs the image size")
         self.first = MaskedConv2d(1, width, first_kernel, "A")
         self.res = nn.ModuleList(ResidualBlock(width) for _ in range(blocks))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(width, width, 1), nn.ReLU(), nn.Conv2d(width, 1, 1))
         self.embed = nn.Embedding(num_classes, width) if num_classes else None
+        self.maps = nn.Parameter(torch.zeros(num_classes or 1, maps, size, size)) if maps else None
+        self.project = nn.Conv2d(maps, width * (blocks + 1), 1) if maps else None
         # Rows above a pixel that can reach its logit: the first layer sees first_kernel // 2 of them, each
         # block's 3x3 conv one more (1x1 convs none). Sampling row i needs only rows i - reach .. i.
         self.reach = first_kernel // 2 + blocks
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, row0: int = 0) -> torch.Tensor:
+        """Logits of x, whose rows are the image's rows row0 .. row0 + H - 1 (a window, when sampling)."""
         if x.ndim != 4 or x.shape[1] != 1:
             raise PlaygroundError(f"PixelCNN models one-channel images (N, 1, H, W), got {tuple(x.shape)}")
         bias = self._class_bias(y, len(x))
-        h = self.first(x * 2.0 - 1.0) + bias                # inputs {0, 1} -> {-1, 1}
-        for block in self.res:
-            h = block(h) + bias
+        extra = self._layer_maps(y, x, row0)
+        h = self.first(x * 2.0 - 1.0) + bias + extra[0]     # inputs {0, 1} -> {-1, 1}
+        for block, m in zip(self.res, extra[1:]):
+            h = block(h) + bias + m
         return self.head(h)
+
+    def _layer_maps(self, y: torch.Tensor | None, x: torch.Tensor, row0: int) -> list:
+        """Per layer, the class-and-position term (N, width, H, W) for these rows; zeros without maps."""
+        if self.maps is None:
+            return [0.0] * (self.blocks + 1)
+        if x.shape[-1] != self.maps.shape[-1] or row0 + x.shape[-2] > self.maps.shape[-2]:
+            raise PlaygroundError(f"this PixelCNN draws {self.maps.shape[-1]}x{self.maps.shape[-1]} images, "
+                                  f"got rows {row0}..{row0 + x.shape[-2] - 1} of width {x.shape[-1]}")
+        # Project every class's maps once (K of them, fewer than a batch) and pick each image's class after.
+        per_class = self.project(self.maps[:, :, row0:row0 + x.shape[-2]])
+        cls = torch.zeros(len(x), dtype=torch.long, device=x.device) if self.embed is None else y.long().reshape(-1)
+        return list(per_class[cls].chunk(self.blocks + 1, 1))
 
     def _class_bias(self, y: torch.Tensor | None, n: int) -> torch.Tensor | float:
         if self.embed is None:
@@ -124,7 +149,7 @@ class PixelCNN(nn.Module):
             i, j = divmod(k, size)
             if not keep[0, 0, i, j]:
                 r0 = max(0, i - self.reach)       # the rows outside the receptive field cannot change it
-                p = torch.sigmoid(self(x[:, :, r0:i + 1], y)[:, 0, -1, j]).cpu()
+                p = torch.sigmoid(self(x[:, :, r0:i + 1], y, row0=r0)[:, 0, -1, j]).cpu()
                 x[:, 0, i, j] = torch.bernoulli(p, generator=generator).to(dev)
                 done[0, 0, i, j] = True
             if (k + 1) % every == 0 or k + 1 == total:

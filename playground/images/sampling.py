@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from playground.cards import card_beside, card_path
-from playground.configs import from_dict
+from playground.configs import from_saved
 from playground.errors import PlaygroundError
 from playground.images import families
 from playground.images import models as M
@@ -127,7 +127,7 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
         raise PlaygroundError(f"{path} does not match the sha256 on its card ({card.get('name')}); "
                               "retrain it with `make pretrained`")
     ck = load_run_checkpoint(path)
-    cfg = from_dict(ImageRunConfig, ck["config"])
+    cfg = from_saved(ImageRunConfig, ck["config"])
     num_classes = ck.get("num_classes")
     nets = families.build(cfg, int(ck["channels"]), int(ck["resolution"]), num_classes)
     net = families.sampler_of(cfg, nets)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.configs import coerce, from_dict, to_dict
+from playground.configs import coerce, from_dict, from_saved, to_dict
 from playground.errors import PlaygroundError
 from playground.runs.rundir import RunDir
 
@@ -17,7 +17,7 @@ from playground.runs.rundir import RunDir
 def resume_config(run: RunDir, cls: type, requested: dict[str, Any] | None, may_change: set[str]) -> Any:
     """The run's config with `requested` applied: equal values pass, `may_change` fields change, others refuse."""
     try:
-        stored = from_dict(cls, run.config(), strict=False)
+        stored = from_saved(cls, run.config(), strict=False)
     except (OSError, ValueError) as e:
         raise PlaygroundError(f"{run.path}/config.json cannot be resumed: {e}") from None
     changes = {}
