@@ -48,7 +48,7 @@ def _ahead(model_key) -> Ahead:
     run: a guess computing while the server sends the run's last messages (the figures) slowed them by about
     30 ms (it holds the interpreter lock at times, at the lowest priority); later, it takes only idle cycles.
     16 reports per model (about 0.6 MB each at n = 200) bound the memory of the four models kept. A guess
-    passes a checkpoint every decoder chunk (about 20 ms): one silent for 0.3 s is starved, and recomputed."""
+    passes a checkpoint every decoder chunk (about 15 ms): one silent for 0.3 s is starved, and recomputed."""
     return Ahead(max_entries=16, start_delay=0.15, patience=0.3)
 
 

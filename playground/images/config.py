@@ -232,8 +232,8 @@ PRESETS: dict[str, Preset] = {
                                {"dataset": "mnist5k", "model": "pixelcnn", "pixelcnn_width": 64, "pixelcnn_blocks": 5,
                                 "batch_size": 64, "steps": 2000, "g_lr": 1e-3, "beta1": 0.9, "ema_decay": 0.999,
                                 "eval_samples": 100, "eval_every": 0, "sample_every": 500}),
-    "cpixelcnn_mnist5k": Preset("Class-conditional PixelCNN on binarised mnist5k", "p(x | y) with a class bias in "
-                                "every layer: the likelihood of each digit given its label",
+    "cpixelcnn_mnist5k": Preset("Class-conditional PixelCNN on binarised mnist5k", "p(x | y) with a map of the "
+                                "class and the position in every layer: the likelihood of each digit given its label",
                                 {"dataset": "mnist5k", "model": "pixelcnn", "conditional": True,
                                  "pixelcnn_width": 64, "pixelcnn_blocks": 5, "batch_size": 64, "steps": 2000,
                                  "g_lr": 1e-3, "beta1": 0.9, "ema_decay": 0.999, "eval_samples": 100,
