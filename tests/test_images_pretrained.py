@@ -249,3 +249,23 @@ def test_pages_list_the_shipped_runs_in_the_models_order_not_by_when_they_were_r
     names = [r["name"] for r in sampling.pretrained_runs()]
     assert names == [n for n in MODELS if n in names] and names[0] == "mnist5k-cgan"
     assert set(names) == set(cards())
+
+
+def test_card_summary_states_each_score_beside_the_test_splits():
+    from playground.images.pretrained import card_summary
+
+    card = {"metrics": {"fid": 198.7023, "generated_images": 200, "reference": "train (4000 images)",
+                        "fid_test_vs_train": 75.2517, "is": 6.7406, "is_test_vs_train": 7.7465, "precision": 0.59,
+                        "recall": 0.9487, "precision_test_vs_train": 0.9, "recall_test_vs_train": 0.8878,
+                        "class_accuracy": 0.785, "class_accuracy_test_vs_train": 0.985, "test_nll_nats": 64.4595,
+                        "test_nll_bits_per_dim": 0.118617, "fid_features": "classifier:x"}}
+    assert card_summary(card) == (
+        "FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
+        "IS 6.74 (test split 7.75); precision 0.59, recall 0.95 (test split: 0.90, 0.89); draws the asked class "
+        "78.5% of the time (real test images: 98.5%); exact test NLL 64.46 nats, 0.119 bits/dim. "
+        "Features: classifier:x.")
+    for k in ("is", "class_accuracy", "test_nll_nats"):
+        del card["metrics"][k]
+    assert card_summary(card) == (
+        "FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
+        "precision 0.59, recall 0.95 (test split: 0.90, 0.89). Features: classifier:x.")

@@ -13,6 +13,7 @@ from app.views import image_model_views as MV
 from app.views import image_pixel_views as PV
 from playground.errors import PlaygroundError
 from playground.images import sampling
+from playground.images.pretrained import card_summary
 from playground.runs.root import runs_root
 from playground.runs.rundir import RunDir, list_runs
 
@@ -57,11 +58,7 @@ try:
 except PlaygroundError:
     card = None
 if card and card.get("metrics", {}).get("fid") is not None:
-    m = card["metrics"]
-    st.caption(f"Shipped model, card `{card['name']}.json`: FID {m['fid']:.2f} over {m['generated_images']} images "
-               f"against {m['reference']}, where the dataset's test split scores {m['fid_test_vs_train']:.2f}; "
-               f"precision {m['precision']:.2f}, recall {m['recall']:.2f} (test split: "
-               f"{m['precision_test_vs_train']:.2f}, {m['recall_test_vs_train']:.2f}). Features: {m['fid_features']}.")
+    st.caption(f"Shipped model, card `{card['name']}.json`: {card_summary(card)}")
 scale = sampling.auto_scale(gen.resolution, target=64)   # 8x8 digits shown at 64 px each
 stem = Path(run_path).name
 

@@ -236,18 +236,29 @@ def features_match(key: str, root: Path = FEATURES) -> bool:
     return card is not None and weights.is_file() and sha256_file(weights) == card.get("sha256")
 
 
-def _summary(card: dict) -> str:
+def card_summary(card: dict) -> str:
+    """A shipped image model's scores in a sentence, each beside the test split's (the Sample page, `make
+    pretrained`)."""
     m = card["metrics"]
-    extra = "".join(f", {k} {m[k]:.3f}" for k in ("class_accuracy", "test_nll_bits_per_dim") if k in m)
-    return (f"FID {m['fid']:.2f} (test split vs train: {m['fid_test_vs_train']:.2f}), IS {m['is']:.2f} "
-            f"(test {m['is_test_vs_train']:.2f}){extra}; {m['generated_images']} images, {m['fid_features']}")
+    out = (f"FID {m['fid']:.2f} over {m['generated_images']} images against {m['reference']}, where the dataset's "
+           f"test split scores {m['fid_test_vs_train']:.2f}")
+    if m.get("is") is not None:
+        out += f"; IS {m['is']:.2f} (test split {m['is_test_vs_train']:.2f})"
+    out += (f"; precision {m['precision']:.2f}, recall {m['recall']:.2f} (test split: "
+            f"{m['precision_test_vs_train']:.2f}, {m['recall_test_vs_train']:.2f})")
+    if m.get("class_accuracy") is not None:
+        out += (f"; draws the asked class {m['class_accuracy']:.1%} of the time (real test images: "
+                f"{m['class_accuracy_test_vs_train']:.1%})")
+    if m.get("test_nll_nats") is not None:
+        out += f"; exact test NLL {m['test_nll_nats']:.2f} nats, {m['test_nll_bits_per_dim']:.3f} bits/dim"
+    return out + f". Features: {m['fid_features']}."
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(argv if argv is not None else sys.argv[1:])
     if args[:1] == ["--features-match"]:
         return 0 if len(args) == 2 and features_match(args[1]) else 1
-    return retrain_main(args, MODELS, train_one, _summary)
+    return retrain_main(args, MODELS, train_one, card_summary)
 
 
 if __name__ == "__main__":
