@@ -72,6 +72,16 @@ def test_pixelcnn_nll_is_its_exact_likelihood_on_the_binarised_test_split(traine
     assert s["test_nll_nats"] == pytest.approx(nats, rel=1e-5)
     assert s["test_nll_bits_per_dim"] == pytest.approx(s["test_nll_nats"] / (784 * math.log(2)), rel=1e-12)
     assert 0 < s["test_nll_bits_per_dim"] < 1.5                            # bits: at most ~1 per pixel, untrained
+    # the class mixture, p(y) the training split's frequencies, summed over the 10 labels independently
+    train = load_dataset("mnist5k", "train")
+    prior = torch.bincount(train.labels, minlength=10).double() / len(train)
+    with torch.no_grad():
+        per_class = torch.stack([-torch.nn.functional.binary_cross_entropy_with_logits(
+            gen.net(x, torch.full((len(x),), k)), x, reduction="none").flatten(1).sum(1).double()
+            for k in range(10)], 1)
+    marginal = float(-torch.logsumexp(per_class + prior.log(), 1).mean())
+    assert s["test_marginal_nll_nats"] == pytest.approx(marginal, rel=1e-5)
+    assert s["test_marginal_nll_bits_per_dim"] == pytest.approx(marginal / (784 * math.log(2)), rel=1e-5)
 
 
 def test_the_binarised_vae_reports_elbo_below_its_iwae_bound(trained):
@@ -80,6 +90,16 @@ def test_the_binarised_vae_reports_elbo_below_its_iwae_bound(trained):
     assert s["elbo_nats"] < 0 and s["iwae_nats"] < 0
     assert s["elbo_nats"] <= s["iwae_nats"] + 1.0                          # IWAE(K=64) >= ELBO up to MC error
     assert "test_nll_nats" not in s and "elbo_nats" not in out["cgan"]
+
+
+def test_a_vae_without_ema_samples_with_its_trained_decoder(trained):
+    """The raw weights: the sampler is the VAE's decoder, shared with (not a child of) the network saved."""
+    root, _ = trained
+    gen = sampling.load_model(root / "vae", use_ema=False)
+    saved = torch.load(RunDir.open(root / "vae").latest_path, map_location="cpu", weights_only=True)["nets"]["vae"]
+    mine = gen.net.state_dict()
+    assert mine and all(torch.equal(v, saved[f"vae.{k}"]) for k, v in mine.items())
+    assert not gen.ema
 
 
 def test_conditional_grids_have_one_row_per_class(trained):

@@ -151,3 +151,27 @@ def test_a_run_saved_before_the_maps_loads_without_them():
     assert from_saved(ImageRunConfig, saved).pixelcnn_maps == 0
     assert from_dict(ImageRunConfig, saved).pixelcnn_maps == 16                   # a new run: the maps
     assert from_saved(ImageRunConfig, {**saved, "pixelcnn_maps": 8}).pixelcnn_maps == 8
+
+
+def test_the_marginal_of_a_conditional_pixelcnn_is_its_class_mixture():
+    """-log p(x) = -log Σ_y p(y) p(x | y), checked image by image against the 2x2 model's full table: over all
+    16 images the mixture sums to one, and it lies within log(1 / p(y)) of -log p(x | y)."""
+    torch.manual_seed(3)
+    net = P.PixelCNN(width=8, blocks=1, first_kernel=3, num_classes=3, maps=2, size=2)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_()
+    prior = torch.tensor([0.5, 0.3, 0.2])
+    images = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4))).view(16, 1, 2, 2)
+    labels = torch.arange(16) % 3
+    s = P.likelihood_scores(net, images, labels, batch=5, prior=prior)
+    with torch.no_grad():
+        table = torch.stack([net.log_prob(images, torch.full((16,), k)) for k in range(3)], 1).double()
+    mixture = torch.logsumexp(table + prior.double().log(), 1)
+    assert float(mixture.exp().sum()) == pytest.approx(1.0, abs=1e-6)
+    assert s["test_marginal_nll_nats"] == pytest.approx(float(-mixture.mean()), rel=1e-6)
+    assert s["test_nll_nats"] == pytest.approx(float(-table[torch.arange(16), labels].mean()), rel=1e-6)
+    assert s["test_marginal_nll_bits_per_dim"] == pytest.approx(s["test_marginal_nll_nats"] / (4 * math.log(2)))
+    given = -table[torch.arange(16), labels]
+    assert torch.all(-mixture <= given - prior[labels].double().log() + 1e-9)
+    assert "test_marginal_nll_nats" not in P.likelihood_scores(net, images, labels)

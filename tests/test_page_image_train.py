@@ -19,9 +19,10 @@ TRAIN = str(ROOT / "app/views/image_train.py")
 SAMPLE = str(ROOT / "app/views/image_sample.py")
 
 
-def make_run(runs: Path, name: str, steps: int = 6, **kw) -> Path:
+def make_run(runs: Path, name: str, steps: int = 6, classes: int | None = None, **kw) -> Path:
     g = torch.Generator().manual_seed(0)
-    data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=g))
+    data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=g),
+                        labels=torch.arange(64) % classes if classes else None, num_classes=classes)
     cfg = ImageRunConfig(**{"steps": steps, "batch_size": 8, "g_width": 8, "d_width": 8, "latent_dim": 4, "log_every": 1,
                             "sample_every": 2, "checkpoint_every": 3, "eval_every": 3, "eval_samples": 32,
                             "features": "random", "device": "cpu", **kw})
@@ -215,12 +216,21 @@ def test_likelihood_table_sets_pixelcnn_beside_the_binarised_vaes_bounds(tmp_pat
     make_run(tmp_path, "pcnn", steps=2, model="pixelcnn", pixelcnn_width=8, pixelcnn_blocks=1, eval_every=0,
              eval_samples=16)
     make_run(tmp_path, "bvae", steps=2, model="vae", binarize=True, eval_every=0, eval_samples=16)
+    make_run(tmp_path, "cpcnn", steps=2, classes=3, model="pixelcnn", conditional=True, pixelcnn_width=8, pixelcnn_blocks=1,
+             eval_every=0, eval_samples=16)
     make_run(tmp_path, "gan", steps=2, eval_every=0, eval_samples=16)
     at = page(TRAIN, tmp_path, "img_runs_dir")
     assert not at.exception and not at.error
     (rows,) = [d.value for d in at.dataframe if "number" in d.value.columns]
-    assert set(rows["run"]) == {"pcnn", "bvae"}                            # the GAN has no likelihood
-    assert set(rows["number"]) == {"exact -log p(x)", "-ELBO (a bound)", "-IWAE K=64 (a tighter bound)"}
+    assert set(rows["run"]) == {"pcnn", "bvae", "cpcnn"}                   # the GAN has no likelihood
+    assert set(rows["number"]) == {"exact -log p(x)", "-ELBO (a bound)", "-IWAE K=64 (a tighter bound)",
+                                   "exact -log p(x | y), given the label",
+                                   "exact -log p(x), its mixture over the labels"}
+    cond = RunDir.open(tmp_path / "cpcnn").read_status()
+    mine = rows[rows["run"] == "cpcnn"].set_index("number")["nats"]
+    assert mine["exact -log p(x | y), given the label"] == round(cond["test_nll_nats"], 2)
+    assert mine["exact -log p(x), its mixture over the labels"] == round(cond["test_marginal_nll_nats"], 2)
+    assert set(rows[rows["run"] == "pcnn"]["number"]) == {"exact -log p(x)"}
     pcnn = RunDir.open(tmp_path / "pcnn").read_status()
     exact = rows[rows["run"] == "pcnn"].iloc[0]
     assert exact["nats"] == round(pcnn["test_nll_nats"], 2)

@@ -35,9 +35,10 @@ def test_images(tr) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 @torch.no_grad()
 def test_likelihood(tr) -> dict:
-    """{"test_nll_nats", "test_nll_bits_per_dim"} for pixelcnn, {"elbo_nats", "iwae_nats", ...} for the vae,
-    {} for models without a likelihood (GANs, and the denoisers, whose likelihood this project does not
-    compute on images)."""
+    """{"test_nll_nats", "test_nll_bits_per_dim"} for pixelcnn (a conditional one: -log p(x | y), and the exact
+    marginal of its class mixture, with the training split's class frequencies as p(y), as
+    "test_marginal_nll_nats"), {"elbo_nats", "iwae_nats", ...} for the vae, {} for models without a likelihood
+    (GANs, and the denoisers, whose likelihood this project does not compute on images)."""
     cfg = tr.cfg
     if cfg.family == "pixelcnn":
         from playground.images.pixelcnn import likelihood_scores
@@ -45,7 +46,8 @@ def test_likelihood(tr) -> dict:
         images, labels = test_images(tr)
         net = tr.sampler()
         was = net.training
-        out = likelihood_scores(net, images, labels if cfg.is_conditional else None)
+        prior = class_frequencies(tr) if cfg.is_conditional else None
+        out = likelihood_scores(net, images, labels if cfg.is_conditional else None, prior=prior)
         net.train(was)
         return {**out, "likelihood_split": _split_name(tr)}
     if cfg.family == "vae":
@@ -67,6 +69,12 @@ def test_likelihood(tr) -> dict:
     return {}
 
 
+def class_frequencies(tr) -> torch.Tensor:
+    """p(y) of a conditional model: the share of each class among its training images."""
+    labels = tr.images.labels.cpu().long()
+    return torch.bincount(labels, minlength=int(tr.num_classes)).double() / len(labels)
+
+
 def _split_name(tr) -> str:
     split = "train (the images given to the trainer)" if tr.dataset_given else f"{tr.cfg.dataset}:test"
     return split + (", binarised" if tr.cfg.binarized else "")
@@ -79,7 +87,10 @@ def likelihood_table(runs: list[dict]) -> list[dict]:
     rows = []
     for r in runs:
         split, dims = r.get("likelihood_split"), _dims(r)
-        entries = [("exact -log p(x)", r.get("test_nll_nats")), ("-ELBO (a bound)", _neg(r.get("elbo_nats"))),
+        given = r.get("test_marginal_nll_nats") is not None      # a conditional model: its NLL is given y
+        entries = [("exact -log p(x | y), given the label" if given else "exact -log p(x)", r.get("test_nll_nats")),
+                   ("exact -log p(x), its mixture over the labels", r.get("test_marginal_nll_nats")),
+                   ("-ELBO (a bound)", _neg(r.get("elbo_nats"))),
                    (f"-IWAE K={IWAE_K} (a tighter bound)", _neg(r.get("iwae_nats")))]
         for what, nats in entries:
             if split and nats is not None:

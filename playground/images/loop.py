@@ -18,7 +18,8 @@ from playground.images.signals import stop_on_signals
 from playground.runs import states
 
 # The likelihood numbers a family's summary carries (likelihood.py): exact for pixelcnn, bounds for the VAE.
-LIKELIHOOD_KEYS = {"gan": (), "denoiser": (), "pixelcnn": ("test_nll_nats", "test_nll_bits_per_dim"),
+LIKELIHOOD_KEYS = {"gan": (), "denoiser": (), "pixelcnn": ("test_nll_nats", "test_nll_bits_per_dim",
+                                                 "test_marginal_nll_nats", "test_marginal_nll_bits_per_dim"),
                    "vae": ("elbo_nats", "iwae_nats")}
 
 

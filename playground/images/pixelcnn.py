@@ -186,15 +186,28 @@ def lower_half_hidden(size: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def likelihood_scores(model: PixelCNN, images: torch.Tensor, labels: torch.Tensor | None = None, batch: int = 500
-             ) -> dict[str, float]:
-    """Mean exact negative log-likelihood of binary images: nats per image and bits per dimension."""
+def likelihood_scores(model: PixelCNN, images: torch.Tensor, labels: torch.Tensor | None = None, batch: int = 500,
+                      prior: torch.Tensor | None = None) -> dict[str, float]:
+    """Mean exact negative log-likelihood of binary images: nats per image and bits per dimension; given their
+    labels, -log p(x | y). With `prior` (class probabilities, e.g. the training split's frequencies) also the
+    exact marginal of the class mixture, -log p(x) = -log Σ_y p(y) p(x | y): one pass per class, and the number
+    that compares with an unconditional model's likelihood or bound."""
     model.eval()
     dev = next(model.parameters()).device
-    total = 0.0
-    for s in range(0, len(images), batch):
-        y = None if labels is None else labels[s:s + batch].to(dev)
-        total += float(-model.log_prob(images[s:s + batch].to(dev), y).double().sum())
-    nats = total / len(images)
     dims = images[0].numel()
-    return {"test_nll_nats": nats, "test_nll_bits_per_dim": nats / (dims * math.log(2.0))}
+    bits = lambda nats: nats / (dims * math.log(2.0))
+    total = marginal = 0.0
+    for s in range(0, len(images), batch):
+        x = images[s:s + batch].to(dev)
+        y = None if labels is None else labels[s:s + batch].to(dev)
+        total += float(-model.log_prob(x, y).double().sum())
+        if prior is not None:
+            per_class = torch.stack([model.log_prob(x, torch.full((len(x),), k, device=dev)).double()
+                                     for k in range(len(prior))], 1)
+            marginal += float(-torch.logsumexp(per_class + prior.double().log().to(dev), 1).sum())
+    nats = total / len(images)
+    out = {"test_nll_nats": nats, "test_nll_bits_per_dim": bits(nats)}
+    if prior is not None:
+        out |= {"test_marginal_nll_nats": marginal / len(images),
+                "test_marginal_nll_bits_per_dim": bits(marginal / len(images))}
+    return out

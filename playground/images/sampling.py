@@ -139,8 +139,9 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
             if not ck.get("nets"):                  # shipped models keep only their EMA sampling weights
                 raise PlaygroundError("this checkpoint keeps only the EMA weights (enough to sample, not the raw "
                                       "training weights); sample with EMA on")
-            for k, module in nets.items():        # only the network that holds the sampler (not D, say)
-                if any(m is net for m in module.modules()):
+            mine = {id(p) for p in net.parameters()}
+            for k, module in nets.items():        # only the networks that hold the sampler's weights (not D, say;
+                if mine & {id(p) for p in module.parameters()}:     # the VAE's decoder is shared, not a child)
                     module.load_state_dict(ck["nets"][k])
             ema = False
     except (KeyError, RuntimeError) as e:
