@@ -279,3 +279,25 @@ def test_card_summary_states_each_score_beside_the_test_splits():
     assert card_summary(card) == (
         "FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
         "precision 0.59, recall 0.95 (test split: 0.90, 0.89). Features: classifier:x.")
+
+
+def test_the_shipped_vaes_bounds_sit_above_the_pixelcnns_exact_likelihood(mnist5k):
+    """The likelihood-vs-bound lesson on the shipped cards, on one binarised test split: the PixelCNN's exact
+    -log p(x) (its class mixture) < the VAE's -IWAE(64) < its -ELBO; and the VAE's ELBO measured again (with 4
+    samples an image, not the card's 64: the same expectation, within Monte Carlo error)."""
+    from playground.configs import from_saved
+    from playground.images import families
+    from playground.images.config import ImageRunConfig
+    from playground.images.pixelcnn import binarize
+    from playground.images.trainer import load_run_checkpoint
+    from playground.vae.metrics import evaluate
+
+    vae, pcnn = cards()["mnist5k-vae"]["metrics"], cards()["mnist5k-cpixelcnn"]["metrics"]
+    assert cards()["mnist5k-vae"]["config"]["binarize"] and cards()["mnist5k-cpixelcnn"]["config"]["model"] == "pixelcnn"
+    assert pcnn["test_marginal_nll_nats"] < -vae["iwae_nats"] < -vae["elbo_nats"]
+    assert pcnn["test_nll_nats"] < pcnn["test_marginal_nll_nats"]        # knowing the label helps
+    ck = load_run_checkpoint(RUNS / "mnist5k-vae" / "checkpoints" / "latest.pt")
+    nets = families.build(from_saved(ImageRunConfig, ck["config"]), 1, 28, None)
+    nets["vae"].load_state_dict(ck["nets"]["vae"])
+    again = evaluate(nets["vae"].vae, binarize(mnist5k["test"].images), k=4, seed=1)
+    assert again["test_elbo"] == pytest.approx(vae["elbo_nats"], abs=0.5)
