@@ -32,10 +32,11 @@ class _Job:
     """One computation under way. `stop` is None for a request's own (foreground) computation, which nothing
     stops; `beats` counts the job's checkpoints, so a waiter can tell a slow guess from a starved one."""
 
-    __slots__ = ("done", "stop", "beats")
+    __slots__ = ("done", "stop", "beats", "waiters")
 
     def __init__(self, background: bool):
         self.done, self.stop, self.beats = threading.Event(), threading.Event() if background else None, 0
+        self.waiters = 0                    # requests waiting for it: only() leaves it alone
 
 
 def checkpoint() -> None:
@@ -79,7 +80,13 @@ class Ahead:
                     self.misses += 1
                     mine = self._running[key] = _Job(background=False)
                     break
-            if self._wait(job):
+                job.waiters += 1
+            try:
+                finished = self._wait(job)
+            finally:
+                with self._wake:
+                    job.waiters -= 1
+            if finished:
                 with self._wake:
                     if key in self._done:
                         self.waits += 1
@@ -128,11 +135,11 @@ class Ahead:
 
     def only(self, keep: Callable[[Hashable], bool]) -> None:
         """Stop the guesses, running or not yet started, whose key `keep` rejects: the user asked for another.
-        A request's own computation is never stopped."""
+        A request's own computation is never stopped, nor a guess that a request (another session's) waits for."""
         with self._wake:
             self._pending = [(k, f) for k, f in self._pending if keep(k)]
             for k, job in self._running.items():
-                if job.stop is not None and not keep(k):
+                if job.stop is not None and not job.waiters and not keep(k):
                     job.stop.set()
 
     def idle(self, timeout: float | None = None) -> bool:

@@ -205,12 +205,12 @@ def test_a_slow_guess_that_makes_progress_is_waited_for():
     from playground.ahead import checkpoint
 
     calls, make = counter()
-    a, started = Ahead(patience=0.1), threading.Event()
+    a, started = Ahead(patience=0.5), threading.Event()
 
-    def slow_guess():                        # 0.5 s in all, a checkpoint every 0.02 s
+    def slow_guess():                        # 1.5 s in all (3 x patience), a checkpoint every 0.1 s
         started.set()
-        for _ in range(25):
-            threading.Event().wait(0.02)
+        for _ in range(15):
+            threading.Event().wait(0.1)
             checkpoint()
         return "from behind"
 
@@ -218,3 +218,27 @@ def test_a_slow_guess_that_makes_progress_is_waited_for():
     assert started.wait(10)
     assert a.get("k", make("foreground")) == "from behind"
     assert (a.starved, a.waits) == (0, 1) and calls == []
+
+
+def test_a_guess_a_request_waits_for_is_not_stopped_by_another_miss():
+    from playground.ahead import checkpoint
+
+    calls, make = counter()
+    a, started = Ahead(patience=2.0), threading.Event()
+
+    def guess():
+        started.set()
+        for _ in range(30):
+            threading.Event().wait(0.01)
+            checkpoint()
+        return "from behind"
+
+    a.ahead([("k", guess)])
+    assert started.wait(10)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(a.get("k", make("recomputed"))))
+    waiter.start()
+    threading.Event().wait(0.05)
+    assert a.get("other", make("other")) == "value of other"      # a miss elsewhere: stops the guesses, not this
+    waiter.join(10)
+    assert got == ["from behind"] and a.cancelled == 0 and calls == ["other"]

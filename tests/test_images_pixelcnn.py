@@ -143,14 +143,42 @@ def test_class_and_position_maps_keep_causality_and_normalisation_and_windows_ma
         P.PixelCNN(width=8, blocks=1, maps=4)
 
 
-def test_a_run_saved_before_the_maps_loads_without_them():
-    from playground.configs import from_dict, from_saved, to_dict
-    from playground.images.config import ImageRunConfig
+def test_a_run_saved_before_the_maps_loads_and_resumes_without_them(tmp_path):
+    """A conditional PixelCNN run as the version before the maps wrote it (no pixelcnn_maps in its config.json
+    or its checkpoint's config): it samples with its own weights and resumes; a new config has the maps."""
+    import json
 
-    saved = {k: v for k, v in to_dict(ImageRunConfig(model="pixelcnn")).items() if k != "pixelcnn_maps"}
-    assert from_saved(ImageRunConfig, saved).pixelcnn_maps == 0
-    assert from_dict(ImageRunConfig, saved).pixelcnn_maps == 16                   # a new run: the maps
-    assert from_saved(ImageRunConfig, {**saved, "pixelcnn_maps": 8}).pixelcnn_maps == 8
+    from playground.configs import from_dict, to_dict
+    from playground.images import sampling
+    from playground.images.config import ImageRunConfig
+    from playground.images.train import config_for_resume, train
+    from playground.images.trainer import FORMAT, load_run_checkpoint
+    from playground.runs.checkpoints import save_checkpoint
+    from test_page_image_train import make_run
+
+    run = make_run(tmp_path, "old", steps=3, classes=2, model="pixelcnn", conditional=True, pixelcnn_width=8,
+                   pixelcnn_blocks=1, pixelcnn_maps=0, eval_every=0, final_eval=False)
+    cfg_path, ck_path = run / "config.json", run / "checkpoints" / "latest.pt"
+    cfg = json.loads(cfg_path.read_text())
+    del cfg["pixelcnn_maps"]
+    cfg_path.write_text(json.dumps(cfg))
+    ck = load_run_checkpoint(ck_path)
+    del ck["config"]["pixelcnn_maps"]
+    save_checkpoint(ck_path, {k: v for k, v in ck.items() if k != "format"}, FORMAT)
+    gen = sampling.load_model(run, use_ema=False)
+    assert gen.net.maps is None and gen.cfg.pixelcnn_maps == 0
+    assert all(torch.equal(v, ck["nets"]["pixelcnn"][k]) for k, v in gen.net.state_dict().items())
+    assert gen.sample(2, seed=0, labels=torch.tensor([0, 1])).shape == (2, 1, 8, 8)
+    from playground.data import ImageDataset
+
+    data = ImageDataset(name="tiny", images=torch.rand(64, 1, 8, 8, generator=torch.Generator().manual_seed(0)),
+                        labels=torch.arange(64) % 2, num_classes=2)
+    resumed = config_for_resume(run, {"steps": 5})
+    assert resumed.pixelcnn_maps == 0
+    out = train(resumed, run, resume=run, dataset=data)
+    assert out["state"] == "completed" and out["steps"] == 5
+    assert from_dict(ImageRunConfig, {k: v for k, v in to_dict(ImageRunConfig()).items()
+                                      if k != "pixelcnn_maps"}).pixelcnn_maps == 16          # a new run: the maps
 
 
 def test_the_marginal_of_a_conditional_pixelcnn_is_its_class_mixture():

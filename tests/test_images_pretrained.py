@@ -266,7 +266,9 @@ def test_card_summary_states_each_score_beside_the_test_splits():
     head = ("FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
             "IS 6.74 (test split 7.75); precision 0.59, recall 0.95 (test split: 0.90, 0.89); draws the asked "
             "class 78.5% of the time (real test images: 98.5%); exact test NLL 64.46 nats")
-    assert card_summary(card) == head + ", 0.119 bits/dim. Features: classifier:x."
+    assert card_summary(card) == head + ", 0.119 bits/dim. Features: classifier:x."     # an unconditional one
+    card["config"] = {"model": "pixelcnn", "conditional": True}
+    assert card_summary(card) == head + " given the label. Features: classifier:x."      # scored before the mixture
     card["metrics"] |= {"test_marginal_nll_nats": 66.0, "test_marginal_nll_bits_per_dim": 0.12145}
     assert card_summary(card) == head + (" given the label, 66.00 nats (0.121 bits/dim) for the mixture over "
                                          "labels. Features: classifier:x.")

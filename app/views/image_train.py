@@ -14,7 +14,7 @@ from app.components.config_widgets import config_from_state, seed_state
 from app.components.image_run_form import new_run_form
 from playground.errors import PlaygroundError
 from playground.images.config import PRESETS, ImageRunConfig
-from playground.images.likelihood import likelihood_table
+from playground.images.likelihood import given_label, likelihood_table
 from playground.pictures import png_bytes
 from playground.runs.animation import grids_gif
 from playground.runs import launcher, states
@@ -27,8 +27,10 @@ ACTIVE = states.ACTIVE
 LOSS_KEYS = ("d_loss", "g_loss", "gp", "loss", "rec", "kl", "nll")
 # Shown under the scores when a run has them: the inception-style score and the likelihood numbers.
 EXTRA_SCORES = (("is", "IS", "{:.2f}"), ("test_nll_nats", "test NLL (nats)", "{:.1f}"),
-                ("test_nll_bits_per_dim", "bits/dim", "{:.4f}"), ("elbo_nats", "test ELBO (nats)", "{:.1f}"),
-                ("iwae_nats", "test IWAE bound (nats)", "{:.1f}"))
+                ("test_nll_bits_per_dim", "bits/dim", "{:.4f}"),
+                ("test_marginal_nll_nats", "test NLL, mixture over y (nats)", "{:.1f}"),
+                ("elbo_nats", "test ELBO (nats)", "{:.1f}"), ("iwae_nats", "test IWAE bound (nats)", "{:.1f}"))
+GIVEN_Y = {"test_nll_nats": "test NLL given y (nats)", "test_nll_bits_per_dim": "bits/dim given y"}
 
 seed_state(ImageRunConfig, PRESETS["dcgan_digits"].config(ImageRunConfig), P)
 SS.setdefault("img_preset", "dcgan_digits")       # the form's widgets (app/components/image_run_form.py)
@@ -107,7 +109,8 @@ st.dataframe(
       "dataset": r["dataset"], "device": r.get("device") or "",
       "FID": round(r["fid"], 3) if r.get("fid") is not None else None,
       "IS": round(r["is"], 2) if r.get("is") is not None else None,
-      "NLL (bits/dim)": r.get("test_nll_bits_per_dim")} for r in runs],
+      "NLL −log p(x) (bits/dim)": r.get("test_marginal_nll_bits_per_dim") if given_label(r["config"])
+      else r.get("test_nll_bits_per_dim")} for r in runs],
     hide_index=True, width="stretch", key="img_runs_table")
 lik = likelihood_table(runs)
 if lik:
@@ -190,7 +193,9 @@ def run_card() -> None:
                 m[1].metric("KID", f"{last['kid']:.4f}")
                 m[2].metric("precision", f"{last['precision']:.3f}")
                 m[3].metric("recall", f"{last['recall']:.3f}")
-                extra = [(name_, fmt.format(last[k])) for k, name_, fmt in EXTRA_SCORES if last.get(k) is not None]
+                given = given_label(run.config())
+                extra = [(GIVEN_Y.get(k, name_) if given else name_, fmt.format(last[k]))
+                         for k, name_, fmt in EXTRA_SCORES if last.get(k) is not None]
                 for col, (name_, text) in zip(st.columns(max(1, len(extra))), extra):
                     col.metric(name_, text)
                 acc = last.get("feature_accuracy")

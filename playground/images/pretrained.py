@@ -30,6 +30,7 @@ from pathlib import Path
 
 from playground.cards import card_path, read_card, read_cards, retrain_main, write_card
 from playground.errors import PlaygroundError
+from playground.images.likelihood import given_label
 from playground.images.sampling import PRETRAINED_RUNS
 from playground.paths import pretrained_dir
 from playground.runs.checkpoints import sha256_file
@@ -85,7 +86,8 @@ MODELS: dict[str, dict] = {
 }
 KEEP = ("format", "config", "step", "resolution", "channels", "nets", "ema", "num_classes", "best_fid",
         "train_seconds", "versions", "world_size")
-KEEPS = {KEEP: "the trained nets (G and D) and the EMA of G; no optimiser or RNG state",
+KEEPS = {KEEP: "the trained networks (a GAN's G and D, or the VAE) and the EMA of the sampler where the run has "
+               "one; no optimiser or RNG state",
          SAMPLING_ONLY: "only the EMA sampling weights (no discriminator, raw weights, optimiser or RNG state): "
                         "enough to sample and score, not to resume training"}
 FEATURES = pretrained_dir() / "features"
@@ -256,9 +258,11 @@ def card_summary(card: dict) -> str:
     if m.get("class_accuracy") is not None:
         out += (f"; draws the asked class {m['class_accuracy']:.1%} of the time (real test images: "
                 f"{m['class_accuracy_test_vs_train']:.1%})")
-    if m.get("test_marginal_nll_nats") is not None:
-        out += (f"; exact test NLL {m['test_nll_nats']:.2f} nats given the label, {m['test_marginal_nll_nats']:.2f} "
-                f"nats ({m['test_marginal_nll_bits_per_dim']:.3f} bits/dim) for the mixture over labels")
+    if m.get("test_nll_nats") is not None and given_label(card.get("config")):
+        out += f"; exact test NLL {m['test_nll_nats']:.2f} nats given the label"
+        if m.get("test_marginal_nll_nats") is not None:
+            out += (f", {m['test_marginal_nll_nats']:.2f} nats ({m['test_marginal_nll_bits_per_dim']:.3f} bits/dim) "
+                    "for the mixture over labels")
     elif m.get("test_nll_nats") is not None:
         out += f"; exact test NLL {m['test_nll_nats']:.2f} nats, {m['test_nll_bits_per_dim']:.3f} bits/dim"
     if m.get("elbo_nats") is not None:
