@@ -201,39 +201,32 @@ def test_a_starved_guess_is_stopped_and_the_request_computes_it():
     assert a.cancelled == 1 and a.get("k", make("again")) == "from the request"
 
 
-def test_a_slow_guess_that_makes_progress_is_waited_for():
+def ticking(started: threading.Event, beats: int, every: float):
+    """A guess that passes `beats` checkpoints `every` seconds apart, then returns "from behind"."""
     from playground.ahead import checkpoint
 
-    calls, make = counter()
-    a, started = Ahead(patience=0.5), threading.Event()
-
-    def slow_guess():                        # 1.5 s in all (3 x patience), a checkpoint every 0.1 s
+    def guess():
         started.set()
-        for _ in range(15):
-            threading.Event().wait(0.1)
+        for _ in range(beats):
+            threading.Event().wait(every)
             checkpoint()
         return "from behind"
+    return guess
 
-    a.ahead([("k", slow_guess)])
+
+def test_a_slow_guess_that_makes_progress_is_waited_for():
+    calls, make = counter()
+    a, started = Ahead(patience=0.5), threading.Event()
+    a.ahead([("k", ticking(started, 15, 0.1))])             # 1.5 s in all (3 x patience), a checkpoint every 0.1 s
     assert started.wait(10)
     assert a.get("k", make("foreground")) == "from behind"
     assert (a.starved, a.waits) == (0, 1) and calls == []
 
 
 def test_a_guess_a_request_waits_for_is_not_stopped_by_another_miss():
-    from playground.ahead import checkpoint
-
     calls, make = counter()
     a, started = Ahead(patience=2.0), threading.Event()
-
-    def guess():
-        started.set()
-        for _ in range(30):
-            threading.Event().wait(0.01)
-            checkpoint()
-        return "from behind"
-
-    a.ahead([("k", guess)])
+    a.ahead([("k", ticking(started, 30, 0.01))])
     assert started.wait(10)
     got = []
     waiter = threading.Thread(target=lambda: got.append(a.get("k", make("recomputed"))))
