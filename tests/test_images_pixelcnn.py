@@ -203,3 +203,16 @@ def test_the_marginal_of_a_conditional_pixelcnn_is_its_class_mixture():
     given = -table[torch.arange(16), labels]
     assert torch.all(-mixture <= given - prior[labels].double().log() + 1e-9)
     assert "test_marginal_nll_nats" not in P.likelihood_scores(net, images, labels)
+
+
+def test_only_the_final_evaluation_pays_for_the_marginal(tmp_path):
+    """One pass per class is the final evaluation's cost only: intermediate ones report -log p(x | y) alone."""
+    from playground.runs.rundir import RunDir
+    from test_page_image_train import make_run
+
+    run = make_run(tmp_path, "c", steps=2, classes=2, model="pixelcnn", conditional=True, pixelcnn_width=8,
+                   pixelcnn_blocks=1, eval_every=1, eval_samples=16)
+    scored = [r for r in RunDir.open(run).read_metrics() if "fid" in r]
+    assert [r["final"] for r in scored] == [False, True]            # step 1, then the end (step 2)
+    assert all("test_marginal_nll_nats" not in r and r["test_nll_nats"] > 0 for r in scored[:-1])
+    assert scored[-1]["test_marginal_nll_nats"] > 0

@@ -34,11 +34,12 @@ def test_images(tr) -> tuple[torch.Tensor, torch.Tensor | None]:
 
 
 @torch.no_grad()
-def test_likelihood(tr) -> dict:
+def test_likelihood(tr, marginal: bool = True) -> dict:
     """{"test_nll_nats", "test_nll_bits_per_dim"} for pixelcnn (a conditional one: -log p(x | y), and the exact
     marginal of its class mixture, with the training split's class frequencies as p(y), as
     "test_marginal_nll_nats"), {"elbo_nats", "iwae_nats", ...} for the vae, {} for models without a likelihood
-    (GANs, and the denoisers, whose likelihood this project does not compute on images)."""
+    (GANs, and the denoisers, whose likelihood this project does not compute on images). The marginal takes
+    one pass per class, so runs compute it at their final evaluation only (`marginal`)."""
     cfg = tr.cfg
     if cfg.family == "pixelcnn":
         from playground.images.pixelcnn import likelihood_scores
@@ -46,7 +47,7 @@ def test_likelihood(tr) -> dict:
         images, labels = test_images(tr)
         net = tr.sampler()
         was = net.training
-        prior = class_frequencies(tr) if cfg.is_conditional else None
+        prior = class_frequencies(tr) if cfg.is_conditional and marginal else None
         out = likelihood_scores(net, images, labels if cfg.is_conditional else None, prior=prior)
         net.train(was)
         return {**out, "likelihood_split": _split_name(tr)}

@@ -145,7 +145,7 @@ def _evaluate_and_record(tr, final: bool = False) -> None:
     def progress(text: str) -> None:
         run.write_status(phase=f"evaluating: {text}")
 
-    scores = tr.evaluate(progress)
+    scores = tr.evaluate(progress, final)
     run.append_metrics({"step": tr.step, **scores, "final": final})
     extra = "".join(f", {k} {scores[k]:.3f}" for k in ("is", *LIKELIHOOD_KEYS[tr.cfg.family])
                     if scores.get(k) is not None)

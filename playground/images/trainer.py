@@ -252,7 +252,7 @@ class Trainer:
         """Every class equally often in the scored samples of a conditional model."""
         return families.balanced_labels(n, self.num_classes) if self.cfg.is_conditional else None
 
-    def evaluate(self, progress: Callable[[str], None] | None = None) -> dict:
+    def evaluate(self, progress: Callable[[str], None] | None = None, final: bool = False) -> dict:
         """FID/KID/precision/recall of cfg.eval_samples images from fixed noise (this process only)."""
         from playground.images.metrics import Scorer, make_extractor
 
@@ -279,7 +279,7 @@ class Trainer:
         scores = self.scorer.score(fake)
         if progress and (self.family.likelihood or self.family.name == "vae"):
             progress("computing the test split's likelihood")
-        scores.update(test_likelihood(self))
+        scores.update(test_likelihood(self, marginal=final))
         self.last_scores = scores
         return self.last_scores
 
