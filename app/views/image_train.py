@@ -116,9 +116,11 @@ lik = likelihood_table(runs)
 if lik:
     with st.expander("Likelihood vs bound: PixelCNN's exact −log p(x) beside the VAE's −ELBO and −IWAE", expanded=True):
         st.dataframe(lik, hide_index=True, width="stretch", key="img_lik_table")
-        st.caption("Nats per image on the named split (lower is better). PixelCNN's number is exact; the VAE's are "
-                   "upper bounds on its −log p(x) (IWAE tighter than the ELBO). Compare only rows on the same split: "
-                   "a binarised VAE (`binarize`) sees the same bits as the PixelCNN.")
+        st.caption("Nats per image on the named split (lower is better). PixelCNN's numbers are exact; the VAE's are "
+                   "upper bounds on its −log p(x) (IWAE tighter than the ELBO). A class-conditional PixelCNN's "
+                   "−log p(x | y) is given the label, so it does not compare with −log p(x): its mixture over the "
+                   "labels does. Compare only rows on the same split: a binarised VAE (`binarize`) sees the same "
+                   "bits as the PixelCNN.")
 c1, c2 = st.columns([1, 2])
 c1.selectbox("Run", names, key="img_selected")
 c2.multiselect("Overlay curves of", names, key="img_compare", help="compare losses and FID across runs")
