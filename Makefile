@@ -10,7 +10,7 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install -r requirements.txt
+	$(BIN)/pip install --no-cache-dir -r requirements.txt
 	touch $@
 
 app: $(VENV)/.installed
