@@ -9,6 +9,7 @@ import torch
 
 from playground.errors import PlaygroundError
 from playground.images import pixelcnn as P
+from playground.images.pixelcnn_raster import RasterForward
 
 
 def test_mask_shapes():
@@ -81,6 +82,43 @@ def test_sampling_states_complete_and_likelihood_scores():
     assert s["test_nll_bits_per_dim"] == pytest.approx(s["test_nll_nats"] / (16 * math.log(2)))
 
 
+def _reference_draws(net, n, size, generator, y=None, known=None, given=None):
+    """Pixel by pixel with the full forward pass on the whole image: what sampling_states must reproduce."""
+    x = torch.zeros(n, 1, size, size)
+    keep = torch.zeros(size, size, dtype=torch.bool) if known is None else known.reshape(size, size)
+    if known is not None:
+        x = torch.where(keep, given.expand(n, 1, size, size), x)
+    for k in range(size * size):
+        i, j = divmod(k, size)
+        if not keep[i, j]:
+            with torch.no_grad():
+                p = torch.sigmoid(net(x, y)[:, 0, i, j])
+            x[:, 0, i, j] = torch.bernoulli(p, generator=generator)
+    return x
+
+
+@pytest.mark.parametrize("num_classes", [None, 3])
+def test_pixel_at_a_time_sampling_draws_what_the_full_pass_draws(num_classes):
+    """Same generator, same draws as the full forward pass per pixel: for sampling, and for a completion whose
+    known pixels are scattered (rows that end on a known pixel, rows known whole, known pixels after hidden
+    ones), on random weights large enough that a wrong logit changes some of the 16 x 36 draws."""
+    torch.manual_seed(3)
+    net = P.PixelCNN(width=8, blocks=2, first_kernel=5, num_classes=num_classes, maps=3, size=6).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0.0, 0.3)
+    y = None if num_classes is None else torch.arange(16) % 3
+    ours = net.sample(16, 6, torch.Generator().manual_seed(5), y=y)
+    assert torch.equal(ours, _reference_draws(net, 16, 6, torch.Generator().manual_seed(5), y))
+    assert 0.1 < float(ours.mean()) < 0.9
+    known = torch.rand(1, 1, 6, 6, generator=torch.Generator().manual_seed(1)) < 0.4
+    known[..., 2, :] = True
+    given = P.binarize(torch.rand(1, 1, 6, 6, generator=torch.Generator().manual_seed(2)))
+    ours = net.complete(given[0], known, 16, torch.Generator().manual_seed(6), y=y)
+    ref = _reference_draws(net, 16, 6, torch.Generator().manual_seed(6), y, known, given)
+    assert torch.equal(ours, ref)
+
+
 def test_loss_decreases_over_a_few_steps():
     torch.manual_seed(0)
     net = P.PixelCNN(width=16, blocks=1, first_kernel=3)
@@ -99,10 +137,10 @@ def test_loss_decreases_over_a_few_steps():
 
 
 @pytest.mark.parametrize("num_classes", [None, 3])
-def test_class_and_position_maps_keep_causality_and_normalisation_and_windows_match(num_classes):
+def test_class_and_position_maps_keep_causality_and_normalisation_and_the_pixel_pass_matches(num_classes):
     """The maps depend on the class and the position only: pixel i still sees no pixel from i on, the 2^4
-    images of a 2x2 model still sum to one, and a window of rows (as sampling runs it) gives the full image's
-    logits on its last row."""
+    images of a 2x2 model still sum to one, and the pixel-at-a-time pass (as sampling runs it) gives the
+    full pass's logits."""
     torch.manual_seed(2)
     net = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes, maps=4, size=5)
     with torch.no_grad():
@@ -115,9 +153,11 @@ def test_class_and_position_maps_keep_causality_and_normalisation_and_windows_ma
     x = P.binarize(torch.rand(4, 1, 5, 5))
     yy = None if num_classes is None else torch.tensor([0, 1, 2, 1])
     full = net(x, yy)
-    for r1 in range(1, 6):                                  # rows r1 - 1 - reach .. r1 - 1, as sampling takes
-        r0 = max(0, r1 - 1 - net.reach)
-        assert torch.allclose(net(x[:, :, r0:r1], yy, row0=r0)[:, 0, -1], full[:, 0, r1 - 1], atol=1e-6)
+    steps, logits = RasterForward(net.eval(), 4, 5, yy), torch.zeros(4, 5, 5)   # a pixel at a time, as sampling
+    for i, j in itertools.product(range(5), range(5)):
+        logits[:, i, j] = steps.logit(i, j)
+        steps.place(i, j, x[:, 0, i, j])
+    assert torch.allclose(logits, full[:, 0], atol=1e-5)
     zero = P.PixelCNN(width=8, blocks=2, first_kernel=3, num_classes=num_classes, maps=4, size=5)
     zero.load_state_dict({k: v for k, v in net.state_dict().items()})
     with torch.no_grad():

@@ -86,30 +86,27 @@ class PixelCNN(nn.Module):
         self.embed = nn.Embedding(num_classes, width) if num_classes else None
         self.maps = nn.Parameter(torch.zeros(num_classes or 1, maps, size, size)) if maps else None
         self.project = nn.Conv2d(maps, width * (blocks + 1), 1) if maps else None
-        # Rows above a pixel that can reach its logit: the first layer sees first_kernel // 2 of them, each
-        # block's 3x3 conv one more (1x1 convs none). Sampling row i needs only rows i - reach .. i.
-        self.reach = first_kernel // 2 + blocks
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, row0: int = 0) -> torch.Tensor:
-        """Logits of x, whose rows are the image's rows row0 .. row0 + H - 1 (a window, when sampling)."""
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits of x (sampling runs the same layers a pixel at a time: playground.images.pixelcnn_raster)."""
         if x.ndim != 4 or x.shape[1] != 1:
             raise PlaygroundError(f"PixelCNN models one-channel images (N, 1, H, W), got {tuple(x.shape)}")
         bias = self._class_bias(y, len(x))
-        extra = self._layer_maps(y, x, row0)
+        extra = self._layer_maps(y, x)
         h = self.first(x * 2.0 - 1.0) + bias + extra[0]     # inputs {0, 1} -> {-1, 1}
         for block, m in zip(self.res, extra[1:]):
             h = block(h) + bias + m
         return self.head(h)
 
-    def _layer_maps(self, y: torch.Tensor | None, x: torch.Tensor, row0: int) -> list:
-        """Per layer, the class-and-position term (N, width, H, W) for these rows; zeros without maps."""
+    def _layer_maps(self, y: torch.Tensor | None, x: torch.Tensor) -> list:
+        """Per layer, the class-and-position term (N, width, H, W); zeros without maps."""
         if self.maps is None:
             return [0.0] * (self.blocks + 1)
-        if x.shape[-1] != self.maps.shape[-1] or row0 + x.shape[-2] > self.maps.shape[-2]:
+        if tuple(x.shape[-2:]) != tuple(self.maps.shape[-2:]):
             raise PlaygroundError(f"this PixelCNN draws {self.maps.shape[-1]}x{self.maps.shape[-1]} images, "
-                                  f"got rows {row0}..{row0 + x.shape[-2] - 1} of width {x.shape[-1]}")
+                                  f"got {x.shape[-2]}x{x.shape[-1]}")
         # Project every class's maps once (K of them, fewer than a batch) and pick each image's class after.
-        per_class = self.project(self.maps[:, :, row0:row0 + x.shape[-2]])
+        per_class = self.project(self.maps)
         cls = torch.zeros(len(x), dtype=torch.long, device=x.device) if self.embed is None else y.long().reshape(-1)
         return list(per_class[cls].chunk(self.blocks + 1, 1))
 
@@ -137,6 +134,8 @@ class PixelCNN(nn.Module):
         """Draw pixels one at a time in raster order, yielding (pixels done, images) every `every` pixels and
         at the end. Pixels where `known` (1, 1, size, size) is true keep the values of `given` (a completion).
         The images are a fresh copy each time; not-yet-drawn pixels read 0.5 (undecided, for display)."""
+        from playground.images.pixelcnn_raster import RasterForward
+
         dev = next(self.parameters()).device
         x = torch.zeros(n, 1, size, size, device=dev)
         keep = torch.zeros(1, 1, size, size, dtype=torch.bool, device=dev)
@@ -145,13 +144,15 @@ class PixelCNN(nn.Module):
             x = torch.where(keep, given.to(dev, torch.float32).expand(n, 1, size, size), x)
         done = torch.zeros(1, 1, size, size, dtype=torch.bool, device=dev) | keep
         total = size * size
+        steps = RasterForward(self, n, size, y)    # one position of every layer per pixel, the rest kept
         for k in range(total):
             i, j = divmod(k, size)
+            logit = steps.logit(i, j)               # for a kept pixel too: the later ones read its activations
             if not keep[0, 0, i, j]:
-                r0 = max(0, i - self.reach)       # the rows outside the receptive field cannot change it
-                p = torch.sigmoid(self(x[:, :, r0:i + 1], y, row0=r0)[:, 0, -1, j]).cpu()
+                p = torch.sigmoid(logit).cpu()
                 x[:, 0, i, j] = torch.bernoulli(p, generator=generator).to(dev)
                 done[0, 0, i, j] = True
+            steps.place(i, j, x[:, 0, i, j])
             if (k + 1) % every == 0 or k + 1 == total:
                 yield k + 1, torch.where(done, x, torch.full_like(x, 0.5)).cpu()
 
