@@ -173,7 +173,7 @@ def _grid(key: MV.ModelKey, n: int, seed: int, label: int | None) -> np.ndarray:
 def grid(key: MV.ModelKey, scale: int, stem: str) -> None:
     gen = MV.get(key)
     c1, c2, c3 = st.columns(3)
-    n = c1.select_slider("images", [4, 9, 16, 36], value=16, key=MV.W(key, "smp_pg_n"),
+    n = c1.select_slider("images", [4, 9, 16, 36, 64], value=16, key=MV.W(key, "smp_pg_n"),
                          help=f"each image is drawn one pixel at a time, {gen.resolution ** 2} steps")
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_pg_seed"))
     label = MV.class_choice(gen, "class", MV.W(key, "smp_pg_class"), c3)

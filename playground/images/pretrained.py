@@ -68,9 +68,8 @@ MODELS: dict[str, dict] = {
     },
     "mnist5k-cpixelcnn": {
         "title": "Class-conditional PixelCNN on binarised mnist5k (28x28)",
-        "args": "--preset cpixelcnn_mnist5k --steps 1200 --seed 0",
-        "eval_seeds": (0,),
-        "eval_n": 200,
+        "args": "--preset cpixelcnn_mnist5k --steps 1300 --seed 0",
+        "eval_seeds": (0, 1, 2),
         "keep": SAMPLING_ONLY,
     },
     "mnist5k-vae": {
