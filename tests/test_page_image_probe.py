@@ -32,7 +32,7 @@ def test_score_curves_compute_and_plot(at):
     at.button(key="pr_go").click().run()
     assert not at.exception and not at.error
     spec = at.get("plotly_chart")[0].proto.spec
-    assert "FID in classifier:digits" in spec and "repeating one image" in spec
+    assert "FID in classifier:mnist5k" in spec and "repeating one image" in spec
     curves = at.session_state["pr_curves"]
     assert [len(c["fid"]) for c in curves] == [3, 3] and curves[0]["fid"][2] > curves[0]["fid"][0]
 

@@ -17,7 +17,7 @@ from playground.runs.root import runs_root
 from playground.runs.rundir import list_runs
 
 SS = st.session_state
-DATASETS = {"digits (8×8, sklearn)": "digits", "mnist5k (28×28 MNIST)": "mnist5k"}
+DATASETS = {"mnist5k (28×28 MNIST)": "mnist5k", "digits (8×8, sklearn)": "digits"}
 GROUPS = ("A", "B", "C")
 
 
