@@ -11,7 +11,7 @@ images with random labels 0..9: the shape of mnist5k's training split, no files 
 `families.build`, same seed) with the same loss math (sample a batch, loss, zero_grad, backward, Adam step)
 run in interleaved windows, so both see the same machine load; medians and their ratio are reported, by
 wall clock and per CPU second of this process. Then, once per family, the seconds to draw 64 images from the
-EMA sampler (cgan one pass, pixelcnn 784 passes, diffusion 50 DDIM steps, flow matching 25 midpoint steps)
+EMA sampler (cgan one pass, pixelcnn 784 one-pixel steps, diffusion 50 DDIM steps, flow matching 25 midpoint steps)
 and one evaluation as the trainer runs it (mnist5k classifier features; 64 images by default, so its drawing
 is the 64-image figure; `--eval-samples 0` draws the preset's 100 to 500, minutes on CPU), split into
 phases. Prints one JSON object (machine, date, load average, results).

@@ -18,7 +18,7 @@ FAMILY_NOTE = {
     "gan": "a generator against a discriminator: sharp samples, no likelihood",
     "vae": "encoder and decoder trained on the ELBO: a bound on the likelihood",
     "pixelcnn": "pixels one at a time in raster order: an exact likelihood (nats, bits/dim) on binarised "
-                "images; sampling takes one pass per pixel",
+                "images; sampling draws one pixel at a time",
     "denoiser": "a U-Net that undoes noise (diffusion) or follows a velocity field (flow matching) over many "
                 "sampling steps",
 }

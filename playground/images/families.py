@@ -37,7 +37,7 @@ class Family:
 FAMILIES = {
     "gan": Family("gan", "G", True, 64, 8, False),
     "vae": Family("vae", "vae", True, 64, 8, False),
-    "pixelcnn": Family("pixelcnn", "pixelcnn", False, 16, 2, True),      # 784 sequential passes per draw at 28 px
+    "pixelcnn": Family("pixelcnn", "pixelcnn", False, 16, 2, True),      # 784 sequential steps per draw at 28 px
     "denoiser": Family("denoiser", "denoiser", False, 64, 8, False),
 }
 
@@ -123,7 +123,7 @@ def draw(cfg, net: nn.Module, n: int, generator: torch.Generator, labels: torch.
     for i in range(0, n, CHUNK):
         k = min(CHUNK, n - i)
         y = None if labels is None else labels[i:i + k].to(next(net.parameters()).device)
-        if fam.name == "pixelcnn":        # one pass per pixel: report progress row by row
+        if fam.name == "pixelcnn":        # one pixel at a time: report progress row by row
             size = int(resolution)
             for done, images in net.sampling_states(k, size, generator, y=y, every=size):
                 if progress is not None:
