@@ -21,8 +21,9 @@ from pathlib import Path
 
 import torch
 
+from playground.images import sampling
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def full_pass_per_pixel(net, n: int, size: int, pixels: int, generator, y) -> torch.Tensor:
@@ -49,8 +50,6 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    from playground.images import sampling
-
     torch.set_num_threads(args.threads)
     gen = sampling.load_model(args.run)
     net, size = gen.net.eval(), gen.resolution
