@@ -209,6 +209,24 @@ def test_pixelcnn_card_nll_is_the_exact_likelihood_of_the_binarised_test_split(m
         assert wrong > likelihood_scores(gen.net, bits[:200], labels[:200])["test_nll_nats"] + 1.0
 
 
+def test_pixelcnn_sampling_pass_gives_the_full_pass_logits_on_the_shipped_model(mnist5k):
+    """The sampler's pixel-at-a-time pass (playground.images.pixelcnn_raster) on real weights and real digits:
+    every pixel's logit as the full forward pass computes it, up to float32 rounding."""
+    from playground.images.pixelcnn import binarize
+    from playground.images.pixelcnn_raster import RasterForward
+
+    net = sampling.load_model("mnist5k-cpixelcnn").net.eval()
+    x, y = binarize(mnist5k["test"].images[:6]), mnist5k["test"].labels[:6]
+    with torch.no_grad():
+        full = net(x, y)[:, 0]
+    steps, logits = RasterForward(net, 6, 28, y), torch.zeros(6, 28, 28)
+    for k in range(28 * 28):
+        i, j = divmod(k, 28)
+        logits[:, i, j] = steps.logit(i, j)
+        steps.place(i, j, x[:, 0, i, j])
+    assert float((logits - full).abs().max()) < 1e-4 and float(full.abs().max()) > 5.0
+
+
 def test_features_match_checks_the_classifier_against_its_card(tmp_path):
     from playground.images.pretrained import FEATURES, features_match
 

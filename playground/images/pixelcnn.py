@@ -106,9 +106,13 @@ class PixelCNN(nn.Module):
             raise PlaygroundError(f"this PixelCNN draws {self.maps.shape[-1]}x{self.maps.shape[-1]} images, "
                                   f"got {x.shape[-2]}x{x.shape[-1]}")
         # Project every class's maps once (K of them, fewer than a batch) and pick each image's class after.
-        per_class = self.project(self.maps)
-        cls = torch.zeros(len(x), dtype=torch.long, device=x.device) if self.embed is None else y.long().reshape(-1)
-        return list(per_class[cls].chunk(self.blocks + 1, 1))
+        return list(self.project(self.maps)[self.map_rows(y, len(x))].chunk(self.blocks + 1, 1))
+
+    def map_rows(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
+        """Each image's row of the projected maps: its class (0 for an unconditional model's one map)."""
+        if self.embed is None:
+            return torch.zeros(n, dtype=torch.long, device=self.maps.device)
+        return y.long().reshape(n).to(self.maps.device)
 
     def _class_bias(self, y: torch.Tensor | None, n: int) -> torch.Tensor | float:
         if self.embed is None:

@@ -58,21 +58,25 @@ class RasterForward:
         self.expand = [_linear(b.expand) for b in net.res]
         self.head = [_linear(m) for m in net.head if isinstance(m, torch.nn.Conv2d)]
         bias = net._class_bias(y, n)
-        self.bias = bias[:, :, 0, 0] if torch.is_tensor(bias) else None
-        self.maps = [m if torch.is_tensor(m) else None for m in net._layer_maps(y, like.new_zeros(n, 1, size, size))]
+        self.bias = bias[:, :, 0, 0] if torch.is_tensor(bias) else 0.0
+        self.blocks = net.blocks
+        with torch.no_grad():     # every class's projected maps (K, width x layers, H, W): small; a batch's rows
+            self.maps = None if net.maps is None else net.project(net.maps)   # are picked per pixel
+        self.rows = None if net.maps is None else net.map_rows(y, n)
 
-    def _extra(self, h: torch.Tensor, layer: int, i: int, j: int) -> torch.Tensor:
-        if self.bias is not None:
-            h = h + self.bias
-        m = self.maps[layer]
-        return h if m is None else h + m[:, :, i, j]
+    def _maps(self, i: int, j: int) -> list:
+        """Per layer, the class-and-position term at (i, j): (N, width) each, or 0."""
+        if self.maps is None:
+            return [0.0] * (self.blocks + 1)
+        return list(self.maps[:, :, i, j][self.rows].chunk(self.blocks + 1, 1))
 
     @torch.no_grad()
     def logit(self, i: int, j: int) -> torch.Tensor:
-        h = self._extra(self.first.out(i, j), 0, i, j)
-        for layer, (conv, (wr, br), (we, be)) in enumerate(zip(self.convs, self.reduce, self.expand), 1):
+        maps = self._maps(i, j)                  # added in the full pass's order: h + bias + map
+        h = self.first.out(i, j) + self.bias + maps[0]
+        for conv, (wr, br), (we, be), m in zip(self.convs, self.reduce, self.expand, maps[1:]):
             conv.put(i, j, F.relu(torch.addmm(br, F.relu(h), wr)))
-            h = self._extra(h + torch.addmm(be, F.relu(conv.out(i, j)), we), layer, i, j)
+            h = h + torch.addmm(be, F.relu(conv.out(i, j)), we) + self.bias + m
         (w1, b1), (w2, b2) = self.head
         return torch.addmm(b2, F.relu(torch.addmm(b1, F.relu(h), w1)), w2)[:, 0]
 
