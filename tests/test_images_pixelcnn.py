@@ -97,13 +97,13 @@ def _reference_draws(net, n, size, generator, y=None, known=None, given=None):
     return x
 
 
-@pytest.mark.parametrize("num_classes", [None, 3])
-def test_pixel_at_a_time_sampling_draws_what_the_full_pass_draws(num_classes):
+@pytest.mark.parametrize("num_classes, maps", [(None, 3), (3, 3), (3, 0)])
+def test_pixel_at_a_time_sampling_draws_what_the_full_pass_draws(num_classes, maps):
     """Same generator, same draws as the full forward pass per pixel: for sampling, and for a completion whose
     known pixels are scattered (rows that end on a known pixel, rows known whole, known pixels after hidden
     ones), on random weights large enough that a wrong logit changes some of the 16 x 36 draws."""
     torch.manual_seed(3)
-    net = P.PixelCNN(width=8, blocks=2, first_kernel=5, num_classes=num_classes, maps=3, size=6).eval()
+    net = P.PixelCNN(width=8, blocks=2, first_kernel=5, num_classes=num_classes, maps=maps, size=6).eval()
     with torch.no_grad():
         for p in net.parameters():
             p.normal_(0.0, 0.3)
@@ -179,6 +179,9 @@ def test_class_and_position_maps_keep_causality_and_normalisation_and_the_pixel_
         assert float(torch.logsumexp(tiny.log_prob(images, lab).detach().double(), 0).exp()) == pytest.approx(1.0)
     with pytest.raises(PlaygroundError, match="draws 5x5"):
         net(torch.zeros(1, 1, 4, 4), y)
+    for size in (4, 6):                                        # and the sampler says so too
+        with pytest.raises(PlaygroundError, match="draws 5x5"):
+            net.sample(1, size, torch.Generator().manual_seed(0), y=y)
     with pytest.raises(PlaygroundError, match="image size"):
         P.PixelCNN(width=8, blocks=1, maps=4)
 

@@ -119,7 +119,7 @@ class PixelCNN(nn.Module):
             return 0.0
         if y is None:
             raise PlaygroundError("this PixelCNN is class-conditional: give the class labels")
-        return self.embed(y.long().reshape(n))[:, :, None, None]
+        return self.embed(y.long().reshape(n).to(self.embed.weight.device))[:, :, None, None]
 
     def log_prob(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Exact log p(x) in nats per image, (N,), for binary x in {0, 1}."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from playground.errors import PlaygroundError
 from playground.images.pixelcnn import MaskedConv2d, PixelCNN
 
 
@@ -51,6 +52,9 @@ class RasterForward:
     too: its activations feed the later ones), then `place` the pixel's value (N,) in {0, 1}."""
 
     def __init__(self, net: PixelCNN, n: int, size: int, y: torch.Tensor | None = None):
+        if net.maps is not None and tuple(net.maps.shape[-2:]) != (size, size):
+            raise PlaygroundError(f"this PixelCNN draws {net.maps.shape[-1]}x{net.maps.shape[-1]} images, "
+                                  f"got {size}x{size}")
         like = next(net.parameters())
         self.first = _Canvas(net.first, n, size, like)
         self.convs = [_Canvas(b.conv, n, size, like) for b in net.res]
