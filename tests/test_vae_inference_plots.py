@@ -71,6 +71,9 @@ def test_amortisation_and_sweep_and_outlier_figures():
     assert out.layout.shapes[0].x0 == -25.0 and len(out.data[0].x) == 100
     scatter = F.codes_scatter(np.array([[0.0, 1.0], [2.0, 3.0]]), [3, 4], "codes", box=(0, 2, 1, 3))
     assert list(scatter.data[0].marker.color) == [3, 4] and list(scatter.data[1].x) == [0, 2, 2, 0, 0]
+    bar = scatter.data[0].marker                                   # which colour is which class
+    assert bar.showscale and list(bar.colorbar.tickvals) == [0, 1, 2, 3, 4] and (bar.cmin, bar.cmax) == (0, 4)
+    assert not F.codes_scatter(np.zeros((2, 2)), None, "no labels").data[0].marker.showscale
 
 
 def test_estimator_figures(case):

@@ -133,10 +133,18 @@ def amortisation_curve(history: list[dict], log_px: float, best_elbo: float | No
 
 
 def codes_scatter(codes: np.ndarray, labels, title: str, box=None) -> go.Figure:
-    """An encoded test set in 2D, coloured by label, with the decoded grid's box."""
+    """An encoded test set in 2D, coloured by label (a colour bar says which colour is which class), with the
+    decoded grid's box."""
+    known = labels is not None
     labels = np.zeros(len(codes), int) if labels is None else np.asarray(labels)
+    top = int(labels.max()) if len(labels) else 0
+    marker = {"color": labels, "colorscale": "Turbo", "size": 5, "cmin": 0, "cmax": max(top, 1),
+              "showscale": known and top > 0}
+    if marker["showscale"]:
+        marker["colorbar"] = {"title": {"text": "class"}, "tickvals": list(range(top + 1)), "thickness": 8,
+                              "len": 0.9}
     fig = go.Figure(go.Scattergl(x=_compact(codes[:, 0]), y=_compact(codes[:, 1]), mode="markers",
-                                 marker={"color": labels, "colorscale": "Turbo", "size": 5}, text=labels.astype(str),
+                                 marker=marker, text=labels.astype(str),
                                  hovertemplate="label %{text}<extra></extra>", showlegend=False))
     if box is not None:
         x0, x1, y0, y1 = box
