@@ -100,13 +100,20 @@ class PixelCNN(nn.Module):
 
     def _layer_maps(self, y: torch.Tensor | None, x: torch.Tensor) -> list:
         """Per layer, the class-and-position term (N, width, H, W); zeros without maps."""
-        if self.maps is None:
+        per_class = self.projected_maps(tuple(x.shape[-2:]))
+        if per_class is None:
             return [0.0] * (self.blocks + 1)
-        if tuple(x.shape[-2:]) != tuple(self.maps.shape[-2:]):
+        return list(per_class[self.map_rows(y, len(x))].chunk(self.blocks + 1, 1))
+
+    def projected_maps(self, shape: tuple[int, int]) -> torch.Tensor | None:
+        """Every class's maps projected for every layer, (K, width x (blocks + 1), H, W): projected once (K of
+        them, fewer than a batch), each image's class picked after. None without maps; images of `shape` only."""
+        if self.maps is None:
+            return None
+        if tuple(shape) != tuple(self.maps.shape[-2:]):
             raise PlaygroundError(f"this PixelCNN draws {self.maps.shape[-1]}x{self.maps.shape[-1]} images, "
-                                  f"got {x.shape[-2]}x{x.shape[-1]}")
-        # Project every class's maps once (K of them, fewer than a batch) and pick each image's class after.
-        return list(self.project(self.maps)[self.map_rows(y, len(x))].chunk(self.blocks + 1, 1))
+                                  f"got {shape[0]}x{shape[1]}")
+        return self.project(self.maps)
 
     def map_rows(self, y: torch.Tensor | None, n: int) -> torch.Tensor:
         """Each image's row of the projected maps: its class (0 for an unconditional model's one map)."""
@@ -199,6 +206,8 @@ def likelihood_scores(model: PixelCNN, images: torch.Tensor, labels: torch.Tenso
     that compares with an unconditional model's likelihood or bound (`prior` needs the labels). Batches of 64:
     on one CPU thread, mnist5k's 1,000 test digits took 8.8 s in batches of 500 and 2.7 to 3.9 s in batches of
     25 to 100 (caches)."""
+    if prior is not None and labels is None:
+        raise PlaygroundError("the class mixture's likelihood needs the test labels (for -log p(x | y))")
     model.eval()
     dev = next(model.parameters()).device
     dims = images[0].numel()

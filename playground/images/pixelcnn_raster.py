@@ -16,15 +16,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from playground.errors import PlaygroundError
 from playground.images.pixelcnn import MaskedConv2d, PixelCNN
 
 
 def _linear(conv: torch.nn.Conv2d) -> tuple[torch.Tensor, torch.Tensor | None]:
     """A conv's (masked) weights as a linear map of its flattened input window: (in * kh * kw, out), bias."""
-    w = conv.weight * conv.mask if isinstance(conv, MaskedConv2d) else conv.weight
-    if isinstance(conv, MaskedConv2d):
-        w = w[:, :, :conv.kernel_size[0] // 2 + 1]          # rows below the centre are masked out
+    w = conv.weight
+    if isinstance(conv, MaskedConv2d):                      # rows below the centre are masked out
+        w = (w * conv.mask)[:, :, :conv.kernel_size[0] // 2 + 1]
     return w.flatten(1).t().contiguous(), conv.bias
 
 
@@ -52,9 +51,9 @@ class RasterForward:
     too: its activations feed the later ones), then `place` the pixel's value (N,) in {0, 1}."""
 
     def __init__(self, net: PixelCNN, n: int, size: int, y: torch.Tensor | None = None):
-        if net.maps is not None and tuple(net.maps.shape[-2:]) != (size, size):
-            raise PlaygroundError(f"this PixelCNN draws {net.maps.shape[-1]}x{net.maps.shape[-1]} images, "
-                                  f"got {size}x{size}")
+        with torch.no_grad():     # every class's projected maps: small; a batch's rows are picked per pixel
+            self.maps = net.projected_maps((size, size))
+        self.rows = None if self.maps is None else net.map_rows(y, n)
         like = next(net.parameters())
         self.first = _Canvas(net.first, n, size, like)
         self.convs = [_Canvas(b.conv, n, size, like) for b in net.res]
@@ -64,9 +63,6 @@ class RasterForward:
         bias = net._class_bias(y, n)
         self.bias = bias[:, :, 0, 0] if torch.is_tensor(bias) else 0.0
         self.blocks = net.blocks
-        with torch.no_grad():     # every class's projected maps (K, width x layers, H, W): small; a batch's rows
-            self.maps = None if net.maps is None else net.project(net.maps)   # are picked per pixel
-        self.rows = None if net.maps is None else net.map_rows(y, n)
 
     def _maps(self, i: int, j: int) -> list:
         """Per layer, the class-and-position term at (i, j): (N, width) each, or 0."""
