@@ -200,7 +200,7 @@ def measure(model: str, *, seconds: float, windows: int, warmup: int = 2, device
 def sampling_cost(tr: Trainer, seconds: float | None = None, n: int = SAMPLE_N) -> dict:
     """Seconds to draw n images from the EMA sampler as the trainer and the Sample page do (one class per
     image, balanced, for the conditional cgan); `seconds` already measured for these n images: not again."""
-    cfg = tr.cfg
+    cfg = tr.cfg          # pixelcnn: one sequential step a pixel (each step one position of every layer)
     passes = {"gan": 1, "pixelcnn": tr.resolution ** 2}.get(cfg.family)
     if passes is None:                                # diffusion: one U-Net pass a step; midpoint: two
         passes = cfg.sample_steps * (2 if cfg.model == "flow_matching" and cfg.solver == "midpoint" else 1)
