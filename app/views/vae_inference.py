@@ -3,6 +3,7 @@ autoencoder vs VAE vs PCA, gradient estimators, the aggregate posterior and an o
 
 import hashlib
 import os
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -57,13 +58,13 @@ def _report(x, y, n: int, parallel: bool):
                                      cache=_grid_cache(model_key), parallel=parallel)
 
 
-def _inspect(n: int):
+def _inspect(pick: "Pick", n: int):
     """The report of the image on screen (importance samples on a second core), and, for a test image, the next
     and previous ones queued to be computed on one core once this run is over."""
-    if image_key[0] == "test":
+    if pick.key[0] == "test":
         NEXT.extend(((("test", i), n), _report(*posterior.test_image(model, test, i), n, False))
-                    for i in (idx + 1, idx - 1) if 0 <= i < len(test))
-    return _ahead(model_key).get((image_key, n), _report(x, y, n, True))
+                    for i in (pick.key[1] + 1, pick.key[1] - 1) if 0 <= i < len(test))
+    return _ahead(model_key).get((pick.key, n), _report(pick.x, pick.y, n, True))
 
 
 def _near(key, image) -> bool:
@@ -112,37 +113,46 @@ if st.query_params.get("model") != short_name(choice):
     st.query_params["model"] = short_name(choice)
 model, test = opened.model, opened.test
 model_key = (choice, os.path.getmtime(src["path"]))
-
-# ---------------------------------------------------------------- the image: a test image or an upload
-with st.sidebar:
-    st.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_classes)))
-    st.subheader("Image")
-    idx = st.number_input("test image #", 0, len(test) - 1, 0, key="vi_index")
-    up = st.file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                          key="vi_upload", max_upload_size=2)
-x, y = posterior.test_image(model, test, int(idx))
-image_key, where = ("test", int(idx)), f"test image #{idx}"
-if up is not None:
-    try:
-        data = up.getvalue()
-        xu = latent.image_input(model, data, MAX_UPLOAD)
-        inv = st.sidebar.checkbox("invert (dark strokes on light paper)", key="vi_invert", value=float(xu.mean()) > 0.5)
-        x, y = (1.0 - xu if inv else xu), (0 if model.num_classes else None)
-        image_key, where = ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}"
-    except PlaygroundError as e:
-        st.sidebar.error(f"Cannot use {up.name}: {e}")
-_ahead(model_key).only(lambda key: _near(key[0], image_key))     # guesses far from this image give way to it
-with st.sidebar:
-    c1, c2 = st.columns(2)
-    _img(x, caption=where, where=c1)
-    _img(latent.decode(model, posterior.encoder_q(model, x, y)[0], y), caption="reconstruction", where=c2)
+st.sidebar.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_classes)))
 
 
-def view_posterior() -> None:
+
+class Pick(NamedTuple):
+    """The image the views look at: a test image or an upload."""
+    x: torch.Tensor
+    y: int | None
+    key: tuple          # names it in the memo of reports: ("test", index) or ("upload", sha256, inverted)
+    where: str          # names it in captions
+
+
+def choose_image() -> Pick:
+    """A test image by index or an upload, beside its reconstruction."""
+    c = st.columns([1, 2, 1, 1], vertical_alignment="center")
+    idx = int(c[0].number_input("test image #", 0, len(test) - 1, 0, key="vi_index"))
+    up = c[1].file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                            key="vi_upload", max_upload_size=2)
+    x, y = posterior.test_image(model, test, idx)
+    pick = Pick(x, y, ("test", idx), f"test image #{idx}")
+    if up is not None:
+        try:
+            data = up.getvalue()
+            xu = latent.image_input(model, data, MAX_UPLOAD)
+            inv = c[1].checkbox("invert (dark strokes on light paper)", key="vi_invert", value=float(xu.mean()) > 0.5)
+            pick = Pick(1.0 - xu if inv else xu, 0 if model.num_classes else None,
+                        ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}")
+        except PlaygroundError as e:
+            c[1].error(f"Cannot use {up.name}: {e}")
+    _img(pick.x, caption=pick.where, size_px=96, where=c[2])
+    _img(latent.decode(model, posterior.encoder_q(model, pick.x, pick.y)[0], pick.y), caption="reconstruction",
+         size_px=96, where=c[3])
+    return pick
+
+
+def view_posterior(pick: Pick) -> None:
     c = st.columns([2, 2, 3])
     n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], 100, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")
-    pg, rep = _inspect(n)
+    pg, rep = _inspect(pick, n)
     m = st.columns(4)
     m[0].metric("log p(x) (quadrature)", f"{rep['log_px']:.3f}")
     m[1].metric("ELBO of the encoder", f"{rep['elbo']:.3f}")
@@ -160,17 +170,17 @@ def view_posterior() -> None:
         st.json(rep, expanded=False)
 
 
-def view_amortisation() -> None:
-    pg, rep = _inspect(100)
+def view_amortisation(pick: Pick) -> None:
+    pg, rep = _inspect(pick, 100)
     best = amortisation.best_gaussian(pg)
     c = st.columns([1, 1, 2])
     steps = c[0].number_input("Adam steps", 50, 2000, 300, step=50, key="vi_am_steps")
     draws = c[1].number_input("samples per step", 1, 256, 16, key="vi_am_draws")
-    key = (model_key, image_key, steps, draws)
+    key = (model_key, pick.key, steps, draws)
     chart, bar = st.empty(), st.empty()
     if c[2].button("Optimise q for this image", key="vi_am_go", type="primary"):
         hist = []
-        for h in amortisation.optimise_q(model, x, pg, y, steps=int(steps), samples=int(draws)):
+        for h in amortisation.optimise_q(model, pick.x, pg, pick.y, steps=int(steps), samples=int(draws)):
             hist.append(h)
             bar.progress(h["step"] / steps, text=f"step {h['step']} / {steps}: ELBO {h['elbo']:.3f}")
             if h["step"] % 50 == 0 or h["step"] == steps:
@@ -196,7 +206,7 @@ def view_amortisation() -> None:
               "gap = log p(x) − best Gaussian: what no diagonal Gaussian can fix.")
 
 
-def view_compare() -> None:
+def view_compare(pick: Pick) -> None:
     train, ae, pca8 = _baselines(model_key)
     pca2 = compare.PCA(2).fit(train.images.flatten(1).numpy())
     labels = test.labels.numpy() if test.labels is not None else None
@@ -225,13 +235,13 @@ def view_compare() -> None:
         st.plotly_chart(F.sweep_curve(rows), key="vi_sweep_fig")
 
 
-def view_estimators() -> None:
-    pg, _ = _inspect(100)
+def view_estimators(pick: Pick) -> None:
+    pg, _ = _inspect(pick, 100)
     c = st.columns(2)
     pool = c[0].select_slider("per-sample gradients drawn", [1000, 2000, 5000, 10000, 20000], 5000, key="vi_es_n")
     comp = c[1].radio("component", range(4), format_func=lambda i: estimators.PARAMS[i], horizontal=True,
                       key="vi_es_c")
-    grads = estimators.per_sample_gradients(model, x, pg.mu_q, pg.logvar_q, y, samples=int(pool))
+    grads = estimators.per_sample_gradients(model, pick.x, pg.mu_q, pg.logvar_q, pick.y, samples=int(pool))
     exact = estimators.grid_gradient(pg, pg.mu_q, pg.logvar_q)
     s = estimators.summarise(grads)
     a, b = st.columns(2)
@@ -246,7 +256,7 @@ def view_estimators() -> None:
                "ELBO's gradient. All three are unbiased; the reparameterised one uses the decoder's gradient.")
 
 
-def view_aggregate() -> None:
+def view_aggregate(pick: Pick) -> None:
     agg = posterior.aggregate_posterior(opened.mu, opened.std, n=100)
     holes = posterior.prior_holes(agg, opened.mu, opened.std, samples=400)
     m = st.columns(3)
@@ -261,22 +271,35 @@ def view_aggregate() -> None:
              caption="what the decoder makes of prior draws in the holes (red crosses)")
 
 
-def view_outlier() -> None:
+def view_outlier(pick: Pick) -> None:
     ref = _test_elbos(model_key)
-    value = float(posterior.elbo_per_image(model, x, None if y is None else torch.tensor([y]), samples=ELBO_SAMPLES)[0])
+    y = None if pick.y is None else torch.tensor([pick.y])
+    value = float(posterior.elbo_per_image(model, pick.x, y, samples=ELBO_SAMPLES)[0])
     score = posterior.outlier_score(value, ref)
     m = st.columns(3)
-    m[0].metric(f"ELBO of {where}", f"{value:.2f}")
+    m[0].metric(f"ELBO of {pick.where}", f"{value:.2f}")
     m[1].metric("test images with a lower ELBO", f"{score['percentile']:.1f}%")
     m[2].metric("z-score", f"{score['z']:.2f}")
-    st.plotly_chart(F.outlier_histogram(ref, value, where), key="vi_out")
-    st.caption(f"ELBOs estimated with {ELBO_SAMPLES} draws from q per image. Upload an image in the sidebar: a low "
+    st.plotly_chart(F.outlier_histogram(ref, value, pick.where), key="vi_out")
+    st.caption(f"ELBOs estimated with {ELBO_SAMPLES} draws from q per image. Upload an image above: a low "
                "ELBO (far left) says the model finds it unlike its data.")
 
 
 VIEWS = {"Posterior": view_posterior, "Amortisation gap": view_amortisation, "AE vs VAE vs PCA": view_compare,
          "Gradient estimators": view_estimators, "Aggregate posterior": view_aggregate, "Outlier score": view_outlier}
-view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
-VIEWS[view]()
-if NEXT:
-    _ahead(model_key).ahead(NEXT)
+
+
+@st.fragment
+def lab() -> None:
+    """The image and the view. A new image reruns only this part of the page: on 2 cores the browser's handling
+    of a whole rerun (sidebar and all) was most of a random jump's time (bench/README, VAE inference)."""
+    NEXT.clear()                     # this list outlives a fragment's rerun: it belongs to the last full run
+    pick = choose_image()
+    _ahead(model_key).only(lambda key: _near(key[0], pick.key))     # guesses far from this image give way to it
+    view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
+    VIEWS[view](pick)
+    if NEXT:
+        _ahead(model_key).ahead(NEXT)
+
+
+lab()
