@@ -67,8 +67,9 @@ def read_cards(root: Path, kind: str, present: Callable[[dict], bool]) -> dict[s
 
 def retrain_main(names: list[str], models: dict, train_one: Callable[[str], dict],
                  summary: Callable[[dict], str]) -> int:
-    """`python -m playground.<x>.pretrained [NAME ...]`: retrain each named model (all by default) and print one
-    line per card (`summary(card)`, the time and the file's size). Unknown name: exit 2; a failed training: 1."""
+    """`python -m playground.<x>.pretrained [NAME ...]`: retrain (or, given `rescore_one`, re-score) each named model
+    (all by default) and print one line per card (`summary(card)`, the time and the file's size). Unknown name:
+    exit 2; a failed training: 1."""
     import time
 
     for name in names or list(models):

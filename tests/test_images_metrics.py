@@ -66,6 +66,25 @@ def test_fid_grows_with_the_shift_and_kid_separates_sets():
     assert far == kid_from_features(a, features(n=400, seed=2, shift=1.0), subsets=10)   # seeded subsets
 
 
+def _mmd2_unbiased(a: np.ndarray, b: np.ndarray) -> float:
+    """KID written out: unbiased MMD² of k(x, y) = (x·y / m + 1)³, m = mean squared norm of the real set a."""
+    m = (a ** 2).sum(1).mean()
+    k = lambda u, v: (u @ v.T / m + 1.0) ** 3
+    kaa, kbb, kab = k(a, a), k(b, b), k(a, b)
+    n = len(a)
+    return float((kaa.sum() - np.trace(kaa)) / (n * (n - 1)) + (kbb.sum() - np.trace(kbb)) / (n * (n - 1))
+                 - 2 * kab.mean())
+
+
+def test_kid_is_the_unbiased_mmd_of_the_scaled_cubic_kernel_and_scale_free():
+    a, b = features(n=300, seed=1, scale=40.0), features(n=300, seed=2, shift=20.0, scale=40.0)  # norms ~ 100
+    ours, _ = kid_from_features(a, b, subsets=1)          # one subset of all 300: the full-set estimate
+    assert ours == pytest.approx(_mmd2_unbiased(a.numpy(), b.numpy()), rel=1e-6)
+    assert kid_from_features(a / 40, b / 40, subsets=1)[0] == pytest.approx(ours, rel=1e-9)
+    same, _ = kid_from_features(a, features(n=300, seed=3, scale=40.0), subsets=1)
+    assert abs(same) < 0.1 * ours                          # the same distribution: near 0
+
+
 def test_kid_does_not_touch_the_global_rng():
     torch.manual_seed(3)
     expect = torch.rand(3)

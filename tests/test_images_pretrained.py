@@ -13,7 +13,7 @@ import torch
 from playground.errors import PlaygroundError
 from playground.images import models as M
 from playground.images import sampling
-from playground.images.metrics import Scorer, fid_from_features, make_extractor
+from playground.images.metrics import Scorer, fid_from_features, kid_from_features, make_extractor
 from playground.images.pretrained import MODELS, cards, eval_command
 from playground.images.training_data import load_training_data
 
@@ -62,6 +62,25 @@ def test_shipped_dcgan_scores_what_its_card_says_and_beats_an_untrained_one(card
     with torch.no_grad():
         fid_untrained = scorer.score(M.to_unit("dcgan", untrained(z)))["fid"]
     assert fid < fid_untrained / 5
+
+
+def test_rescore_measures_the_shipped_checkpoint_again_and_keeps_what_training_measured(card, tmp_path):
+    """`--rescore` (after a change to a score): the card's scores come back from its checkpoint, the rest is kept."""
+    from playground.images.pretrained import rescore_one
+
+    shutil.copytree(RUNS / "digits-dcgan", tmp_path / "digits-dcgan")
+    stale = json.loads(json.dumps(card))
+    stale["metrics"] |= {"kid": 999.0, "fid_per_seed": [0.0] * 5}
+    (tmp_path / "digits-dcgan.json").write_text(json.dumps(stale))
+    new = rescore_one("digits-dcgan", root=tmp_path)
+    assert new["metrics"]["kid"] == card["metrics"]["kid"] and new["metrics"]["fid_per_seed"] == pytest.approx(
+        card["metrics"]["fid_per_seed"], abs=2e-4)
+    for k in ("train_seconds", "steps", "train_fid_final", "seconds"):
+        assert new["metrics"][k] == card["metrics"][k]
+    assert new["sha256"] == card["sha256"] and new["rescored"]["seconds"] >= 0
+    assert json.loads((tmp_path / "digits-dcgan.json").read_text())["metrics"]["kid"] == card["metrics"]["kid"]
+    with pytest.raises(PlaygroundError, match="not shipped"):
+        rescore_one("mnist5k-cgan", root=tmp_path)
 
 
 def test_a_tampered_checkpoint_is_refused(card, tmp_path):
@@ -166,12 +185,17 @@ def test_the_cards_test_split_scores_are_measured_again(mnist5k):
     """Every full-test-split card holds the same baseline: the test digits' FID and IS against the training split."""
     from playground.images.inception_score import inception_score
 
-    fid = fid_from_features(mnist5k["real"], mnist5k["ex"](mnist5k["test"].images))
+    test_feats = mnist5k["ex"](mnist5k["test"].images)
+    fid = fid_from_features(mnist5k["real"], test_feats)
+    kid = kid_from_features(mnist5k["real"], test_feats)[0]
     iscore = inception_score(mnist5k["ex"], mnist5k["test"].images)["is"]
     for name in GANS:
         m = cards()[name]["metrics"]
         assert m["fid_test_vs_train"] == pytest.approx(fid, rel=1e-3), name
+        assert m["kid_test_vs_train"] == pytest.approx(kid, abs=6e-5), name           # cards keep 4 decimals
         assert m["is_test_vs_train"] == pytest.approx(iscore, abs=1e-3), name
+        if name != "mnist5k-cgan":     # the cGAN's KID (-0.002) is within the test split's own noise at 1,000
+            assert m["kid"] > 2 * abs(m["kid_test_vs_train"]), name  # KID tells the others from the test digits
 
 
 @pytest.mark.slow
@@ -280,9 +304,10 @@ def test_card_summary_states_each_score_beside_the_test_splits():
                         "fid_test_vs_train": 75.2517, "is": 6.7406, "is_test_vs_train": 7.7465, "precision": 0.59,
                         "recall": 0.9487, "precision_test_vs_train": 0.9, "recall_test_vs_train": 0.8878,
                         "class_accuracy": 0.785, "class_accuracy_test_vs_train": 0.985, "test_nll_nats": 64.4595,
-                        "test_nll_bits_per_dim": 0.118617, "fid_features": "classifier:x"}}
+                        "test_nll_bits_per_dim": 0.118617, "fid_features": "classifier:x", "kid": 0.01534,
+                        "kid_test_vs_train": -0.0028}}
     head = ("FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
-            "IS 6.74 (test split 7.75); precision 0.59, recall 0.95 (test split: 0.90, 0.89); draws the asked "
+            "KID 0.0153 (test split -0.0028); IS 6.74 (test split 7.75); precision 0.59, recall 0.95 (test split: 0.90, 0.89); draws the asked "
             "class 78.5% of the time (real test images: 98.5%); exact test NLL 64.46 nats")
     assert card_summary(card) == head + ", 0.119 bits/dim. Features: classifier:x."     # an unconditional one
     card["config"] = {"model": "pixelcnn", "conditional": True}
@@ -298,7 +323,8 @@ def test_card_summary_states_each_score_beside_the_test_splits():
     del card["metrics"]["elbo_nats"]
     assert card_summary(card) == (
         "FID 198.70 over 200 images against train (4000 images), where the dataset's test split scores 75.25; "
-        "precision 0.59, recall 0.95 (test split: 0.90, 0.89). Features: classifier:x.")
+        "KID 0.0153 (test split -0.0028); precision 0.59, recall 0.95 (test split: 0.90, 0.89). Features: "
+        "classifier:x.")
 
 
 def test_the_shipped_vaes_bounds_sit_above_the_pixelcnns_exact_likelihood(mnist5k):

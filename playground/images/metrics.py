@@ -279,16 +279,21 @@ def fid_from_features(real: torch.Tensor, fake: torch.Tensor) -> float:
 
 def kid_from_features(real: torch.Tensor, fake: torch.Tensor, subsets: int = 50, seed: int = 0
                       ) -> tuple[float, float]:
-    """KID (mean, std over subsets); its subset draws use a forked, seeded global RNG (training RNG untouched)."""
+    """KID (mean, std over subsets): the unbiased MMD² of the kernel k(x, y) = (x·y / m + 1)³, m the mean squared
+    norm of the real features. Inception's features have x·y / d of about 1, which torchmetrics' default scale
+    1/d assumes; the classifiers' 64-d features have norms of about 100, so with 1/d the cubic terms reached 1e6
+    and KID was noise (card values of -3,000 to 280,000). Scaling by the real set's own norm makes KID
+    unchanged when all features are scaled alike. Subset draws use a forked, seeded global RNG."""
     import warnings
 
     from torchmetrics.image.kid import KernelInceptionDistance
 
     size = int(min(1000, len(real), len(fake)))
+    gamma = 1.0 / float(real.double().pow(2).sum(1).mean())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         kid = KernelInceptionDistance(feature=PassThrough(real.shape[1]), subsets=subsets, subset_size=size,
-                                      sync_on_compute=False)
+                                      gamma=gamma, sync_on_compute=False)
     kid.update(real.double(), real=True)
     kid.update(fake.double(), real=False)
     with torch.random.fork_rng(devices=[]):
