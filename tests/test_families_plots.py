@@ -121,6 +121,13 @@ def test_scoreboard_table_keeps_exact_and_bound_apart(labs):
     assert vae["exact KL(p‖q) nats"] == "–" and vae["KL upper bound (VAE)"] == f"≤ {rows[2]['kl_bound']:.3f}"
     assert flow["modes covered"].endswith("/ 8") and flow["parameters"] == f"{rows[0]['params']:,}"
     assert plots.scoreboard_table([None], ["x"]) == [{"model": "x", "evaluated at step": "not yet"}]
+    # flow matching's log q comes from a discretised ODE: the row says with how many steps
+    lab2 = labs["ring8"][1]
+    rows2 = lab2.evaluate()
+    fm = plots.scoreboard_table(rows2, [plots.model_label(c) for c in lab2.cfgs])[1]
+    assert rows2[1]["likelihood_note"] == "ODE, 5 midpoint steps"
+    assert fm["exact KL(p‖q) nats"].endswith("(ODE, 5 midpoint steps)")
+    assert rows[0]["likelihood_note"] is None and "(" not in flow["exact KL(p‖q) nats"]
 
 
 def test_model_labels():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from playground.configs import from_dict
-from playground.games.bilinear import GameConfig, field, field_grid, run_game
+from playground.games.bilinear import GameConfig, field, field_grid, field_label, norm_law, run_game
 from playground.games.presets import GAME_PRESETS
 
 
@@ -87,3 +87,30 @@ def test_presets_are_valid_game_configs():
     for p in GAME_PRESETS.values():
         assert isinstance(p.config(GameConfig), GameConfig)
     assert from_dict(GameConfig, {"game": "dirac", "r1": 1.0}).r1 == 1.0
+
+
+@pytest.mark.parametrize("cfg", [GameConfig(lr=0.2), GameConfig(lr=0.2, consensus=1.0),
+                                 GameConfig(lr=0.2, consensus=12.0), GameConfig(lr=0.2, method="alternating")])
+def test_the_stated_law_is_what_the_path_does(cfg):
+    """The page's sentence about |z| for each setting with a closed form, checked on the path it describes."""
+    law = norm_law(cfg)
+    r = run_game(dataclasses.replace(cfg, steps=50, x0=0.6, y0=-0.8))
+    x, y = r["path"].T
+    if cfg.method == "alternating":
+        assert "conserve x² + y² − η·x·y" in law
+        np.testing.assert_allclose(x * x + y * y - cfg.lr * x * y, 1.0 + cfg.lr * 0.48, rtol=1e-9)
+        return
+    factor = float(law.split("a factor ")[1].split(" ")[0])
+    np.testing.assert_allclose(r["norm"][1:] ** 2 / r["norm"][:-1] ** 2, factor, rtol=1e-3)
+    assert ("spiral out" in law) == (factor > 1) and ("spiral in" in law) == (factor < 1)
+
+
+@pytest.mark.parametrize("cfg", [GameConfig(game="dirac"), GameConfig(hist_avg=0.5), GameConfig(r1=1.0),
+                                 GameConfig(method="alternating", consensus=1.0)])
+def test_no_law_is_stated_where_there_is_no_closed_form(cfg):
+    assert norm_law(cfg) is None
+
+
+def test_the_field_legend_names_the_terms_the_arrows_include():
+    assert field_label(GameConfig()) == "field v = (−∂L/∂x, ∂L/∂y)"
+    assert field_label(GameConfig(r1=1.0, consensus=0.5)).endswith("with the R1 and consensus terms")

@@ -20,6 +20,7 @@ def test_page_draws_the_game_and_the_wasserstein_view():
     assert len(figs) == 5
     plane = figs[0]
     assert plane["data"][-1]["name"] == "simultaneous steps" and len(plane["data"][-1]["x"]) == 201
+    assert any("(1 + η²)|z_t|² exactly" in c.value for c in at.caption)     # the default: simultaneous on x·y
     assert "JS" in figs[2]["data"][0]["name"]
 
 
@@ -30,6 +31,7 @@ def test_lessons_and_controls_change_the_path_and_the_url():
     path = charts(at)[0]["data"][-1]
     assert abs(path["x"][-1]) < 1e-3 and abs(path["y"][-1]) < 1e-3        # R1 converges
     assert at.query_params["game"] in ("dirac", ["dirac"])
+    assert "(1 + η²)" not in " ".join(c.value for c in at.caption)      # the Dirac GAN has no such law
     at.selectbox(key="gg_method").set_value("alternating").run()
     assert charts(at)[0]["data"][-1]["name"] == "alternating steps"
     at.number_input(key="gw_theta").set_value(3.0).run()

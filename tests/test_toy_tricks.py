@@ -119,6 +119,74 @@ def test_label_smoothing_in_the_step_and_the_1d_view():
     assert LabSession(dataclasses.replace(SMALL, dist="bimodal1d", latent_dim=1)).snapshot()["d_star_smooth"] is None
 
 
+ONE_D = dataclasses.replace(SMALL, dist="bimodal1d", latent_dim=1)
+
+
+def _densities_1d(session, snap):
+    """The 1D target's density on the snapshot's grid blurred by N(0, var), from the mixture's own parameters:
+    a Gaussian mixture blurred is the mixture with every variance plus var."""
+    from scipy.stats import norm
+
+    t, xs = session.gan.target, snap["xs"]
+    means, stds = t.means[:, 0], t.stds[:, 0]
+    return xs, lambda var: sum(w * norm.pdf(xs, m, np.sqrt(s**2 + var)) for w, m, s in zip(t.weights, means, stds))
+
+
+def test_the_1d_optimum_of_a_packed_d_is_p_to_the_m_over_p_to_the_m_plus_q_to_the_m():
+    session = LabSession(dataclasses.replace(ONE_D, pack=3, real_label=0.9))
+    snap = session.snapshot()
+    xs, p = _densities_1d(session, snap)
+    p, q = p(0.0), snap["q"]
+    inside = (p > 1e-3) & (q > 1e-3)
+    hand = p[inside] ** 3 / (p[inside] ** 3 + q[inside] ** 3)
+    np.testing.assert_allclose(snap["d_star"][inside], hand, rtol=1e-9)
+    np.testing.assert_allclose(snap["d_star_smooth"][inside], 0.9 * hand, rtol=1e-9)
+    assert snap["d_star_label"] == "optimal D* of 3 copies of x = p^3/(p^3+q^3)"
+
+
+def test_the_1d_optimum_under_instance_noise_uses_the_blurred_densities():
+    from playground.toy.fields import kde_1d
+
+    session = LabSession(dataclasses.replace(ONE_D, instance_noise=0.5, instance_noise_steps=100))
+    session.gan.train(25)
+    snap = session.snapshot()
+    sigma = 0.5 * (1 - session.gan.step / 100)
+    assert 0 < sigma < 0.5
+    xs, p = _densities_1d(session, snap)
+    p_sigma = p(sigma**2)                                    # a Gaussian mixture blurred: variances add
+    fake = session.gan.sample(ONE_D.eval_samples, seed=2024)
+    q_sigma = kde_1d(fake, xs, blur=sigma)
+    inside = (p_sigma > 1e-3) & (q_sigma > 1e-3)
+    np.testing.assert_allclose(snap["d_star"][inside], (p_sigma / (p_sigma + q_sigma))[inside], rtol=2e-3)
+    assert f"σ = {sigma:.2f}" in snap["d_star_label"]
+    # the drawn densities stay the unblurred ones
+    np.testing.assert_allclose(snap["p"], p(0.0), rtol=1e-9, atol=1e-12)
+    off = LabSession(ONE_D).snapshot()
+    assert off["d_star_label"] == "optimal D*(x) = p/(p+q)"
+
+
+def test_blurred_density_and_the_blurred_kde_are_gaussian_convolutions():
+    from scipy.stats import norm
+
+    from playground.toy.fields import blurred_density, kde_1d
+
+    xs = np.linspace(-4, 4, 401)
+    out = blurred_density(lambda x: norm.logpdf(x[:, 0], 0.5, 0.3), xs, 0.4)
+    np.testing.assert_allclose(out, norm.pdf(xs, 0.5, 0.5), atol=1e-4)     # 0.3² + 0.4² = 0.5²
+    z = np.random.default_rng(0).normal(size=20000)
+    np.testing.assert_allclose(kde_1d(z, xs, blur=1.0), norm.pdf(xs, 0, np.sqrt(2)), atol=5e-3)
+
+
+def test_no_pointwise_optimum_is_drawn_with_the_minibatch_std_feature():
+    from playground.toy.plots import field_figure_1d
+
+    snap = LabSession(dataclasses.replace(ONE_D, minibatch_std=True)).snapshot()
+    assert snap["d_star"] is None and "whole batch" in snap["d_star_note"]
+    fig = field_figure_1d(snap)
+    assert not [t for t in fig["data"] if "D*" in str(t.get("name"))]
+    assert "whole batch" in fig["layout"]["title"]["text"]
+
+
 def test_historical_average_penalty_and_its_gradient():
     theta = torch.tensor([1.0, 2.0], requires_grad=True)
     avg = ParameterAverage([theta])
@@ -308,7 +376,7 @@ def test_gan_lab_page_toolbox_widgets_apply_live_or_reset(shared_lab_worker):
     at.number_input(key="toy_real_label").set_value(0.8).run()
     args = json.loads(at.get("component_instance")[0].proto.json_args)
     names = [t.get("name") for t in args["figures"]["field"]["data"]]
-    assert "smoothed D* = αp/(p+q)" in names and "optimal D*(x) = p/(p+q)" in names
+    assert "smoothed D* = α·p^2/(p^2+q^2)" in names and "optimal D* of 2 copies of x = p^2/(p^2+q^2)" in names
     assert not at.exception
 
 

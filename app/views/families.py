@@ -219,10 +219,11 @@ if lab.done and any(r is None or r["evaluated_at"] != lab.step for r in lab.scor
         lab.evaluate()
 st.dataframe(plots.scoreboard_table(lab.scores, labels), hide_index=True, key="fam_scoreboard")
 st.caption("Exact KL(p‖q) = E_p[log p − log q] in nats on held-out target points, for models with an exact "
-           "density (flow, autoregressive, flow matching through its ODE); the VAE reports an importance-weighted "
-           "bound, so its column is an upper bound on its KL, never mixed with exact values. NLL = entropy + KL. "
-           "Grid KL/JS, modes covered and high quality come from fresh samples, for every model. Press Evaluate "
-           "to score the current step (it runs once by itself when training ends).")
+           "density (flow, autoregressive, flow matching through its ODE: the continuous flow's density by the "
+           "midpoint steps shown, not the sampler's, and less accurate with fewer steps); the VAE reports an "
+           "importance-weighted bound, so its column is an upper bound on its KL, never mixed with exact values. "
+           "NLL = entropy + KL. Grid KL/JS, modes covered and high quality come from fresh samples, for every "
+           "model. Press Evaluate to score the current step (it runs once by itself when training ends).")
 
 
 def _scores_csv() -> str:

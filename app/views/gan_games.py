@@ -7,7 +7,7 @@ import streamlit as st
 from app.components.config_widgets import config_from_state, seed_from_url, seed_state, widget
 from playground.configs import to_query
 from playground.games import plots
-from playground.games.bilinear import GameConfig, field_grid, run_game
+from playground.games.bilinear import GameConfig, field_grid, norm_law, run_game
 from playground.games.presets import GAME_PRESETS
 from playground.games.wasserstein import WassersteinConfig, critic_view, divergence_curves
 
@@ -56,7 +56,7 @@ with game_tab:
         st.plotly_chart(plots.norm_figure(result), key="gg_fig_norm", **CHART)
         final = result["norm"][np.isfinite(result["norm"])]
         st.caption(f"|z| goes from {final[0]:.3g} to {final[-1]:.3g} in {len(final) - 1} steps. "
-                   "Simultaneous steps on x·y: |z_{t+1}|² = (1 + η²)|z_t|² exactly.")
+                   + (norm_law(game_cfg) or ""))
 
 with wass_tab:
     left, right = st.columns([1, 2.4])

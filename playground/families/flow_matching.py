@@ -68,6 +68,11 @@ class FlowMatching(FamilyModel):
         self.solver, self.sample_steps = cfg.fm_solver, int(cfg.sample_steps)
         self.logprob_steps = int(cfg.fm_logprob_steps)
 
+    @property
+    def likelihood_note(self) -> str:
+        """How log q is computed: the continuous flow's density by a discretised ODE (not the sampler's)."""
+        return f"ODE, {self.logprob_steps} midpoint steps"
+
     def velocity(self, z: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
         return self.net(z, t)
 

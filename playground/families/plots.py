@@ -306,7 +306,8 @@ def scoreboard_table(rows: list[dict | None], labels: list[str]) -> list[dict[st
         cover = "–" if r.get("modes_covered") is None else f"{r['modes_covered']} / {r['n_modes']}"
         out.append({
             "model": lab_, "evaluated at step": f"{r['steps']:,}",
-            "exact KL(p‖q) nats": "–" if r.get("kl") is None else f"{r['kl']:.3f} ± {r['kl_se']:.3f}",
+            "exact KL(p‖q) nats": "–" if r.get("kl") is None else f"{r['kl']:.3f} ± {r['kl_se']:.3f}"
+                                  + (f" ({r['likelihood_note']})" if r.get("likelihood_note") else ""),
             "KL upper bound (VAE)": "–" if r.get("kl_bound") is None else f"≤ {r['kl_bound']:.3f}",
             "NLL": _num(r.get("nll")), "NLL bound (VAE)": _num(r.get("nll_bound")),
             "target entropy (NLL floor)": _num(r.get("target_entropy")),

@@ -32,6 +32,7 @@ def scoreboard(model, target, n: int = 2500, seed: int = EVAL_SEED, *, steps: in
     """The scoreboard row of `model` on `target` with n fresh samples and n held-out target points."""
     row: dict = {"model": getattr(model, "family", type(model).__name__),
                  "likelihood": getattr(model, "likelihood", "none"),
+                 "likelihood_note": getattr(model, "likelihood_note", None),     # how an exact log q is computed
                  "params": int(sum(p.numel() for p in model.parameters())) if hasattr(model, "parameters") else 0,
                  "steps": steps, "seconds": seconds,
                  "steps_per_sec": (steps / seconds) if steps and seconds else None}

@@ -72,6 +72,30 @@ def field(cfg: GameConfig, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np
     return vx, vy
 
 
+def norm_law(cfg: GameConfig) -> str | None:
+    """What the bilinear game's steps do to |z| in closed form, for the settings that have one (None otherwise):
+    simultaneous, z' = (1 − ηc) z + η v with v ⊥ z and |v| = |z|, so |z'|² = ((1 − ηc)² + η²)|z|²;
+    alternating (x' = x − ηy, then y' = y + ηx') conserves x² + y² − ηxy exactly: a closed orbit."""
+    if cfg.game != "bilinear" or cfg.hist_avg or cfg.r1:
+        return None
+    if cfg.method == "simultaneous":
+        factor = (1 - cfg.lr * cfg.consensus) ** 2 + cfg.lr ** 2
+        head = ("Simultaneous steps on x·y: |z_{t+1}|² = (1 + η²)|z_t|²" if not cfg.consensus else
+                "Simultaneous steps with consensus c: |z_{t+1}|² = ((1 − ηc)² + η²)|z_t|²")
+        fate = "spiral out" if factor > 1 else ("circle" if factor == 1 else "spiral in")
+        return f"{head} exactly, a factor {factor:.4g} per step: the iterates {fate}."
+    if cfg.consensus:
+        return None
+    return ("Alternating steps on x·y conserve x² + y² − η·x·y exactly: the iterates stay on one closed orbit "
+            "(an ellipse), neither converging nor diverging.")
+
+
+def field_label(cfg: GameConfig) -> str:
+    """The legend of the plane's arrows: the game's field, with the terms the settings add to it."""
+    extra = [name for name, on in (("R1", cfg.r1), ("consensus", cfg.consensus)) if on]
+    return "field v = (−∂L/∂x, ∂L/∂y)" + (f" with the {' and '.join(extra)} terms" if extra else "")
+
+
 def run_game(cfg: GameConfig) -> dict[str, np.ndarray]:
     """The path of the two players: {"path": (steps+1, 2), "average": (steps+1, 2) running mean of the path,
     "norm": |z_t|}. Stops early (NaN after) if the iterates overflow."""

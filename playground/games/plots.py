@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from playground.games.bilinear import GameConfig
+from playground.games.bilinear import GameConfig, field_label
 
 FONT = {"family": "system-ui, sans-serif", "size": 12}
 PATH = "#8e44ad"
@@ -68,7 +68,7 @@ def game_figure(cfg: GameConfig, result: dict[str, np.ndarray], grid: dict[str, 
     fx, fy = field_arrows(grid, extent)
     xname, yname = axis_names(cfg.game)
     traces = [
-        {"type": "scatter", "mode": "lines", "x": fx, "y": fy, "name": "field v = (−∂L/∂x, ∂L/∂y)",
+        {"type": "scatter", "mode": "lines", "x": fx, "y": fy, "name": field_label(cfg),
          "line": {"color": FIELD, "width": 1}, "hoverinfo": "skip"},
         {"type": "scatter", "mode": "markers", "x": [0.0], "y": [0.0], "name": "equilibrium",
          "marker": {"symbol": "star", "size": 14, "color": "#2c3e50"}},

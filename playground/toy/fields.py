@@ -3,6 +3,8 @@ and in 1D the generator density (a KDE; D* = p / (p + q) itself is `playground.n
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -55,8 +57,9 @@ def manifold(gan: ToyGAN, n_lines: int = 9) -> list[np.ndarray]:
     return np.split(out, np.cumsum([len(ln) for ln in lines])[:-1])
 
 
-def kde_1d(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """Gaussian KDE (Scott's bandwidth) of 1D samples at evenly spaced xs, by linear binning + convolution.
+def kde_1d(samples: np.ndarray, xs: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    """Gaussian KDE (Scott's bandwidth) of 1D samples at evenly spaced xs, by linear binning + convolution;
+    `blur` > 0 gives the KDE of the samples plus N(0, blur²) noise (Gaussian bandwidths add in quadrature).
 
     Mass that falls outside xs is kept by widening the binning range, so the density still integrates to
     the fraction of samples inside the view.
@@ -64,7 +67,7 @@ def kde_1d(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
     s = np.asarray(samples, dtype=np.float64).ravel()
     n = len(s)
     sd = s.std(ddof=1) if n > 1 else 1.0
-    h = max(1.06 * sd * n ** (-0.2), 1e-3)
+    h = float(np.hypot(max(1.06 * sd * n ** (-0.2), 1e-3), blur))
     dx = xs[1] - xs[0]
     # Bin on a grid with the same spacing, widened by 5 bandwidths, so outside samples still contribute.
     pad = int(np.ceil(5 * h / dx)) + 1
@@ -80,6 +83,18 @@ def kde_1d(samples: np.ndarray, xs: np.ndarray) -> np.ndarray:
     kernel = np.exp(-0.5 * (k / h) ** 2) / (np.sqrt(2 * np.pi) * h)
     dens = np.convolve(counts, kernel, mode="same") / n
     return dens[pad:pad + len(xs)]
+
+
+def blurred_density(log_prob: Callable[[np.ndarray], np.ndarray], xs: np.ndarray, sigma: float) -> np.ndarray:
+    """The density exp(log_prob) convolved with N(0, σ²) (what D sees under instance noise σ) at evenly spaced
+    xs: the density on the grid widened by 5σ, then a discrete convolution with the normalised kernel."""
+    if sigma <= 0:
+        return np.exp(log_prob(xs[:, None]))
+    dx = xs[1] - xs[0]
+    pad = int(np.ceil(5 * sigma / dx)) + 1
+    wide = xs[0] + dx * np.arange(-pad, len(xs) + pad)
+    k = np.exp(-0.5 * (np.arange(-pad, pad + 1) * dx / sigma) ** 2)
+    return np.convolve(np.exp(log_prob(wide[:, None])), k / k.sum(), mode="same")[pad:pad + len(xs)]
 
 
 def log_density(density: np.ndarray) -> np.ndarray:

@@ -18,11 +18,12 @@ import torch
 
 from playground.numerics import optimal_discriminator
 from playground.toy.config import ToyConfig
-from playground.toy.fields import d_curve, d_grid, kde_1d, log_density, manifold
+from playground.toy.fields import blurred_density, d_curve, d_grid, kde_1d, log_density, manifold
 from playground.toy.metrics import evaluate
 from playground.toy.nets import sample_noise
 from playground.toy.plots import downsample
 from playground.toy.trainer import ToyGAN
+from playground.toy.tricks import instance_noise_std
 
 DISPLAY_SEED = 2024   # noise and real points shown on screen are fixed, so samples visibly move
 EVAL_SEED = 777       # metrics use fresh samples from their own stream, never the training stream
@@ -51,20 +52,46 @@ def picture(gan: ToyGAN, z_show: torch.Tensor, real_show: np.ndarray, show_arrow
         return snap
     x0, x1 = bounds
     xs = np.linspace(x0, x1, 400)
-    q = kde_1d(gan.sample(gan.cfg.eval_samples, seed=DISPLAY_SEED), xs)
-    snap["xs"], snap["q"], snap["d"] = xs, q, d_curve(gan, xs)
-    if gan.target.has_density:
-        log_p = gan.target.log_prob(xs[:, None])
-        snap["p"] = np.exp(log_p)
-    else:
-        snap["p"] = kde_1d(gan.target.sample(gan.cfg.eval_samples, torch.Generator().manual_seed(1)).numpy(), xs)
-        log_p = log_density(snap["p"])
-    snap["d_star"] = optimal_discriminator(log_p, log_density(q))
-    # one-sided label smoothing moves D's optimum to α p/(p+q): drawn beside D* while it is on
-    alpha = gan.cfg.real_label
-    snap["d_star_smooth"] = (gan.objective.optimal_display(log_p, log_density(q), alpha)
-                             if alpha < 1 and gan.objective.smoothed_d_loss is not None else None)
+    fake_kde = gan.sample(gan.cfg.eval_samples, seed=DISPLAY_SEED)
+    real_kde = None if gan.target.has_density else \
+        gan.target.sample(gan.cfg.eval_samples, torch.Generator().manual_seed(1)).numpy()
+    snap["xs"], snap["q"], snap["d"] = xs, kde_1d(fake_kde, xs), d_curve(gan, xs)
+    snap["p"] = np.exp(gan.target.log_prob(xs[:, None])) if real_kde is None else kde_1d(real_kde, xs)
+    # D's optimum is taken under what D is trained on: the densities blurred by this step's instance noise
+    c = gan.cfg
+    sigma = instance_noise_std(c.instance_noise, gan.step, c.instance_noise_steps)
+    p_seen = snap["p"] if sigma <= 0 else (
+        blurred_density(gan.target.log_prob, xs, sigma) if real_kde is None else kde_1d(real_kde, xs, sigma))
+    q_seen = snap["q"] if sigma <= 0 else kde_1d(fake_kde, xs, sigma)
+    exact = real_kde is None and sigma <= 0          # the target's own log-density: no underflow far out
+    log_p = gan.target.log_prob(xs[:, None]) if exact else log_density(p_seen)
+    snap.update(d_optimum(gan, log_p, log_density(q_seen), sigma))
     return snap
+
+
+def d_optimum(gan: ToyGAN, log_p: np.ndarray, log_q: np.ndarray, sigma: float = 0.0) -> dict[str, Any]:
+    """The 1D view's optimal D along x, with its legend label: D* = p/(p+q); asked about m copies of x, a packed
+    D's optimum is p^m/(p^m+q^m) = sigmoid(m log(p/q)) (packs of independent samples); under instance noise σ,
+    p and q are the blurred densities D is trained on; one-sided label smoothing α scales it by α. A minibatch
+    std feature makes D judge the whole batch: no pointwise optimum (None, and a note saying so)."""
+    c = gan.cfg
+    if c.minibatch_std:
+        return {"d_star": None, "d_star_smooth": None, "d_star_label": None,
+                "d_star_note": "no D* drawn: with the minibatch std feature D judges the whole batch, not a point"}
+    m = c.pack
+    pq = ("p_σ", "q_σ") if sigma > 0 else ("p", "q")
+    power = f"^{m}" if m > 1 else ""
+    ratio = f"{pq[0]}{power}/({pq[0]}{power}+{pq[1]}{power})"
+    label = (f"optimal D* of {m} copies of x = " if m > 1 else "optimal D*(x) = ") + ratio
+    if sigma > 0:
+        label += f", blurred by the instance noise σ = {sigma:.2f}"
+    alpha = c.real_label
+    smooth = alpha < 1 and gan.objective.smoothed_d_loss is not None
+    return {"d_star": optimal_discriminator(m * log_p, m * log_q),
+            # one-sided label smoothing moves D's optimum to α times it: drawn beside D* while it is on
+            "d_star_smooth": gan.objective.optimal_display(m * log_p, m * log_q, alpha) if smooth else None,
+            "d_star_label": label, "d_star_smooth_label": f"smoothed D* = α·{ratio}" if smooth else None,
+            "d_star_note": None}
 
 
 def _weights(module: torch.nn.Module) -> dict[str, np.ndarray]:

@@ -173,7 +173,7 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     sig, label = objective.sigmoid_output, objective.d_label
     # D* = p/(p+q) is the optimum of the sigmoid GANs (as a probability) and of LSGAN with labels a=0, b=1
     # (as the raw score); hinge and Wasserstein critics have no such pointwise optimum.
-    has_d_star = objective.has_optimal_d
+    has_d_star = objective.has_optimal_d and snap.get("d_star") is not None
     traces = [
         {"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(snap["p"]), "name": "target p(x)",
          "line": {"color": REAL, "width": 2}, "fill": "tozeroy", "fillcolor": "rgba(31,158,137,0.15)"},
@@ -187,10 +187,11 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
         mass = snap["p"] + snap["q"]
         d_star = np.where(mass > 1e-3 * mass.max(), snap["d_star"], np.nan)
         traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "y": _f32(d_star), "yaxis": "y2",
-                       "name": "optimal D*(x) = p/(p+q)", "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
+                       "name": snap.get("d_star_label") or "optimal D*(x) = p/(p+q)",
+                       "line": {"color": DSTAR, "width": 1.5, "dash": "dash"}})
         if snap.get("d_star_smooth") is not None:       # one-sided label smoothing: D's optimum is α D*
             traces.append({"type": "scatter", "mode": "lines", "x": _f32(xs), "yaxis": "y2",
-                           "name": "smoothed D* = αp/(p+q)",
+                           "name": snap.get("d_star_smooth_label") or "smoothed D* = αp/(p+q)",
                            "y": _f32(np.where(np.isfinite(d_star), snap["d_star_smooth"], np.nan)),
                            "line": {"color": DSTAR, "width": 1.5, "dash": "dot"}})
     fake = snap["fake"][:, 0]
@@ -217,7 +218,8 @@ def field_figure_1d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     layout = {
         "height": height, "margin": {"l": 50, "r": 50, "t": 30, "b": 30}, "font": FONT,
         "template": "plotly_white", "uirevision": "field1d",
-        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else ""),
+        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else "")
+                  + (f" · {snap['d_star_note']}" if objective.has_optimal_d and snap.get("d_star_note") else ""),
                   "font": {"size": 13}, "x": 0.02},
         "xaxis": {"range": list(snap["bounds"]), "zeroline": False},
         "yaxis": {"title": {"text": "density"}, "range": [-0.02 * ymax, ymax]},
