@@ -32,8 +32,10 @@ def test_lessons_and_controls_change_the_path_and_the_url():
     assert abs(path["x"][-1]) < 1e-3 and abs(path["y"][-1]) < 1e-3        # R1 converges
     assert at.query_params["game"] in ("dirac", ["dirac"])
     assert "(1 + η²)" not in " ".join(c.value for c in at.caption)      # the Dirac GAN has no such law
+    assert not any("differ from this lesson" in c.value for c in at.caption)
     at.selectbox(key="gg_method").set_value("alternating").run()
     assert charts(at)[0]["data"][-1]["name"] == "alternating steps"
+    assert any("differ from this lesson's in method" in c.value for c in at.caption)   # the lesson text is stale
     at.number_input(key="gw_theta").set_value(3.0).run()
     assert charts(at)[2]["layout"]["shapes"][0]["x0"] == 3.0
     assert not at.exception

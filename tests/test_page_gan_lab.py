@@ -141,11 +141,16 @@ def test_invalid_formula_is_reported_and_state_kept(at):
 
 
 def test_preset_loads_a_lesson(at):
+    assert not any("differ from this lesson" in c.value for c in at.sidebar.caption)     # the defaults' lesson
     at.selectbox(key="toy_preset").set_value("wgan_gp_grid25").run()
     cfg = at.session_state["toy_lab"].cfg
     assert (cfg.dist, cfg.loss, cfg.d_steps) == ("grid25", "wgan_gp", 5)
     heat = figure_args(at)["figures"]["field"]["data"][0]
     assert heat.get("zmid") == 0.0              # a critic score, not a probability
+    lesson = [c.value for c in at.sidebar.caption if "WGAN" in c.value or "critic" in c.value.lower()]
+    assert lesson and "differ from this lesson" not in lesson[0]
+    at.number_input(key="toy_d_steps").set_value(1).run()
+    assert any("differ from this lesson's in d_steps" in c.value for c in at.sidebar.caption)
 
 
 def test_play_trains_in_the_background(at):

@@ -141,7 +141,7 @@ def test_the_1d_optimum_of_a_packed_d_is_p_to_the_m_over_p_to_the_m_plus_q_to_th
     hand = p[inside] ** 3 / (p[inside] ** 3 + q[inside] ** 3)
     np.testing.assert_allclose(snap["d_star"][inside], hand, rtol=1e-9)
     np.testing.assert_allclose(snap["d_star_smooth"][inside], 0.9 * hand, rtol=1e-9)
-    assert snap["d_star_label"] == "optimal D* of 3 copies of x = p^3/(p^3+q^3)"
+    assert snap["d_star_label"] == "optimal D*, 3 copies of x: p³/(p³+q³)"
 
 
 def test_the_1d_optimum_under_instance_noise_uses_the_blurred_densities():
@@ -158,7 +158,7 @@ def test_the_1d_optimum_under_instance_noise_uses_the_blurred_densities():
     q_sigma = kde_1d(fake, xs, blur=sigma)
     inside = (p_sigma > 1e-3) & (q_sigma > 1e-3)
     np.testing.assert_allclose(snap["d_star"][inside], (p_sigma / (p_sigma + q_sigma))[inside], rtol=2e-3)
-    assert f"σ = {sigma:.2f}" in snap["d_star_label"]
+    assert snap["d_star_label"] == f"optimal D*(x) = p/(p+q), p and q blurred by σ = {sigma:.2f}"
     # the drawn densities stay the unblurred ones
     np.testing.assert_allclose(snap["p"], p(0.0), rtol=1e-9, atol=1e-12)
     off = LabSession(ONE_D).snapshot()
@@ -376,7 +376,7 @@ def test_gan_lab_page_toolbox_widgets_apply_live_or_reset(shared_lab_worker):
     at.number_input(key="toy_real_label").set_value(0.8).run()
     args = json.loads(at.get("component_instance")[0].proto.json_args)
     names = [t.get("name") for t in args["figures"]["field"]["data"]]
-    assert "smoothed D* = α·p^2/(p^2+q^2)" in names and "optimal D* of 2 copies of x = p^2/(p^2+q^2)" in names
+    assert "smoothed D* = α·p²/(p²+q²)" in names and "optimal D*, 2 copies of x: p²/(p²+q²)" in names
     assert not at.exception
 
 

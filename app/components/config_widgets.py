@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from playground.configs import choices, from_dict, from_query, is_list, item_choices, to_dict, to_query
+from playground.configs import changed_fields, choices, from_dict, from_query, is_list, item_choices, to_dict, to_query
 from playground.errors import PlaygroundError
 
 
@@ -98,6 +98,14 @@ def config_from_state(cls: type, prefix: str, base: Any) -> tuple[Any, str | Non
         return from_dict(cls, data), None
     except PlaygroundError as e:
         return base, str(e)
+
+
+def lesson_caption(slot: Any, preset: Any, cfg: Any) -> None:
+    """A lesson preset's text in `slot`, saying so when the settings on screen are no longer the lesson's (the
+    text would describe what the plots no longer show)."""
+    changed = sorted(changed_fields(cfg, preset.config(type(cfg))))
+    slot.caption(preset.lesson + (f" (Your settings differ from this lesson's in {', '.join(changed)}: the text "
+                                  "describes the lesson's.)" if changed else ""))
 
 
 def sync_url(cfg: Any) -> None:

@@ -4,7 +4,7 @@ Wasserstein critic gives the generator a gradient where a saturated sigmoid D gi
 import numpy as np
 import streamlit as st
 
-from app.components.config_widgets import config_from_state, seed_from_url, seed_state, widget
+from app.components.config_widgets import config_from_state, lesson_caption, seed_from_url, seed_state, widget
 from playground.configs import to_query
 from playground.games import plots
 from playground.games.bilinear import GameConfig, field_grid, norm_law, run_game
@@ -34,7 +34,7 @@ with game_tab:
     with left:
         st.selectbox("Lesson", list(GAME_PRESETS), key="gg_preset", format_func=lambda k: GAME_PRESETS[k].title,
                      on_change=_on_preset)
-        st.caption(GAME_PRESETS[SS["gg_preset"]].lesson)
+        lesson = st.empty()
         widget(GameConfig, "game", G)
         widget(GameConfig, "method", G)
         widget(GameConfig, "lr", G, label="step size η", step=0.01, format="%.3f")
@@ -48,6 +48,7 @@ with game_tab:
     game_cfg, game_err = config_from_state(GameConfig, G, GameConfig())
     if game_err:
         st.error(f"Invalid setting: {game_err}")
+    lesson_caption(lesson, GAME_PRESETS[SS["gg_preset"]], game_cfg)
     result = run_game(game_cfg)
     extent = plots.view_extent(result["path"])
     with right:

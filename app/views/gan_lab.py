@@ -6,6 +6,7 @@ import streamlit as st
 from app.components.config_upload import config_upload
 from app.components.config_widgets import (
     config_from_state,
+    lesson_caption,
     seed_from_url,
     seed_state,
     sync_url,
@@ -78,7 +79,7 @@ def _new_session(cfg: ToyConfig) -> None:
 with st.sidebar:
     st.selectbox("Lesson preset", list(PRESETS), key="toy_preset", format_func=lambda k: PRESETS[k].title,
                  on_change=_on_preset, help="Reproduces a classic lesson in one click")
-    st.caption(PRESETS[SS["toy_preset"]].lesson)
+    lesson = st.empty()
     st.subheader("Data")
     widget(ToyConfig, "dist", P, on_change=_on_dist_change, label="target")
     dist = SS[P + "dist"]
@@ -133,6 +134,7 @@ base = SS["toy_lab"].cfg if "toy_lab" in SS else ToyConfig()
 cfg, cfg_error = config_from_state(ToyConfig, P, base)
 if cfg_error:
     st.error(f"Invalid setting: {cfg_error}. The previous settings are kept.")
+lesson_caption(lesson, PRESETS[SS["toy_preset"]], cfg)
 
 if cfg.dist == "custom" and SS["toy_points"] is None:
     st.info("Target 'custom' needs data: upload a CSV of x,y columns or draw points (sidebar). "

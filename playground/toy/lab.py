@@ -28,6 +28,7 @@ from playground.toy.tricks import instance_noise_std
 DISPLAY_SEED = 2024   # noise and real points shown on screen are fixed, so samples visibly move
 EVAL_SEED = 777       # metrics use fresh samples from their own stream, never the training stream
 N_SHOW = 500
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _thread = threading.local()
 
 
@@ -79,12 +80,11 @@ def d_optimum(gan: ToyGAN, log_p: np.ndarray, log_q: np.ndarray, sigma: float = 
         return {"d_star": None, "d_star_smooth": None, "d_star_label": None,
                 "d_star_note": "no D* drawn: with the minibatch std feature D judges the whole batch, not a point"}
     m = c.pack
-    pq = ("p_σ", "q_σ") if sigma > 0 else ("p", "q")
-    power = f"^{m}" if m > 1 else ""
-    ratio = f"{pq[0]}{power}/({pq[0]}{power}+{pq[1]}{power})"
-    label = (f"optimal D* of {m} copies of x = " if m > 1 else "optimal D*(x) = ") + ratio
+    power = str(m).translate(SUPERSCRIPTS) if m > 1 else ""
+    ratio = f"p{power}/(p{power}+q{power})"
+    label = (f"optimal D*, {m} copies of x: " if m > 1 else "optimal D*(x) = ") + ratio
     if sigma > 0:
-        label += f", blurred by the instance noise σ = {sigma:.2f}"
+        label += f", p and q blurred by σ = {sigma:.2f}"
     alpha = c.real_label
     smooth = alpha < 1 and gan.objective.smoothed_d_loss is not None
     return {"d_star": optimal_discriminator(m * log_p, m * log_q),
