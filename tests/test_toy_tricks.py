@@ -177,6 +177,14 @@ def test_blurred_density_and_the_blurred_kde_are_gaussian_convolutions():
     np.testing.assert_allclose(kde_1d(z, xs, blur=1.0), norm.pdf(xs, 0, np.sqrt(2)), atol=5e-3)
 
 
+def test_the_2d_heatmap_of_a_packed_d_says_what_d_is_asked():
+    from playground.toy.plots import field_figure_2d as field_figure
+
+    snap = LabSession(dataclasses.replace(SMALL, pack=3)).snapshot()
+    assert "D asked about 3 copies of each point" in field_figure(snap)["layout"]["title"]["text"]
+    assert "copies" not in field_figure(LabSession(SMALL).snapshot())["layout"]["title"]["text"]
+
+
 def test_no_pointwise_optimum_is_drawn_with_the_minibatch_std_feature():
     from playground.toy.plots import field_figure_1d
 

@@ -49,6 +49,8 @@ def picture(gan: ToyGAN, z_show: torch.Tensor, real_show: np.ndarray, show_arrow
                             "arrows": gan.sample_gradients(fake) if show_arrows else None}
     if gan.dim == 2:
         snap["grid_x"], snap["grid_y"], snap["d_grid"] = d_grid(gan, bounds, grid)
+        # a packed D judges m points at once: the heatmap asks it about m copies of each point
+        snap["d_note"] = f"heatmap: D asked about {gan.cfg.pack} copies of each point" if gan.cfg.pack > 1 else None
         snap["manifold"] = manifold(gan) if show_manifold else None
         return snap
     x0, x1 = bounds

@@ -155,7 +155,8 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     layout = {
         "height": height, "margin": {"l": 40, "r": 10, "t": 30, "b": 30}, "font": FONT,
         "template": "plotly_white", "uirevision": "field",
-        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else ""),
+        "title": {"text": f"step {snap['step']}" + (f" · arrows ×{scale:.3g}" if scale else "")
+                  + (f" · {snap['d_note']}" if snap.get("d_note") else ""),
                   "font": {"size": 13}, "x": 0.02},
         "xaxis": {"range": [x0, x1], "zeroline": False, "constrain": "domain"},
         "yaxis": {"range": [y0, y1], "zeroline": False, "scaleanchor": "x", "scaleratio": 1},
