@@ -12,6 +12,7 @@ from playground.images.disturb import DISTURBANCES, TITLES, score_curve
 from playground.images.memorisation import memorisation_check
 from playground.images.metrics import make_extractor
 from playground.images.probe_plots import distance_histogram_figure, pick_grid_figure, score_curve_figure
+from playground.images.training_data import as_trained
 from playground.pictures import grid_image
 from playground.runs.root import runs_root
 from playground.runs.rundir import list_runs
@@ -48,7 +49,8 @@ def _memorisation(path: str, n: int, seed: int, k: int):
     gen = _generator(path)
     samples = torch.from_numpy(sampling.grid(gen, n, seed=seed))
     tr, te, ex, _ = _data(gen.cfg.dataset, samples.shape[-1], samples.shape[1])
-    return samples, tr.images, memorisation_check(samples, te.images, tr.images, ex, k=k)
+    train, test = as_trained(gen.cfg, tr.images), as_trained(gen.cfg, te.images)   # bits for a run on bits
+    return samples, train, memorisation_check(samples, test, train, ex, k=k)
 
 
 def parse_strengths(text: str) -> tuple:
@@ -186,8 +188,13 @@ if not picked["A"]:
     st.info("Pick at least one sample into group A (B and C are optional).")
 else:
     signs = {g: s for g, s in zip(GROUPS, (1, -1, 1)) if picked[g]}
+    label = None
+    if gen.cfg.is_conditional:          # one class for every decoded result: only the noise changes
+        label = st.selectbox("decode the means and the result as class", [None, *range(gen.num_classes)],
+                             format_func=lambda c: "the first sample in A's" if c is None else str(c),
+                             key="pr_ar_class")
     try:
-        out = AR.arithmetic(gen, z, picked, signs, n=8, seed=int(ar_seed))
+        out = AR.arithmetic(gen, z, picked, signs, n=8, seed=int(ar_seed), label=label)
     except PlaygroundError as e:
         st.error(str(e))
     else:
@@ -196,4 +203,5 @@ else:
         cols = st.columns(len(out["means"]) + 1)
         for col, (g, im) in zip(cols, out["means"].items()):
             col.image(grid_image(im[None], upscale=scale), caption=f"mean of {g} ({len(picked[g])})")
-        cols[-1].image(grid_image(out["images"], nrow=8, upscale=scale), caption=f"{expr} and nearby")
+        cols[-1].image(grid_image(out["images"], nrow=8, upscale=scale), caption=f"{expr} and nearby"
+                       + ("" if out["label"] is None else f" (class {out['label']})"))

@@ -39,9 +39,18 @@ def variations(z: torch.Tensor, n: int = 8, scale: float = 0.25, seed: int = 0) 
 
 
 def arithmetic(gen, z: torch.Tensor, groups: dict[str, list[int]], signs: dict[str, float], n: int = 8,
-               seed: int = 0) -> dict:
+               seed: int = 0, label: int | None = None) -> dict:
     """Decode each group mean and the combination (with variations). Returns {"means": {g: image}, "result": z,
-    "images": (n, C, H, W)} with images in [0, 1]."""
-    means = {g: gen.images(group_mean(z, groups[g]).view(1, -1))[0] for g in signs if groups.get(g)}
+    "images": (n, C, H, W) in [0, 1], "label"}. A class-conditional generator decodes all of them as one class,
+    `label` (by default the class the first sample of group A was drawn as): the grid's sample i is class
+    i mod K, and decoding each image with a class of its own would change the digit, not just the noise."""
+    if gen.cfg.is_conditional and label is None:
+        first = next((groups[g][0] for g in ("A", *groups) if groups.get(g)), None)
+        if first is None:
+            raise PlaygroundError("a group needs at least one picked sample")
+        label = int(gen.labels(len(z))[first])
+    as_class = (lambda k: None) if label is None else (lambda k: torch.full((k,), int(label), dtype=torch.long))
+    means = {g: gen.images(group_mean(z, groups[g]).view(1, -1), as_class(1))[0] for g in signs if groups.get(g)}
     res = combine(z, groups, signs)
-    return {"means": means, "result": res, "images": gen.images(variations(res, n, seed=seed))}
+    return {"means": means, "result": res, "images": gen.images(variations(res, n, seed=seed), as_class(n)),
+            "label": label}

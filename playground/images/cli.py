@@ -137,15 +137,14 @@ def eval_command(args: argparse.Namespace) -> int:
 
     from playground.images import sampling
     from playground.images.metrics import Scorer, make_extractor
-    from playground.images.pixelcnn import binarize
-    from playground.images.training_data import load_training_data
+    from playground.images.training_data import as_trained, load_training_data
 
     torch.set_num_threads(max(1, args.threads))
     gen = sampling.load_model(args.run, args.checkpoint)
     cfg = gen.cfg
     res = gen.resolution
     ref = load_training_data(cfg, args.split, res)
-    reference = binarize(ref.images) if cfg.binarized else ref.images    # what the model was trained to draw
+    reference = as_trained(cfg, ref.images)                    # what the model was trained to draw
 
     def load(split: str):
         return load_training_data(cfg, split, res)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from playground.cards import card_path, read_card, read_cards, retrain_main, write_card
@@ -147,9 +148,8 @@ def score_run(run_dir: Path, seeds: tuple[int, ...], n: int | None = None) -> tu
 
     from playground.images.inception_score import classifier_logits
     from playground.images.metrics import Scorer, make_extractor
-    from playground.images.pixelcnn import binarize
     from playground.images.sampling import load_model
-    from playground.images.training_data import load_training_data
+    from playground.images.training_data import as_trained, load_training_data
 
     gen = load_model(run_dir)
     cfg, res = gen.cfg, gen.resolution
@@ -158,7 +158,7 @@ def score_run(run_dir: Path, seeds: tuple[int, ...], n: int | None = None) -> tu
         return load_training_data(cfg, split, res)
 
     train, test = load("train"), load("test")
-    bits = binarize if cfg.binarized else (lambda x: x)
+    bits = partial(as_trained, cfg)
     ex = make_extractor(cfg.features, cfg.dataset, res, int(train.images.shape[1]), data_path=cfg.data_path,
                         load=load)
     scorer = Scorer(ex, bits(train.images))

@@ -23,6 +23,16 @@ def load_training_data(cfg: ImageRunConfig, split: str = "train", resolution: in
     return ds
 
 
+def as_trained(cfg: ImageRunConfig, images: torch.Tensor) -> torch.Tensor:
+    """Images as a run trains on them: {0, 1} pixels for a run on bits (pixelcnn, a binarised vae), else as
+    they are. Anything compared with the run's samples (scores, nearest neighbours) goes through this."""
+    if not cfg.binarized:
+        return images
+    from playground.images.pixelcnn import binarize
+
+    return binarize(images)
+
+
 def load_at_run_resolution(cfg: ImageRunConfig):
     """The training split at the config's resolution (the dataset's own, rounded to 8..64, by default)."""
     native = load_training_data(cfg)
@@ -40,10 +50,7 @@ class TrainingImages:
             from playground.data import resize_images
 
             images = resize_images(images, self.resolution)
-        if cfg.binarized:                                # pixelcnn (and a binarised vae) see {0, 1} pixels
-            from playground.images.pixelcnn import binarize
-
-            images = binarize(images)
+        images = as_trained(cfg, images)                 # pixelcnn (and a binarised vae) see {0, 1} pixels
         self.channels = int(images.shape[1])
         self.n = int(images.shape[0])
         self.reference = images                          # [0, 1], CPU: the scores' reference set
