@@ -89,10 +89,26 @@ def test_mixture_parameters_and_values_read_as_text():
 
 
 def test_the_fits_story_tells_wide_from_narrow_js():
-    def story(js_sigma):
+    from scipy.stats import norm
+
+    x = np.linspace(-6, 6, 601)
+    two_modes, one_mode = 0.5 * norm.pdf(x, -2, 0.6) + 0.5 * norm.pdf(x, 2, 0.6), norm.pdf(x, 0, 2)
+
+    def story(js_sigma, p=two_modes):
         fits = [{"name": "js", "params": {"mu": 0.0, "sigma": js_sigma}, "minima": [{}]},
                 {"name": "rkl", "params": {"mu": 0.0, "sigma": 1.0}, "minima": [{}, {}]}]
-        return explain.fits_story({"fits": fits, "std": 2.0, "mean": 0.0})
+        return explain.fits_story({"fits": fits, "std": 2.0, "mean": 0.0, "p": p})
     assert "unlike the textbook picture" in story(1.9) and "it picks a mode" in story(0.6)
     assert "2 distinct local minima (roughly one per mode)" in story(1.0)
     assert "Forward KL" not in story(1.0)
+    for s in (0.6, 1.9):                       # one mode: neither covering nor picking is claimed
+        assert "textbook" not in story(s, one_mode) and "picks a mode" not in story(s, one_mode)
+        assert "single mode" in story(s, one_mode)
+    assert explain.count_modes(two_modes) == 2 and explain.count_modes(one_mode) == 1
+
+
+def test_the_2d_story_says_what_a_diagonal_gaussian_can_match():
+    assert "diagonal of its covariance" in explain.fits_2d_story(True)
+    assert "mean and covariance" in explain.fits_2d_story(False)
+    story = explain.factorised_story({"kl": [1.0, 1.0], "rkl": [0.19, 0.19]})
+    assert "too narrow along the ellipse's long axis" in story and "over-covers the diagonal" not in story

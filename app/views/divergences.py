@@ -213,7 +213,8 @@ def view_2d() -> None:
     rows = tables.fits_2d_table(snap)
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     factorised = "closed_form" in snap and cfg.family2d == "gaussian_diag"
-    st.markdown(explain.factorised_story(snap["closed_form"]) if factorised else explain.FITS_2D)
+    st.markdown(explain.factorised_story(snap["closed_form"]) if factorised
+                else explain.fits_2d_story(cfg.family2d == "gaussian_diag"))
     _download(st, "2D fits (CSV)", tables.rows_csv(rows), "divergence_2d_fits.csv")
     st.caption(explain.CAMERA)
 

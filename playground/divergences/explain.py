@@ -5,9 +5,12 @@ Plain strings (Markdown), so the page only places them and a test can check what
 
 from __future__ import annotations
 
+import numpy as np
+
 INTRO = ("Fit a model q to a target p by minimising a divergence. Forward KL (maximum likelihood) covers every "
          "mode; reverse KL locks onto one; Jensen-Shannon (the GAN's divergence) sits in between, and the α family "
-         "moves continuously from one behaviour to the other. All values are exact integrals, in nats.")
+         "moves continuously from one behaviour to the other. Values are in nats: the 1D ones are quadrature "
+         "accurate to about 1e-9, the landscape's and the 2D ones sums over a lattice, accurate to about 1e-3.")
 CAMERA = "PNG: use the camera button in each chart's toolbar (top right of the chart)."
 FITS_PLAY = ("Press ▶ play to watch each optimisation (L-BFGS from the start that found the global best); the "
              "slider steps through it. " + CAMERA)
@@ -25,9 +28,13 @@ ALPHA = ("**What you see.** D_α(p‖q) = ∫[αp + (1−α)q − p^α q^(1−α
          "Gaussian between the two behaviours; a jump in the sweep means the global best switched from covering "
          "both modes to one mode.")
 ALPHA_HELP = "−1 Neyman χ², 0 reverse KL, ½ Hellinger, 1 KL, 2 Pearson χ²"
-FITS_2D = ("**What you see.** Each ellipse is the best Gaussian under one divergence. Forward KL matches the "
-           "target's mean and covariance (one ellipse around everything); reverse KL and Neyman χ² settle on one "
-           "blob (several equally good choices on the ring); JS depends on how far apart the blobs are.")
+def fits_2d_story(diagonal: bool) -> str:
+    """What the 2D fits show; a diagonal Gaussian can match only the diagonal of the target's covariance."""
+    matched = ("mean and the diagonal of its covariance (a diagonal Gaussian cannot tilt: one axis-aligned "
+               "ellipse around everything)" if diagonal else "mean and covariance (one ellipse around everything)")
+    return (f"**What you see.** Each ellipse is the best Gaussian under one divergence. Forward KL matches the "
+            f"target's {matched}; reverse KL and Neyman χ² settle on one blob (several equally good choices on the "
+            "ring); JS depends on how far apart the blobs are.")
 SATURATION = ("**Saturation.** The original (minimax) generator loss log(1 − D) is flat where the discriminator "
               "confidently rejects a fake (logit ≪ 0): its gradient vanishes exactly when the generator is worst. "
               "The non-saturating loss −log D has the same fixed point but a gradient close to −1 there, which is "
@@ -36,6 +43,13 @@ SATURATION = ("**Saturation.** The original (minimax) generator loss log(1 − D
 
 def minima_count(n: int) -> str:
     return f"{n} distinct local minim{'um' if n == 1 else 'a'}"
+
+
+def count_modes(density, floor: float = 0.01) -> int:
+    """Local maxima of a density sampled on a grid, ignoring bumps below `floor` of its peak."""
+    d = np.asarray(density, dtype=float)
+    peak = (d[1:-1] > d[:-2]) & (d[1:-1] >= d[2:]) & (d[1:-1] > floor * d.max())
+    return int(peak.sum())
 
 
 def fits_story(snap: dict) -> str:
@@ -54,7 +68,10 @@ def fits_story(snap: dict) -> str:
                      + (" (roughly one per mode); the global best is the heaviest mode." if n > 1 else "."))
     if "js" in by and "sigma" in by["js"]["params"]:
         s = by["js"]["params"]["sigma"]
-        if s > 0.7 * std:
+        if count_modes(snap["p"]) < 2:          # one mode: no covering-or-picking story to tell
+            lines.append(f"- Jensen-Shannon's best single Gaussian has σ = {s:.3g} (the target's std is {std:.3g}); "
+                         "with a single mode there is no mode to pick or miss.")
+        elif s > 0.7 * std:
             lines.append(f"- Here Jensen-Shannon's best single Gaussian is wide (σ = {s:.3g}, the target's std is "
                          f"{std:.3g}): it covers the modes, **unlike the textbook picture** where JS behaves like "
                          "reverse KL. This happens when modes overlap or are close in weight.")
@@ -70,7 +87,8 @@ def factorised_story(closed_form: dict) -> str:
     kl, rkl = closed_form["kl"], closed_form["rkl"]
     return ("**The factorised case.** For a correlated Gaussian with covariance Σ and precision Λ = Σ⁻¹, the best "
             f"*diagonal* Gaussian under forward KL has variances Σᵢᵢ = ({kl[0]:.4f}, {kl[1]:.4f}): it matches the "
-            "marginals and over-covers the diagonal. Under reverse KL it has variances 1/Λᵢᵢ = "
+            "marginals, so it is too narrow along the ellipse's long axis and puts mass across its short axis, "
+            "where the target has almost none. Under reverse KL it has variances 1/Λᵢᵢ = "
             f"({rkl[0]:.4f}, {rkl[1]:.4f}): it fits inside the ellipse, too narrow along the axes (the mean-field "
             "variational picture).")
 
