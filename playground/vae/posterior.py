@@ -11,8 +11,10 @@ encoder's q ± 6 sd. Outside [−R, R]² the posterior mass is at most
     P_prior(z ∉ [−R, R]²) · sup_z p(x|z) / p(x)   ≤   4 Φ(−R) · exp(S − log p_scan(x))
 
 with S an upper bound of log p(x|z) over all z (0 for a Bernoulli decoder; the variance floor's peak for a
-Gaussian one) and p_scan(x) ≤ p(x) the scan's own integral, so the bound holds (up to the scan's quadrature).
-R starts at 8 and is raised until this bound is below `tol` (capped at R_MAX), rounded up to the ladder
+Gaussian one). The scan's own integral p_scan(x) chooses R (a coarse scan can miss a narrow posterior by nats
+either way, so it only places the grids); the bound reported uses the fine grid's log p(x), so it holds up to
+that quadrature's error. R starts at 8 and is raised until the bound is below `tol` (capped at R_MAX), at most
+twice, rounded up to the ladder
 8·2^(k/8): the scan grids then repeat from image to image, and a GridCache (playground.vae.likelihood) keeps the
 decoder's terms on them, so a new image pays only for its fine grid and its importance samples. The *fine*
 grid then covers the cells where the scan found posterior density within e^−20 of its peak, plus q ± 6 sd,
@@ -250,17 +252,16 @@ def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float =
     mu, logvar = encoder_q(model, x, y)
     sd = np.exp(0.5 * logvar)
     sup = log_lik_sup(model, x)
-    radius = R_START
+    wider = R_START
     for _ in range(2):                  # a second scan only if the first radius leaves too loose a bound
+        radius = wider                  # the radius scanned (a third, wider one is not: its bound is reported)
         sx, sy = _scan_axes(radius, mu, sd, scan)
         _, scan_joint = _joint_on(model, x, y, sx, sy, cache)
         cell = (sx[1] - sx[0]) * (sy[1] - sy[0])
         log_px_scan = float(logsumexp(scan_joint.ravel())) + math.log(cell)
-        log_tail_bound = _log_tail_bound(radius, sup, log_px_scan)
         wider = _wider_radius(radius, log_px_scan, sup, tol)
         if wider is None:
             break
-        radius = wider
     # the fine box: every scan cell within KEEP_BELOW_PEAK of the peak, one scan cell of margin, and q ± 6 sd
     keep = scan_joint >= scan_joint.max() - KEEP_BELOW_PEAK
     hx, hy = sx[1] - sx[0], sy[1] - sy[0]
@@ -271,15 +272,17 @@ def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float =
     flo, fhi = centre - half, centre + half
     inside = ((sx >= flo[0]) & (sx <= fhi[0]))[None, :] & ((sy >= flo[1]) & (sy <= fhi[1]))[:, None]
     outside = scan_joint[~inside]
-    log_outside = float(logsumexp(outside)) + math.log(cell) - log_px_scan if outside.size else -math.inf
     ring = np.concatenate([scan_joint[0], scan_joint[-1], scan_joint[1:-1, 0], scan_joint[1:-1, -1]])
     xs, ys = _centres(flo[0], fhi[0], int(n)), _centres(flo[1], fhi[1], int(n))
     log_lik, log_joint = _joint_on(model, x, y, xs, ys)
     log_px = float(logsumexp(log_joint.ravel())) + math.log((xs[1] - xs[0]) * (ys[1] - ys[0]))
-    lost = math.exp(min(log_tail_bound, 50.0)) + math.exp(log_outside)
+    # both masses relative to the fine grid's p(x), the accurate one (the scan's can be off by nats)
+    log_tail_bound = _log_tail_bound(radius, sup, log_px)
+    log_outside = float(logsumexp(outside)) + math.log(cell) - log_px if outside.size else -math.inf
+    lost = math.exp(min(log_tail_bound, 50.0)) + math.exp(min(log_outside, 50.0))
     truncation = {
-        "radius": round(radius, 3),
-        "log_tail_bound": log_tail_bound,        # log of the bound on the mass outside [−R, R]² (rigorous)
+        "radius": round(radius, 3),              # the widest radius scanned
+        "log_tail_bound": log_tail_bound,        # log of the bound on the mass outside [−R, R]² (up to quadrature)
         "log_mass_outside_grid": log_outside,    # log of the scan's posterior mass outside the fine box
         "log_edge_mass": float(logsumexp(ring)) + math.log(cell) - log_px_scan,  # the scan's outer ring
         "error_bound_nats": -math.log1p(-min(lost, 0.5)) if lost < 0.5 else math.inf,
@@ -295,6 +298,24 @@ def elbo_on_grid(pg: PosteriorGrid, mu, logvar) -> float:
     log_q = log_normal_diag(pg.points(), mu, logvar)
     w = np.exp(log_q - logsumexp(log_q.ravel()))
     return float((w * (pg.log_joint - log_q)).sum())
+
+
+GH_NODES = 24             # Gauss–Hermite nodes per latent axis for the ELBO: 576 decoder passes
+
+
+def elbo_gauss_hermite(model, x, y, mu, logvar, nodes: int = GH_NODES) -> float:
+    """ELBO of q = N(mu, diag exp(logvar)) by Gauss–Hermite quadrature in q's own coordinates:
+    E_q[log p(x|z)] on nodes² points z = mu + sd·t, minus KL(q ‖ N(0, I)) in closed form. Exact for a
+    log-likelihood that is a polynomial of degree < 2·nodes in z (the linear-Gaussian decoder's is quadratic),
+    and, unlike `elbo_on_grid`, it does not depend on the grid's cells, which can be wider than q's sd."""
+    check_2d(model)
+    t, w = np.polynomial.hermite_e.hermegauss(int(nodes))       # weights for e^(−t²/2): N(0, 1) up to a constant
+    w = w / w.sum()
+    mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
+    t1, t2 = np.meshgrid(t, t, indexing="ij")
+    z = mu + np.exp(0.5 * logvar) * np.stack([t1.ravel(), t2.ravel()], axis=1)
+    expected = float(np.outer(w, w).ravel() @ log_likelihood(model, x, z, y))
+    return expected - 0.5 * float((mu ** 2 + np.exp(logvar) - 1.0 - logvar).sum())
 
 
 def gap_on_grid(pg: PosteriorGrid, mu, logvar) -> float:
@@ -375,7 +396,7 @@ def inspect(model, x, y=None, n: int = 200, ks=DEFAULT_KS, samples: int = 20000,
         pg = grid()
         ll = log_likelihood(model, x, z, y)
     logw = ll + log_prior(z) - log_normal_diag(z, mu, logvar)
-    elbo = elbo_on_grid(pg, pg.mu_q, pg.logvar_q)
+    elbo = elbo_gauss_hermite(model, x, y, pg.mu_q, pg.logvar_q)     # q can be narrower than the grid's cells
     m, S = pg.moments()
     report = {
         "log_px": pg.log_px,
