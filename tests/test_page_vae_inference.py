@@ -158,3 +158,17 @@ def test_other_views_draw(at, view, expect):
 def test_page_is_in_the_navigation():
     text = (ROOT / "app/streamlit_app.py").read_text()
     assert 'url_path="vae_inference"' in text and "vae_inference.py" in text
+
+
+def test_aggregate_posterior_is_built_from_the_training_codes(at, engine):
+    """q(z) mixes the codes of the images the decoder learned from (the test split's fewer codes left gaps)."""
+    from playground.vae.latent import encode
+    from playground.vae.train import load_data
+
+    model, _ = engine
+    train = load_data(model.cfg)[0]
+    mu, std = encode(model, train.images, train.labels if model.num_classes else None)
+    agg = posterior.aggregate_posterior(mu, std, n=100)
+    at.radio(key="vi_view").set_value("Aggregate posterior").run()
+    assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl']:.3f} nats"
+    assert any(f"N = {len(train):,} training images" in c.value for c in at.caption)

@@ -266,14 +266,26 @@ def view_estimators(pick: Pick) -> None:
                "ELBO's gradient. All three are unbiased; the reparameterised one uses the decoder's gradient.")
 
 
+@st.cache_resource(max_entries=4, show_spinner="Encoding the training images...")
+def _train_codes(model_key):
+    """q(z|x)'s means and sds over the training split: the data the decoder learned from."""
+    train = load_data(model.cfg)[0]
+    return latent.encode(model, train.images, train.labels if model.num_classes else None)
+
+
 def view_aggregate(pick: Pick) -> None:
-    agg = posterior.aggregate_posterior(opened.mu, opened.std, n=100)
-    holes = posterior.prior_holes(agg, opened.mu, opened.std, samples=400)
+    mu, std = _train_codes(model_key)
+    agg = posterior.aggregate_posterior(mu, std, n=100)
+    holes = posterior.prior_holes(agg, mu, std, samples=400)
     m = st.columns(3)
     m[0].metric("prior draws where q(z) has no mass", f"{holes['fraction']:.1%}",
                 help=f"outside the aggregate posterior's {agg['hdr']:.0%} highest-density region")
     m[1].metric("KL(q(z) ‖ p(z))", f"{agg['kl']:.3f} nats")
-    m[2].metric("I(x; z) = E KL(q(z|x) ‖ p) − KL(q ‖ p)", f"{holes['mutual_information']:.3f} nats")
+    m[2].metric("I(x; z) = E KL(q(z|x) ‖ p) − KL(q ‖ p)", f"{holes['mutual_information']:.3f} nats",
+                help=f"over the N = {len(mu)} training images: at most log N = {np.log(len(mu)):.2f} nats")
+    st.caption(f"q(z) = (1/N) Σ q(z|xₙ) over the N = {len(mu):,} training images the decoder learned from. With "
+               "narrow q(z|x) a finite N leaves gaps between the codes, so the share of holes and KL(q ‖ p) fall "
+               "as N grows.")
     st.plotly_chart(F.aggregate_heatmaps(agg, holes), key="vi_agg")
     z = holes["z"][holes["hole"]][:16]
     if len(z):

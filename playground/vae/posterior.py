@@ -446,11 +446,12 @@ def mixture_log_density(z: np.ndarray, mu: np.ndarray, std: np.ndarray, chunk: i
 
 
 def prior_holes(agg: dict, mu: np.ndarray, std: np.ndarray, samples: int = 400, seed: int = 0) -> dict:
-    """Draws from the prior and which of them fall outside the aggregate posterior's highest-density region:
-    codes the decoder was never trained on. Also the mutual information I(x; z) = E KL(q(z|x) ‖ p) − KL(q ‖ p)."""
+    """Draws from the prior and which of them fall outside the aggregate posterior's highest-density region
+    (built from the training codes: where the decoder was never trained). Also the mutual information
+    I(x; z) = E KL(q(z|x) ‖ p) − KL(q ‖ p)."""
     z = np.random.default_rng(seed).standard_normal((int(samples), 2))
-    log_q = mixture_log_density(z, np.asarray(mu, dtype=np.float64)[:, :2], np.asarray(std, dtype=np.float64)[:, :2])
-    mu, std = np.asarray(mu, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    mu, std = np.asarray(mu, dtype=np.float64)[:, :2], np.asarray(std, dtype=np.float64)[:, :2]  # as the grid's
+    log_q = mixture_log_density(z, mu, std)
     mean_kl = float((0.5 * (mu ** 2 + std ** 2 - 1.0) - np.log(std)).sum(1).mean())
     hole = log_q < agg["log_level"]
     return {"z": z, "log_q": log_q, "hole": hole, "fraction": float(hole.mean()), "mean_kl": mean_kl,
