@@ -225,8 +225,8 @@ def reconstruction_sweep(cfg, train: torch.Tensor, test: torch.Tensor, sizes=SWE
     one row per size as it is done."""
     for k in sizes:
         pca = PCA(k).fit(train.flatten(1).numpy())
-        row = {"latent": int(k), "pca": mse(torch.from_numpy(pca.decode(pca.encode(test.flatten(1).numpy()))
-                                                              .reshape(test.shape)), test)}
+        recon = torch.from_numpy(pca.decode(pca.encode(test.flatten(1).numpy())).reshape(test.shape))
+        row = {"latent": int(k), "pca": mse(recon.clamp(0, 1), test)}     # in [0, 1], as the panel shows it
         for name, variational in (("ae", False), ("vae", True)):
             model = train_autoencoder(cfg, train, k, epochs, variational=variational)
             with torch.no_grad():
