@@ -26,10 +26,17 @@ def linear():
     return lg, x, mu.detach().numpy(), lv.detach().numpy(), exact
 
 
-def test_grid_gradient_is_the_closed_form(linear):
+def test_exact_gradient_is_the_closed_form_and_the_grid_elbos_slope(linear):
     lg, x, mu, lv, exact = linear
-    pg = P.posterior_grid(lg, x, n=120)
-    assert np.abs(E.grid_gradient(pg, mu, lv) - exact).max() < 1e-4
+    assert np.abs(E.exact_gradient(lg, x, mu, lv) - exact).max() < 1e-8
+    pg = P.posterior_grid(lg, x, n=120)                   # and the slope of the grid's ELBO, independently
+    step, slope = 1e-4, []
+    for i in range(4):
+        d = np.zeros(4)
+        d[i] = step
+        hi, lo = np.concatenate([mu, lv]) + d, np.concatenate([mu, lv]) - d
+        slope.append((P.elbo_on_grid(pg, hi[:2], hi[2:]) - P.elbo_on_grid(pg, lo[:2], lo[2:])) / (2 * step))
+    assert np.abs(E.exact_gradient(lg, x, mu, lv) - slope).max() < 1e-4
 
 
 def test_both_estimators_unbiased_and_score_function_noisier(linear):
@@ -55,14 +62,20 @@ def test_variance_falls_as_one_over_samples(linear):
 
 
 @pytest.mark.skipif(not DIGITS_2D.is_file(), reason="pretrained VAEs missing: run make pretrained")
-def test_shipped_vae_estimators_agree_with_the_grid_gradient():
+def test_shipped_vae_estimators_agree_with_the_exact_gradient():
     from playground.data import load_dataset
     from playground.vae.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(DIGITS_2D)
     x, y = P.test_image(model, load_dataset("digits", split="test"), 4)
     pg = P.posterior_grid(model, x, y, n=100, scan=80)
-    exact = E.grid_gradient(pg, pg.mu_q, pg.logvar_q)
+    exact = E.exact_gradient(model, x, pg.mu_q, pg.logvar_q, y)
+    fine = P.posterior_grid(model, x, y, n=300, scan=80)      # the fine grid's ELBO slope, an independent check
+    p0, slope = np.concatenate([pg.mu_q, pg.logvar_q]), []
+    for i in range(4):
+        d = np.eye(4)[i] * 1e-4
+        slope.append((P.elbo_on_grid(fine, *np.split(p0 + d, 2)) - P.elbo_on_grid(fine, *np.split(p0 - d, 2))) / 2e-4)
+    assert np.abs(exact - slope).max() < 1e-3 * max(1.0, np.abs(exact).max())
     s = E.summarise(E.per_sample_gradients(model, x, pg.mu_q, pg.logvar_q, y, samples=20000, seed=1))
     for name in ("reparam", "score", "baseline"):
         assert np.all(np.abs(s[name]["mean"] - exact) < 4.5 * s[name]["se"]), name

@@ -7,8 +7,9 @@ so only the first term is estimated, from draws z_s = mu + σ ε_s:
 - score function with a baseline b (the mean of log p(x|z) over an independent pilot batch, so still unbiased):
   (log p(x|z_s) − b) ∇_φ log q(z_s).
 Each estimator is an average of i.i.d. per-sample gradients, so with S samples its variance is the per-sample
-variance over S. The exact gradient, for comparison, is the finite-difference gradient of the grid's ELBO
-(posterior.elbo_on_grid).
+variance over S. The exact gradient, for comparison, is the reparameterised gradient integrated by Gauss–Hermite
+quadrature over ε (`exact_gradient`: deterministic and exact to quadrature, like posterior.elbo_gauss_hermite,
+whatever the posterior grid's cells).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from playground.errors import PlaygroundError
-from playground.vae.posterior import PosteriorGrid, _dtype, elbo_on_grid, label_tensor, log_likelihood
+from playground.vae.posterior import GH_NODES, _dtype, label_tensor, log_likelihood
 
 NAMES = {"reparam": "reparameterised", "score": "score function", "baseline": "score function + baseline"}
 PARAMS = ("∂/∂mu0", "∂/∂mu1", "∂/∂logvar0", "∂/∂logvar1")
@@ -43,32 +44,38 @@ def per_sample_gradients(model, x, mu, logvar, y=None, samples: int = 2000, seed
     eps = torch.randn((samples, 2), generator=g, dtype=torch.float64).numpy()
     pilot = torch.randn((PILOT, 2), generator=g, dtype=torch.float64).numpy()
     baseline = float(log_likelihood(model, x, mu + pilot * sd, y).mean())
-    reparam = []
-    for s in range(0, samples, chunk):
+    reparam = _reparam_rows(model, x, mu, logvar, eps, yt, dt, chunk)
+    ll = log_likelihood(model, x, mu + eps * sd, y)
+    score_dir = np.concatenate([eps / sd, 0.5 * (eps ** 2 - 1.0)], 1)
+    kl = _kl_grad(mu, logvar)
+    return {"reparam": reparam - kl, "score": ll[:, None] * score_dir - kl,
+            "baseline": (ll - baseline)[:, None] * score_dir - kl}
+
+
+def _reparam_rows(model, x, mu, logvar, eps: np.ndarray, yt, dt, chunk: int = 2048) -> np.ndarray:
+    """∇_φ log p(x | mu + σ ε) for each row of ε (n, 4), through the decoder."""
+    rows = []
+    for s in range(0, len(eps), chunk):
         e = torch.as_tensor(eps[s:s + chunk], dtype=dt)
         m = torch.tensor(mu, dtype=dt).expand(len(e), 2).clone().requires_grad_(True)
         lv = torch.tensor(logvar, dtype=dt).expand(len(e), 2).clone().requires_grad_(True)
         z = m + e * torch.exp(0.5 * lv)
         ll = model.log_px(x.expand(len(e), *x.shape[1:]), z, yt)
         gm, gl = torch.autograd.grad(ll.sum(), [m, lv])      # row s only depends on its own copy of φ
-        reparam.append(torch.cat([gm, gl], 1).double().numpy())
-    ll = log_likelihood(model, x, mu + eps * sd, y)
-    score_dir = np.concatenate([eps / sd, 0.5 * (eps ** 2 - 1.0)], 1)
-    kl = _kl_grad(mu, logvar)
-    return {"reparam": np.concatenate(reparam) - kl, "score": ll[:, None] * score_dir - kl,
-            "baseline": (ll - baseline)[:, None] * score_dir - kl}
+        rows.append(torch.cat([gm, gl], 1).double().numpy())
+    return np.concatenate(rows)
 
 
-def grid_gradient(pg: PosteriorGrid, mu, logvar, step: float = 1e-4) -> np.ndarray:
-    """∇_φ ELBO by central differences of the grid's (exact) ELBO."""
-    p0 = np.concatenate([np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)])
-    out = np.zeros(4)
-    for i in range(4):
-        d = np.zeros(4)
-        d[i] = step
-        hi, lo = p0 + d, p0 - d
-        out[i] = (elbo_on_grid(pg, hi[:2], hi[2:]) - elbo_on_grid(pg, lo[:2], lo[2:])) / (2 * step)
-    return out
+def exact_gradient(model, x, mu, logvar, y=None, nodes: int = GH_NODES) -> np.ndarray:
+    """∇_φ ELBO = E_ε[∇_φ log p(x | mu + σ ε)] − ∇_φ KL, the expectation by Gauss–Hermite quadrature over ε
+    (nodes² points): exact to quadrature, like the ELBO the page shows."""
+    t, w = np.polynomial.hermite_e.hermegauss(int(nodes))
+    w = w / w.sum()
+    t1, t2 = np.meshgrid(t, t, indexing="ij")
+    eps = np.stack([t1.ravel(), t2.ravel()], axis=1)
+    mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
+    rows = _reparam_rows(model, x, mu, logvar, eps, label_tensor(model, y), _dtype(model))
+    return np.outer(w, w).ravel() @ rows - _kl_grad(mu, logvar)
 
 
 def summarise(grads: dict[str, np.ndarray]) -> dict[str, dict]:
