@@ -85,9 +85,11 @@ def _target_lattice(target: Mixture2D, lo: tuple, hi: tuple):
 class Problem2D:
     """Target, divergence and 2D Gaussian family; integrates by the trapezoid rule on one fixed lattice.
 
-    The lattice's step is half the target's narrowest std (models are kept at least that wide), and the
-    target's log-density is computed on it once; each evaluation integrates over the lattice points inside
-    the union of the target's and the model's 7-std boxes. Fixed nodes keep the objective smooth in θ.
+    The lattice's step is half the target's narrowest std, and the target's log-density is computed on it
+    once; each evaluation integrates over the lattice points inside the union of the target's and the model's
+    7-std boxes. Fixed nodes keep the objective smooth in θ. A model the lattice cannot integrate (an axis
+    narrower than 0.9 steps, where the trapezoid rule's error passes 1e-6 of the mass, or a 7-std box leaving
+    the lattice) is not considered: its value is inf, like an infinite divergence, and the optimiser steps back.
     """
 
     target: Mixture2D
@@ -101,9 +103,18 @@ class Problem2D:
             lo, hi = np.minimum(lo, self.reach[0]), np.maximum(hi, self.reach[1])
         self.xs, self.ys, self.area, self.lp_all = _target_lattice(self.target, tuple(lo), tuple(hi))
         self.plo, self.phi = self.target.box(7.0)
+        self.step = float(max(self.xs[1] - self.xs[0], self.ys[1] - self.ys[0]))
+
+    def resolves(self, q: Mixture2D) -> bool:
+        """Whether the lattice integrates q: no axis narrower than 0.9 steps, its 7-std box inside the lattice."""
+        qlo, qhi = q.box(7.0)
+        inside = qlo[0] >= self.xs[0] and qlo[1] >= self.ys[0] and qhi[0] <= self.xs[-1] and qhi[1] <= self.ys[-1]
+        return inside and q.min_std() >= 0.9 * self.step
 
     def value_and_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, div = self.target, self.family.density(theta), self.div
+        if not self.resolves(q):
+            return math.inf, np.zeros_like(theta)
         for a in div.alphas:
             if not M.tail_finite_2d(p, q, a):
                 return math.inf, np.zeros_like(theta)
@@ -136,8 +147,8 @@ def fit_2d(target: Mixture2D, divergence: str | M.Divergence, family: str = "gau
     fam = Gaussian2DFamily(diagonal=family == "gaussian_diag")
     lo, hi = target.box(3.0)
     s_min, s_max = target.min_std(), float(np.sqrt(np.trace(target.cov())))
-    ls = (math.log(s_min / 2), math.log(1.5 * s_max))
     problem = Problem2D(target, div, fam, reach=(lo - 7 * 1.5 * s_max, hi + 7 * 1.5 * s_max))
+    ls = (math.log(max(s_min / 2, problem.step)), math.log(1.5 * s_max))
     if fam.diagonal:
         bounds = [(lo[0], hi[0]), (lo[1], hi[1]), ls, ls]
     else:
