@@ -55,11 +55,15 @@ def render(results: list[dict]) -> str:
         out.append("|---|---|---|" + "---|" * len(METRICS) + "---|")
         for r in rows:
             pub = proto.published.get(key[1], {}).get(r["variant"])
+            used = r.get("n_used", {})
             out.append(f"| ours: {r['variant']} | {r['steps']:,} | {r['trials']} | "
-                       + " | ".join(cell(r["ours"][k]) for k, _ in METRICS)
+                       + " | ".join(cell(r["ours"][k]) + (f" ({used[k]} of {r['trials']} trials)"
+                                                          if used.get(k, r["trials"]) < r["trials"] else "")
+                                    for k, _ in METRICS)
                        + f" | {within(r['ours'], pub) if pub else 'no published row'} |")
         for name, row in proto.published.get(key[1], {}).items():
-            out.append(f"| published: {name} | {proto.steps:,} | {proto.trials} | "
+            updates = f"{proto.steps:,}" if proto.steps_confirmed else "– (not stated)"
+            out.append(f"| published: {name} | {updates} | {proto.trials} | "
                        + " | ".join(cell(row.get(k)) for k, _ in METRICS) + " | |")
         out.append("")
     return "\n".join(out)
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", default="pacgan:ring:gan,pacgan:ring:pacgan2,pacgan:grid:gan,pacgan:grid:pacgan2",
                     help="comma-separated protocol:target:variant")
-    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--trials", type=int, default=None, help="default: each protocol's (PacGAN 10, VEEGAN 5)")
     ap.add_argument("--steps", type=int, default=None, help="updates per trial (default: the protocol's)")
     ap.add_argument("--out", default="/tmp/toy_tables.jsonl")
     ap.add_argument("--render", action="store_true", help="print the markdown of the rows in --out and stop")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from playground.cli import main
 from playground.errors import PlaygroundError
-from playground.toy.table import PROTOCOLS, agrees, mean_se, protocol_config, run_row, run_trial
+from playground.toy.table import PROTOCOLS, agrees, format_row, mean_se, protocol_config, run_row, run_trial
 from playground.toy.targets import make_target
 
 
@@ -105,6 +106,29 @@ def test_a_tiny_row_reports_each_trial_and_their_summary():
         assert r["ours"][key][1] == pytest.approx(np.std(vals, ddof=1) / math.sqrt(2))
     assert r["published_row"] is PROTOCOLS["pacgan"].published["ring"]["pacgan2"]
     assert set(r["agrees"]) == {"modes", "hq", "rkl"} and "gan" in r["published"]
+    # a trial with no high-quality sample has no reverse KL: the row says how many trials each mean covers
+    assert r["n_used"]["modes"] == r["n_used"]["hq"] == 2
+    assert r["n_used"]["rkl"] == sum(t["rkl"] is not None for t in r["per_trial"])
+    short = dict(r, n_used={"modes": 2, "hq": 2, "rkl": 1})
+    assert "rkl over 1 of 2 trials" in format_row(short) and "of 2 trials" not in format_row(dict(r, n_used={}))
+
+
+def test_the_default_trials_are_the_protocols():
+    r = run_row("veegan", "ring", "gan", steps=0)
+    assert r["trials"] == PROTOCOLS["veegan"].trials == 5 and len(r["per_trial"]) == 5
+
+
+def test_d_steps_leave_gs_batch_norm_statistics_to_gs_own_step():
+    """The fakes D learns from are drawn with G in train mode; the running statistics move once an iteration."""
+    from playground.toy.trainer import ToyGAN
+
+    gan = ToyGAN(protocol_config("pacgan", "ring", "gan"))
+    bn = next(m for m in gan.G.modules() if isinstance(m, torch.nn.BatchNorm1d))
+    before = bn.running_mean.clone()
+    gan.step_d()
+    assert torch.equal(bn.running_mean, before) and bn.momentum == 0.05
+    gan.step_g()
+    assert not torch.equal(bn.running_mean, before)
 
 
 def test_cli_table_json_and_user_errors(capsys):

@@ -187,7 +187,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     tb.add_argument("--protocol", choices=sorted(PROTOCOLS), default="pacgan")
     tb.add_argument("--target", choices=sorted(TARGETS), default="ring")
     tb.add_argument("--variant", choices=sorted(VARIANTS), default="gan")
-    tb.add_argument("--trials", type=int, default=10, help="seeds to train (default 10, as published)")
+    tb.add_argument("--trials", type=int, default=None,
+                    help="seeds to train (default: the protocol's, as published: PacGAN 10, VEEGAN 5)")
     tb.add_argument("--steps", type=int, default=None, help="updates per trial (default: the protocol's)")
     tb.add_argument("--seed0", type=int, default=0, help="first seed; trials use seed0, seed0 + 1, ...")
     output_flags(tb, quiet="no per-trial progress lines on stderr")

@@ -8,12 +8,31 @@ the modules and the random draws of their initialisation are exactly those of th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "tanh": nn.Tanh}
 BN_MOMENTUM = 0.05          # running statistics as in the PacGAN/ALI code: 0.95 old + 0.05 batch
+
+
+@contextmanager
+def bn_stats_frozen(net: nn.Module) -> Iterator[None]:
+    """Batch norm still normalises by each batch's statistics, but its running statistics are left alone: the
+    fakes D is trained on are drawn with G in train mode, and the running averages (what evaluation uses)
+    should move once per iteration, in G's own step, as in the authors' code, not again for every D step."""
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.momentum = 0.0                   # running = (1 − 0) · running + 0 · batch
+    try:
+        yield
+    finally:
+        for m, mom in zip(norms, saved):
+            m.momentum = mom
 
 
 class Maxout(nn.Module):

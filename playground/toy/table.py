@@ -83,6 +83,7 @@ class Protocol:
     steps: int
     published: dict[str, dict[str, Row]] = field(default_factory=dict)   # target -> method -> row
     trials: int = 10                                                     # runs behind each published row
+    steps_confirmed: bool = True          # False: `steps` is our guess, not the paper's (VEEGAN's toy runs)
 
 
 # The released PacGAN run length: num_epoch epochs of num_sample packs in batches of batch_size packs.
@@ -114,7 +115,7 @@ PROTOCOLS: dict[str, Protocol] = {
         "grid": {"gan": {"modes": _r(3.3), "hq": _r(0.5), "rkl": None},
                  "ali": {"modes": _r(15.8), "hq": _r(1.6), "rkl": None},
                  "unrolled5": {"modes": _r(23.6), "hq": _r(16.0), "rkl": None},
-                 "veegan": {"modes": _r(24.6), "hq": _r(40.0), "rkl": None}}}, trials=5),
+                 "veegan": {"modes": _r(24.6), "hq": _r(40.0), "rkl": None}}}, trials=5, steps_confirmed=False),
 }
 
 
@@ -157,13 +158,16 @@ def agrees(ours: tuple, published: tuple | None) -> bool | None:
     return abs(ours[0] - published[0]) <= 2 * math.hypot(ours[1], published[1])
 
 
-def run_row(protocol: str, target: str, variant: str, trials: int = 10, steps: int | None = None,
+def run_row(protocol: str, target: str, variant: str, trials: int | None = None, steps: int | None = None,
             seed0: int = 0, progress: Callable[[dict], None] | None = None) -> dict:
-    """One row of the table: per-trial metrics, mean ± s.e., and the published rows for this target."""
+    """One row of the table: per-trial metrics, mean ± s.e. (`n_used`: the trials behind each mean: a trial
+    with no high-quality sample has no mode histogram, so no reverse KL), and the published rows for this
+    target. `trials` defaults to the protocol's (PacGAN 10, VEEGAN 5)."""
+    cfg0 = protocol_config(protocol, target, variant, seed0)
+    proto = PROTOCOLS[protocol]
+    trials = proto.trials if trials is None else trials
     if trials < 1:
         raise PlaygroundError("--trials must be at least 1")
-    proto = PROTOCOLS.get(protocol)
-    cfg0 = protocol_config(protocol, target, variant, seed0)
     steps = proto.steps if steps is None else steps
     if steps < 0:
         raise PlaygroundError("--steps must be >= 0")
@@ -173,10 +177,11 @@ def run_row(protocol: str, target: str, variant: str, trials: int = 10, steps: i
         if progress is not None:
             progress(rows[-1])
     ours = {k: mean_se([r[k] for r in rows]) for k in ("modes", "hq", "rkl")}
+    n_used = {k: sum(r[k] is not None for r in rows) for k in ours}
     published = proto.published.get(target, {})
     same = published.get(variant)
     return {"protocol": protocol, "source": proto.source, "target": target, "variant": variant,
-            "steps": steps, "protocol_steps": proto.steps, "trials": trials, "ours": ours,
+            "steps": steps, "protocol_steps": proto.steps, "trials": trials, "ours": ours, "n_used": n_used,
             "published_row": same,
             "agrees": None if same is None else {k: agrees(ours[k], same.get(k)) for k in ours},
             "published": published, "per_trial": rows}
@@ -194,6 +199,10 @@ def format_row(result: dict) -> str:
              f"{'method':38s} {'modes':>14s} {'high quality %':>16s} {'reverse KL':>14s}"]
     lines.append(f"{'ours: ' + result['variant']:38s} " + " ".join(
         f"{cell(result['ours'][k]):>{w}s}" for k, w in (("modes", 14), ("hq", 16), ("rkl", 14))))
+    short = {k: n for k, n in result.get("n_used", {}).items() if n < result["trials"]}
+    if short:
+        lines.append("  (" + "; ".join(f"{k} over {n} of {result['trials']} trials: the others had no high-quality "
+                                       "sample" for k, n in short.items()) + ")")
     for name, row in result["published"].items():
         lines.append(f"{'published: ' + name:38s} " + " ".join(
             f"{cell(row.get(k)):>{w}s}" for k, w in (("modes", 14), ("hq", 16), ("rkl", 14))))

@@ -18,7 +18,7 @@ from playground.configs import changed_fields
 from playground.objectives import Objective, get_objective
 from playground.penalties import gradient_penalty, r1_from_output
 from playground.toy.config import LIVE_FIELDS, ToyConfig
-from playground.toy.nets import hidden_part, make_discriminator, make_generator, sample_noise
+from playground.toy.nets import bn_stats_frozen, hidden_part, make_discriminator, make_generator, sample_noise
 from playground.toy.targets import Target, make_target
 from playground.toy.tricks import (
     ParameterAverage,
@@ -164,7 +164,7 @@ class ToyGAN:
         c = self.cfg
         n = c.batch_size * c.pack
         real = self.target.sample(n, self.rng)
-        with torch.no_grad():
+        with torch.no_grad(), bn_stats_frozen(self.G):
             fake = self.G(sample_noise(n, c.latent_dim, c.noise, self.rng))
         if c.instance_noise:
             real, fake = self._noised(real, fake)
@@ -249,7 +249,9 @@ class ToyGAN:
         batches = []
         for _ in range(c.unrolled_steps):
             real = self.target.sample(n, self.rng)
-            batches.append((pack(real, c.pack), pack(self.G(sample_noise(n, c.latent_dim, c.noise, self.rng)), c.pack)))
+            with bn_stats_frozen(self.G):
+                fake = self.G(sample_noise(n, c.latent_dim, c.noise, self.rng))
+            batches.append((pack(real, c.pack), pack(fake, c.pack)))
 
         def d_loss(params: dict, i: int) -> torch.Tensor:
             real, fake = batches[i]
