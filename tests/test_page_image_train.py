@@ -34,7 +34,7 @@ def make_run(runs: Path, name: str, steps: int = 6, classes: int | None = None, 
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     make_run(root, "alpha")
-    make_run(root, "beta", model="vae")
+    make_run(root, "beta", model="vae", ema_decay=0.0)         # as the VAE presets: no EMA
     (root / "not-a-run").mkdir()
     return root
 
@@ -67,11 +67,15 @@ def test_train_page_shows_a_finished_run(runs):
     assert any("random-cnn" in c.value for c in at.caption)  # every score says which features it used
     assert at.select_slider(key="img_sample_idx_alpha").value == 6
     assert len(at.get("image")) == 1
+    caption = lambda: at.get("image")[0].proto.imgs[0].caption
+    assert caption().startswith("fixed seed, EMA weights, step 6")
     at.select_slider(key="img_sample_idx_alpha").set_value(2).run()
     assert at.select_slider(key="img_sample_idx_alpha").value == 2
     assert at.button(key="img_stop").disabled and not at.button(key="img_resume").disabled
     at.multiselect(key="img_compare").set_value(["beta"]).run()
     assert not at.exception
+    at.selectbox(key="img_selected").set_value("beta").run()
+    assert "raw weights (no EMA)" in caption()                      # the VAE samples with its own weights
 
 
 def test_stop_button_requests_a_graceful_stop(tmp_path):

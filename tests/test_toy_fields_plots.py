@@ -133,3 +133,23 @@ def test_a_diverged_critic_still_draws():
     snap["arrows"] = np.full_like(snap["arrows"], np.nan)
     heat = live_frame(snap)["figures"]["field"]["data"][0]
     assert heat["zmax"] == 1.0 and heat["zmin"] == -1.0
+
+
+def test_d_heatmaps_are_red_where_d_says_fake_and_blue_where_real_on_the_page_and_in_exports():
+    """A colour-scale name would flip between plotly.js (the page) and plotly.py (the exporter): the list is
+    spelled out, low D red and high D blue, as the families lab's caption says."""
+    from playground.families.plots import D_SCALE
+    from playground.raster import colorscale_lut, parse_color
+    from playground.toy.plots import D_COLORSCALE
+
+    assert D_SCALE is D_COLORSCALE and isinstance(D_COLORSCALE, list)
+    lo, hi = parse_color(D_COLORSCALE[0][1]), parse_color(D_COLORSCALE[-1][1])
+    assert lo[0] > lo[2] and hi[2] > hi[0]                        # red at D = 0, blue at D = 1
+    lut = colorscale_lut(D_COLORSCALE)
+    assert tuple(lut[0]) == tuple(lo[:3]) and tuple(lut[-1]) == tuple(hi[:3])
+    from playground.toy.config import ToyConfig
+    from playground.toy.lab import LabSession
+    from playground.toy.plots import field_figure_2d
+
+    snap = LabSession(ToyConfig(g_width=8, d_width=8, g_layers=1, d_layers=1, eval_samples=200)).snapshot()
+    assert field_figure_2d(snap)["data"][0]["colorscale"] is D_COLORSCALE

@@ -49,7 +49,7 @@ def test_elbo_curves_one_line_per_term_over_the_epochs():
     assert [t.name for t in fig.data] == ["test ELBO", "reconstruction E[log p(x|z)]", "KL(q(z|x) || p(z))"]
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[0].y) == [-29.0, -28.0, -27.0]
     assert list(fig.data[2].y) == pytest.approx([5.1, 5.2, 5.3])
-    assert fig.layout.title.text == "ELBO terms during training"
+    assert fig.layout.title.text == "ELBO terms during training (one sample, the first 500 test images)"
 
 
 def test_kl_bars_colour_exactly_the_active_dimensions():

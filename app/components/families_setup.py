@@ -121,7 +121,8 @@ def target_panel() -> None:
     c1, c2 = st.columns(2)
     widget(FamilyConfig, "seed", P, c1)
     widget(FamilyConfig, "batch_size", P, c2, label="batch", step=64)
-    widget(FamilyConfig, "steps", P, c1, step=1000, help="the run's length (the learning rates decay to 0 by it)")
+    widget(FamilyConfig, "steps", P, c1, step=1000,
+           help="the run's length (the learning rates decay to 0 by it; the GAN's stay as its settings say)")
     widget(FamilyConfig, "eval_samples", P, c2, label="eval samples", step=500)
 
 

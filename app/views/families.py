@@ -132,7 +132,9 @@ if cols[0].button(label, key=f"fam_{label.lower()}", type="primary", icon=icon, 
         lab.play()
         SS["fam_look"] = False
     st.rerun()
-if cols[1].button("Step", key="fam_step", width="stretch", help="one update of every model, on the same batch"):
+if cols[1].button("Step", key="fam_step", width="stretch",
+                  help="one training iteration of every model (a GAN's: its D steps, then its G steps), on the same "
+                       "batch"):
     SS["fam_look"] = False
     lab.step_once()
 if cols[2].button("Reset", key="fam_reset", icon=":material/restart_alt:", width="stretch",
@@ -144,7 +146,8 @@ if cols[3].button("Evaluate", key="fam_eval", icon=":material/scoreboard:", widt
     with st.spinner("Scoring every model..."):
         lab.evaluate()
 cols[4].caption(f"{len(lab.cfgs)} model(s) on **{lab.cfgs[0].dist}**, seed {lab.cfgs[0].seed}, batch "
-                f"{lab.cfgs[0].batch_size}: every tick draws one batch and every model makes one update on it.")
+                f"{lab.cfgs[0].batch_size}: every tick draws one batch and every model makes one training "
+                "iteration on it (a GAN: its D steps, then its G steps).")
 
 # per-model view controls: time, layer, slice
 view_cols = st.columns(len(lab.cfgs))

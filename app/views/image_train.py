@@ -150,7 +150,8 @@ def run_card() -> None:
         except PlaygroundError as e:
             st.error(str(e))
     if head[2].button("Resume", key="img_resume", disabled=active, icon=":material/play_arrow:",
-                      help="from the latest checkpoint (from step 0 if the run stopped before writing one)"):
+                      help="from the latest checkpoint (from step 0 if the run stopped before writing one); "
+                           "a completed run trains on to twice its steps"):
         try:
             more = total if state != "completed" else total * 2
             launcher.resume(run.path, steps=more if state == "completed" else None)
@@ -219,9 +220,10 @@ def run_card() -> None:
                 chosen = steps_with[0]
             path = dict(samples)[chosen]
             try:
-                st.image(_upscale_png(path), caption=f"fixed seed, EMA weights, step {chosen}"
-                         + (" · one row per class" if (run.config() or {}).get("model") == "cgan"
-                            or (run.config() or {}).get("conditional") else ""))
+                rc = run.config() or {}
+                weights = "EMA weights" if float(rc.get("ema_decay") or 0) > 0 else "raw weights (no EMA)"
+                st.image(_upscale_png(path), caption=f"fixed seed, {weights}, step {chosen}"
+                         + (" · one row per class" if rc.get("model") == "cgan" or rc.get("conditional") else ""))
                 if len(samples) > 1:   # the same grids as one animation (engine: playground/runs/animation.py)
                     st.download_button("grids over training (GIF)", grids_gif(run), f"{name}-grids.gif",
                                        "image/gif", key=f"img_gif_{name}")

@@ -206,8 +206,12 @@ def view_interpolate() -> None:
     for method in ("linear", "spherical"):
         strip = latent.interpolate(model, mu_test[ia], mu_test[ib], steps, method, _y_of(ia), _y_of(ib))
         _img(strip, nrow=steps, size_px=64, caption=f"{method} interpolation of the posterior means")
-    st.caption("Spherical interpolation keeps codes near the shell where a high-dimensional Gaussian puts its "
-               "mass; the linear path cuts through the low-norm middle.")
+    st.caption("Both paths join the two images' posterior means. In many latent dimensions the prior's mass sits "
+               "on a thin shell and spherical interpolation stays near it (exactly so only when the two codes have "
+               "the same norm) while the linear path cuts through the low-norm middle; in 2 dimensions there is no "
+               "such shell and the two paths differ little."
+               + (" The class switches from the first image's to the second's halfway." if model.num_classes
+                  else ""))
 
 
 def view_class_swap() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from playground.plotly_arrays import pack_figure
-from playground.toy.plots import arrow_scale, arrow_segments, nice_ceil, padded_range
+from playground.toy.plots import D_COLORSCALE, arrow_scale, arrow_segments, nice_ceil, padded_range
 
 REAL = "#1f9e89"                          # teal: the target's points and density
 MODEL = "#8e44ad"                         # purple: the model's samples and density
@@ -22,7 +22,7 @@ ARROW = "rgba(40,40,40,0.5)"
 FAINT_REAL = "rgba(31,158,137,0.35)"
 FONT = {"family": "system-ui, sans-serif", "size": 11}
 DENSITY_SCALE = [[0.0, "#ffffff"], [0.35, "#d6e6f4"], [0.7, "#6baed6"], [1.0, "#08306b"]]
-D_SCALE = "RdBu"
+D_SCALE = D_COLORSCALE                    # low D red (fake), high D blue (real), page and export alike
 LOG_SPAN = 10.0                           # the density heatmap shows log q over its top 10 nats
 SHORT = {"flow": "exact density", "autoregressive": "exact density", "vae": "decoded samples",
          "diffusion": "reverse sampling", "flow_matching": "velocity field", "gan": "discriminator D(x)"}
@@ -265,7 +265,8 @@ def fast_figures(snap: dict) -> list[str]:
 
 def header_items(snap: dict, labels: list[str]) -> list[list[str]]:
     """The metric row over the figures: the lockstep's step, and each model's latest loss."""
-    items = [["step", f"{snap['step']:,} / {snap['steps']:,}", "lockstep ticks: every model made this many updates"]]
+    items = [["step", f"{snap['step']:,} / {snap['steps']:,}",
+              "lockstep ticks: every model made this many training iterations (a GAN's: d_steps + g_steps updates)"]]
     for k, (lab_, loss) in enumerate(zip(labels, snap["losses"]), start=1):
         items.append([f"{k} · {lab_.split(' (')[0]} loss", f"{loss:.3f}" if np.isfinite(loss) else "–", lab_])
     return items

@@ -20,6 +20,11 @@ ARROW = "rgba(40,40,40,0.45)"   # translucent: one arrow per generated sample, t
 D_LINE = "#e67e22"
 DSTAR = "#2c3e50"
 FONT = {"family": "system-ui, sans-serif", "size": 12}
+# D over the plane: red where D calls points fake (low D), blue where it calls them real (high D). Spelled out,
+# because the name "RdBu" runs blue to red in plotly.js (the page) and red to blue in plotly.py (the exporter).
+D_COLORSCALE = [[0.0, "rgb(103,0,31)"], [0.1, "rgb(178,24,43)"], [0.2, "rgb(214,96,77)"], [0.3, "rgb(244,165,130)"],
+                [0.4, "rgb(253,219,199)"], [0.5, "rgb(247,247,247)"], [0.6, "rgb(209,229,240)"],
+                [0.7, "rgb(146,197,222)"], [0.8, "rgb(67,147,195)"], [0.9, "rgb(33,102,172)"], [1.0, "rgb(5,48,97)"]]
 LOG_TICKS = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
 
 
@@ -118,7 +123,7 @@ def field_figure_2d(snap: dict[str, Any], show: dict[str, bool] | None = None, h
     if show["heatmap"]:
         z = snap["d_grid"]
         hm = {"type": "heatmap", "x": _f32(snap["grid_x"]), "y": _f32(snap["grid_y"]), "z": _f32(z),
-              "colorscale": "RdBu", "reversescale": False, "opacity": 0.75, "name": "D",
+              "colorscale": D_COLORSCALE, "reversescale": False, "opacity": 0.75, "name": "D",
               "colorbar": {"title": {"text": d_colorbar_title(snap["loss"])}, "thickness": 12, "len": 0.8},
               "hovertemplate": "x=%{x:.2f}<br>y=%{y:.2f}<br>D=%{z:.3f}<extra></extra>"}
         if sig:

@@ -53,12 +53,16 @@ def encoded_scatter(mu: np.ndarray, labels: np.ndarray | None, dx: int, dy: int)
 
 
 def elbo_curves(rows: list[dict]) -> go.Figure:
-    """ELBO, reconstruction and KL per epoch from a run's metrics rows (or a card's history)."""
+    """ELBO, reconstruction and KL per epoch from a run's metrics rows (or a card's history): train.quick_eval's
+    one-sample estimates, not the sidebar's full-test-split numbers."""
+    from playground.vae.train import QUICK_EVAL
+
     fig = go.Figure()
     ep = [r["epoch"] for r in rows]
     for key, name in CURVES:
         fig.add_scatter(x=ep, y=[r.get(key) for r in rows], name=name, mode="lines")
-    return _layout(fig, "ELBO terms during training", xaxis_title="epoch", yaxis_title="nats")
+    return _layout(fig, f"ELBO terms during training (one sample, the first {QUICK_EVAL} test images)",
+                   xaxis_title="epoch", yaxis_title="nats")
 
 
 def kl_bars(kl) -> go.Figure:
