@@ -30,7 +30,8 @@ from playground.errors import PlaygroundError
 NAMES = ("kl", "rkl", "js", "hellinger2", "tv", "pearson", "neyman", "jeffreys", "w1")
 NAMES_2D = tuple(n for n in NAMES if n != "w1")
 LABELS = {
-    "kl": "KL(p‖q) (forward)", "rkl": "KL(q‖p) (reverse)", "js": "Jensen-Shannon", "hellinger2": "Hellinger²",
+    "kl": "KL(p‖q) (forward)", "rkl": "KL(q‖p) (reverse)", "js": "Jensen-Shannon",
+    "hellinger2": "Hellinger² ∫(√p−√q)², 0 to 2",         # no ½: say so, conventions differ
     "tv": "total variation", "pearson": "Pearson χ²", "neyman": "Neyman χ²", "jeffreys": "Jeffreys",
     "w1": "Wasserstein-1",
 }
