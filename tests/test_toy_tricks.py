@@ -410,3 +410,26 @@ def test_a_fix_preset_covers_modes_the_collapsed_start_misses(fix):
     gan = ToyGAN(PRESETS[f"fix_{fix}"].config(ToyConfig))
     gan.train(1000)
     assert evaluate(gan.target, gan.sample(2500, seed=0))["modes_covered"] >= 4
+
+
+def test_with_minibatch_std_the_arrows_include_the_push_through_the_batch_statistic():
+    """The arrows are −∇ of the generator loss of the shown points judged as one batch, as in training (the
+    heatmap keeps the last training batch's statistic, and the arrows do not overwrite it)."""
+    gan = ToyGAN(dataclasses.replace(SMALL, minibatch_std=True))
+    gan.train(3)
+    x = gan.generate(sample_noise(64, 2, "gaussian", torch.Generator().manual_seed(0)))
+    stat = [m for m in gan.D.modules() if isinstance(m, MinibatchStd)][0]
+    before = stat.batch_std.clone()
+    arrows = gan.sample_gradients(x)
+    assert torch.equal(stat.batch_std, before)
+    twin = copy.deepcopy(gan.D).train()                    # the training-mode D: statistic from the batch
+    for m in twin.modules():                               # (spectral norm is off in SMALL: nothing else moves)
+        assert not isinstance(m, nn.BatchNorm1d)
+    xt = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+    (g,) = torch.autograd.grad(gan.g_loss_fn(twin(xt)).sum(), xt)
+    np.testing.assert_allclose(arrows, -g.numpy(), rtol=1e-4, atol=1e-7)
+    xe = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
+    gan.D.eval()
+    (ge,) = torch.autograd.grad(gan.g_loss_fn(gan.D(xe)).sum(), xe)
+    gan.D.train()
+    assert np.abs(arrows + ge.numpy()).max() > 1e-6          # the batch's term is there: eval mode differs

@@ -54,20 +54,37 @@ class MinibatchStd(nn.Module):
     (Karras et al. 2018). A collapsed generator's batch has a small one, which D can see; the gradient through
     it pushes G's batch to spread out. sqrt(var + 1e-8) keeps the gradient finite at zero spread.
 
-    In eval mode (the lab's heatmap and arrows, which query single points) the statistic of the last
-    training batch is used: it is a buffer, so it travels with the weights to the display process."""
+    In eval mode (the lab's heatmap, which queries single points) the statistic of the last training batch is
+    used: it is a buffer, so it travels with the weights to the display process. `from_batch` (the lab's arrows)
+    takes it from the batch at hand, gradient included, without recording it."""
 
     def __init__(self):
         super().__init__()
         self.register_buffer("batch_std", torch.zeros(()))
+        self.from_batch = False
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        if self.training:
+        if self.training or self.from_batch:
             s = (h.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
-            self.batch_std.copy_(s.detach())
+            if self.training:
+                self.batch_std.copy_(s.detach())
         else:
             s = self.batch_std
         return torch.cat([h, s.expand(h.shape[0], 1)], dim=1)
+
+
+@contextmanager
+def batch_statistic(net: nn.Module) -> Iterator[None]:
+    """Minibatch-std layers take their statistic from the batch they are given (and its gradient), as in
+    training, while the rest of the network stays in whatever mode it is in."""
+    layers = [m for m in net.modules() if isinstance(m, MinibatchStd)]
+    for m in layers:
+        m.from_batch = True
+    try:
+        yield
+    finally:
+        for m in layers:
+            m.from_batch = False
 
 
 def _init(lin: nn.Linear, init_std: float) -> None:

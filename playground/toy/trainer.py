@@ -18,7 +18,8 @@ from playground.configs import changed_fields
 from playground.objectives import Objective, get_objective
 from playground.penalties import gradient_penalty, r1_from_output
 from playground.toy.config import LIVE_FIELDS, ToyConfig
-from playground.toy.nets import bn_stats_frozen, hidden_part, make_discriminator, make_generator, sample_noise
+from playground.toy.nets import (batch_statistic, bn_stats_frozen, hidden_part, make_discriminator, make_generator,
+                                 sample_noise)
 from playground.toy.targets import Target, make_target
 from playground.toy.tricks import (
     ParameterAverage,
@@ -346,8 +347,9 @@ class ToyGAN:
     def sample_gradients(self, x: np.ndarray) -> np.ndarray:
         """-d(per-sample generator loss)/dx at generated points x: where G's update pushes each sample. With
         feature matching, the loss is n times the batch's feature-matching loss against 1,000 fixed real points
-        (a sample's share of it); the unrolled look-ahead is not part of the arrows."""
-        with evaluating(self.D):
+        (a sample's share of it); with the minibatch std feature, D sees the spread of these points as one
+        batch, so each arrow includes the push through it; the unrolled look-ahead is not part of the arrows."""
+        with evaluating(self.D), batch_statistic(self.D):
             xt = torch.as_tensor(x, dtype=torch.float32).requires_grad_(True)
             if self.cfg.feature_matching:
                 real = self.target.sample(1000, torch.Generator().manual_seed(99))
