@@ -172,3 +172,16 @@ def test_aggregate_posterior_is_built_from_the_training_codes(at, engine):
     at.radio(key="vi_view").set_value("Aggregate posterior").run()
     assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl']:.3f} nats"
     assert any(f"N = {len(train):,} training images" in c.value for c in at.caption)
+
+
+def test_the_cli_with_its_defaults_prints_the_pages_numbers(at, capsys):
+    """`python -m playground vae posterior` with no settings is the page with its defaults (grid, scan, samples)."""
+    from playground.cli import main
+
+    at.number_input(key="vi_index").set_value(4).run()
+    page = _metrics(at)
+    assert main(["vae", "posterior", "--checkpoint", str(DIGITS_2D), "--index", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert page["log p(x) (quadrature)"] == f"{out['log_px']:.3f}" and page["ELBO of the encoder"] == f"{out['elbo']:.3f}"
+    last = out["iwae"][-1]
+    assert page[f"IWAE, K = {last['k']}"] == f"{last['value']:.3f}"

@@ -23,8 +23,8 @@ from playground.vae.train import load_data
 SS = st.session_state
 NEXT: list = []               # (key, compute) of the reports this run's image makes likely next
 MAX_UPLOAD = 2_000_000
-IWAE_SAMPLES = 20000
-SCAN = 64                    # cells per side of the scan that places the grid
+IWAE_SAMPLES = posterior.DEFAULT_SAMPLES      # the CLI's defaults too (vae posterior)
+SCAN = posterior.DEFAULT_SCAN                 # cells per side of the scan that places the grid
 ELBO_SAMPLES = 128           # draws per image for the outlier view's ELBOs
 torch.set_num_threads(1)
 
@@ -151,7 +151,7 @@ def choose_image() -> Pick:
 
 def view_posterior(pick: Pick) -> None:
     c = st.columns([2, 2, 3])
-    n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], 100, key="vi_grid")
+    n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], posterior.DEFAULT_GRID, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")
     pg, rep = _inspect(pick, n)
     m = st.columns(4)

@@ -197,7 +197,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     output_flags(r)
     r.set_defaults(func=traverse_command)
 
-    from playground.vae.posterior import DEFAULT_KS
+    from playground.vae.posterior import DEFAULT_GRID, DEFAULT_KS, DEFAULT_SAMPLES, DEFAULT_SCAN
 
     p = cmds.add_parser("posterior", help="a 2-latent model's exact posterior for one image: log p(x) by "
                                           "quadrature, the ELBO, its gap KL(q || p(z|x)), IWAE for each K")
@@ -205,10 +205,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sha256")
     p.add_argument("--index", type=int, default=0, help="test image (default 0)")
     p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
-    p.add_argument("--grid", type=int, default=200, help="cells per side of the latent grid (16..1000)")
-    p.add_argument("--scan", type=int, default=128, help="cells per side of the scan that places the grid")
+    p.add_argument("--grid", type=int, default=DEFAULT_GRID,
+                   help=f"cells per side of the latent grid (16..1000; default {DEFAULT_GRID}, the page's)")
+    p.add_argument("--scan", type=int, default=DEFAULT_SCAN,
+                   help=f"cells per side of the scan that places the grid (default {DEFAULT_SCAN}, the page's)")
     p.add_argument("--k", type=_ks, default=list(DEFAULT_KS), help="IWAE sample counts, e.g. 1,10,100,5000")
-    p.add_argument("--samples", type=int, default=20000, help="importance samples shared by every K")
+    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="importance samples shared by every K")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
     p.add_argument("--data-path", default=None, help="override where the dataset is read from")
     output_flags(p)
