@@ -21,6 +21,7 @@ AREAS = [
     "playground.images.cli",
     "playground.vae.cli",
     "playground.families.cli",
+    "playground.games.cli",
 ]
 
 
