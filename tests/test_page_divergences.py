@@ -4,6 +4,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.divergences import snapshots
@@ -140,3 +141,16 @@ def test_gan_view_defaults_to_the_first_fit_written_by_the_one_formatter():
     at = new_app(view="gan", divergences="kl,rkl")
     snap = snapshots.fits_snapshot(PRESETS_1D["lecture"][0], ["kl", "rkl"], restarts=DivergenceConfig().restarts)
     assert any(f"q = `{snap['fits'][0]['formula']}`" in m.value for m in at.markdown)
+
+
+def test_the_2d_view_fits_with_the_sidebars_restarts_as_fit_does(capsys):
+    """The 2D tab and `python -m playground fit` on a 2D target start from the same number of restarts."""
+    from playground.cli import main
+
+    at = new_app(view="2d", divergences2d="rkl")
+    table = at.dataframe[0].value
+    assert main(["fit", "--target", "correlated", "--divergence", "rkl", "--family", "gaussian_diag", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    row = table[table["divergence"] == "KL(q‖p) (reverse)"].iloc[0]
+    assert row["value"] == pytest.approx(out["value"], rel=1e-9)
+    assert row["local minima"] == len(out["local_minima"]) and out["restarts"] == 12

@@ -17,6 +17,7 @@ from playground.divergences.densities import (
     preset_of,
     resolve_target_1d,
 )
+from playground.divergences.fit2d import MAX_RESTARTS_2D
 from playground.divergences.measures import LABELS, NAMES, NAMES_2D
 from playground.errors import PlaygroundError
 
@@ -47,8 +48,8 @@ def cached_alpha(target, alpha, seed):
 
 
 @st.cache_data(max_entries=32, show_spinner="Fitting in 2D…")
-def cached_2d(name, param, family, names, seed):
-    return snapshots.fit2d_snapshot(name, param, family, list(names), seed=seed)
+def cached_2d(name, param, family, names, restarts, seed):
+    return snapshots.fit2d_snapshot(name, param, family, list(names), restarts=restarts, seed=seed)
 
 
 @st.cache_data(max_entries=64)
@@ -205,7 +206,9 @@ def view_2d() -> None:
     if not cfg.divergences2d:
         st.info("Pick at least one divergence.")
         return
-    snap = cached_2d(cfg.target2d, float(cfg.param2d_value), cfg.family2d, tuple(cfg.divergence_list_2d), cfg.seed)
+    # the sidebar's restarts, as `fit` uses them (2D fits allow at most MAX_RESTARTS_2D)
+    snap = cached_2d(cfg.target2d, float(cfg.param2d_value), cfg.family2d, tuple(cfg.divergence_list_2d),
+                     min(cfg.restarts, MAX_RESTARTS_2D), cfg.seed)
     _show_errors(snap["errors"])
     st.plotly_chart(plots.fits_2d_figure(snap["xs"], snap["ys"], snap["density"], snap["fits"],
                                          title="target contours; fitted Gaussians' 1σ (solid) and 2σ (dashed)"),

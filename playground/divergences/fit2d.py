@@ -18,6 +18,7 @@ from playground.divergences.fit import FitResult, _cluster, _grad_integrand, _mi
 from playground.errors import PlaygroundError
 
 FAMILIES_2D = ("gaussian", "gaussian_diag")
+MAX_RESTARTS_2D = 50      # each 2D start integrates over a lattice: fewer allowed than in 1D (200)
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ def fit_2d(target: Mixture2D, divergence: str | M.Divergence, family: str = "gau
         raise PlaygroundError("w1 is available for 1D targets only")
     if family not in FAMILIES_2D:
         raise PlaygroundError(f"unknown family {family!r} for a 2D target: choose one of {', '.join(FAMILIES_2D)}")
-    if not 1 <= int(restarts) <= 50:
-        raise PlaygroundError(f"restarts must be between 1 and 50 for a 2D target, got {restarts}")
+    if not 1 <= int(restarts) <= MAX_RESTARTS_2D:
+        raise PlaygroundError(f"restarts must be between 1 and {MAX_RESTARTS_2D} for a 2D target, got {restarts}")
     fam = Gaussian2DFamily(diagonal=family == "gaussian_diag")
     lo, hi = target.box(3.0)
     s_min, s_max = target.min_std(), float(np.sqrt(np.trace(target.cov())))

@@ -112,7 +112,7 @@ def alpha_snapshot(target_text: str, alpha: float, restarts: int = 6, seed: int 
             "landmarks": [f for f in fits if f["name"] != "alpha"], "sweep": sweep, "errors": errors}
 
 
-def fit2d_snapshot(target_name: str, param: float, family: str, names: list[str], restarts: int = 4,
+def fit2d_snapshot(target_name: str, param: float, family: str, names: list[str], restarts: int = 12,
                    seed: int = 0, n: int = 121) -> dict:
     """2D Gaussian fits for each divergence over the target's density on a display grid."""
     target = target_2d(target_name, param)
