@@ -118,7 +118,7 @@ with tab_interp:
     c1, c2, c3, c4 = st.columns(4)
     seed_a = c1.number_input("from seed", 0, 2**31 - 1, 0, key="smp_seed_a")
     seed_b = c2.number_input("to seed", 0, 2**31 - 1, 1, key="smp_seed_b")
-    steps = c3.slider("steps", 3, 16, 10, key="smp_steps")
+    steps = c3.slider("steps", 3, 16, sampling.INTERPOLATION_STEPS, key="smp_steps")
     mode = c4.radio("path", ["spherical", "linear", "both"], key="smp_mode", horizontal=True,
                     help="spherical (slerp) keeps the noise norm typical of a Gaussian; linear cuts through the "
                          "low-norm middle")

@@ -53,12 +53,13 @@ def sample_command(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     gen = sampling.load_model(args.run, args.checkpoint, use_ema=not args.no_ema)
+    n = args.n if args.n is not None else (sampling.INTERPOLATION_STEPS if args.interpolate else 64)
     if args.interpolate:
         images = sampling.interpolation(gen, args.seed, args.seed_b if args.seed_b is not None else args.seed + 1,
-                                        args.n, args.interpolate, args.truncation)
-        nrow = args.n
+                                        n, args.interpolate, args.truncation)
+        nrow = n
     else:
-        images = sampling.grid(gen, args.n, args.seed, args.truncation, args.label, args.steps)
+        images = sampling.grid(gen, n, args.seed, args.truncation, args.label, args.steps)
         nrow = None
     scale = args.scale or sampling.auto_scale(gen.resolution)
     data = sampling.grid_png(images, nrow=nrow, scale=scale)
@@ -241,7 +242,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sa = cmds.add_parser("sample", help="write a PNG grid (or an interpolation strip) from a run")
     sa.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     sa.add_argument("--checkpoint", default="latest", help="latest, best or a checkpoint file (default: latest)")
-    sa.add_argument("--n", type=int, default=64, help="images in the grid / steps of the interpolation")
+    sa.add_argument("--n", type=int, default=None, help="images in the grid (default 64) / steps of the "
+                                                        "interpolation (default 10, as on the Sample page)")
     sa.add_argument("--seed", type=int, default=0)
     sa.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0); off by default")
     sa.add_argument("--interpolate", choices=["linear", "spherical"], help="interpolate from --seed to --seed-b")

@@ -183,7 +183,10 @@ def grid(gen: LoadedModel, n: int = 64, seed: int = 0, truncation: float | None 
     return gen.images(z, labels).numpy()
 
 
-def interpolation(gen: LoadedModel, seed_a: int, seed_b: int, steps: int = 10, mode: str = "spherical",
+INTERPOLATION_STEPS = 10      # images in an interpolation strip: the Sample page's default and the CLI's
+
+
+def interpolation(gen: LoadedModel, seed_a: int, seed_b: int, steps: int = INTERPOLATION_STEPS, mode: str = "spherical",
                   truncation: float | None = None) -> np.ndarray:
     """Images along the path between the noise of seed_a and of seed_b (latent models; a conditional one keeps
     one class along the path: class 0)."""
