@@ -59,6 +59,23 @@ def emit(result: dict[str, Any], as_json: bool) -> None:
         print(f"{k}: {v}")
 
 
+def number_in(lo: float, hi: float, kind: type = int):
+    """An argparse type: a finite `kind` within [lo, hi], else one line saying so (exit 2). Seeds and sizes from
+    the command line reach torch and numpy, where 1e23 overflows and 100000 as an upscale exhausts memory."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'an integer' if kind is int else 'a number'}: {text!r}") from None
+        if not (lo <= v <= hi):                     # NaN fails this too
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g}..{hi:g}")
+        return v
+    return parse
+
+
+SEED = number_in(0, 2**31 - 1)          # what torch.Generator.manual_seed and numpy both take
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m playground", description=__doc__)
     sub = parser.add_subparsers(dest="area", required=True, metavar="<command>")

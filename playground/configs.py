@@ -220,6 +220,8 @@ def from_json(cls: type, text: str | bytes) -> Any:
         data = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise PlaygroundError(f"not valid JSON: {e}") from None
+    except (ValueError, RecursionError) as e:       # a 5,000-digit integer, or nesting thousands deep
+        raise PlaygroundError(f"not a config: {str(e)[:120] or type(e).__name__}") from None
     return from_dict(cls, data)
 
 

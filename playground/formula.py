@@ -67,6 +67,11 @@ def parse_terms(text: str, *, uniform: bool = True) -> list[Term]:
     return out
 
 
+# Bounds that keep every density, sampler and quadrature finite (1e308*N(0,1) overflowed the weights' sum,
+# N(0,1e-300) divided by zero, N(1e300,1) gave a KL of 0).
+MAX_ABS, MIN_SCALE, MAX_SCALE, MIN_WEIGHT, MAX_WEIGHT = 1e4, 1e-4, 1e4, 1e-12, 1e12
+
+
 def _checked(t: Term, where: str) -> Term:
     """`t` if its numbers make sense, else PlaygroundError saying what is wrong `where`."""
     if not all(np.isfinite(v) for v in (t.weight, t.a, t.b)):
@@ -77,6 +82,15 @@ def _checked(t: Term, where: str) -> Term:
         raise PlaygroundError(f"standard deviation must be positive in {where}")
     if t.kind == "U" and t.b <= t.a:
         raise PlaygroundError(f"U(low,high) needs low < high in {where}")
+    scale = t.b if t.kind == "N" else t.b - t.a
+    ends = (t.a,) if t.kind == "N" else (t.a, t.b)
+    if not MIN_WEIGHT <= t.weight <= MAX_WEIGHT:
+        raise PlaygroundError(f"weight must be between {MIN_WEIGHT:g} and {MAX_WEIGHT:g} in {where}")
+    if any(abs(v) > MAX_ABS for v in ends):
+        raise PlaygroundError(f"locations must lie within ±{MAX_ABS:g} in {where}")
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise PlaygroundError(f"{'standard deviation' if t.kind == 'N' else 'U width'} must be between "
+                              f"{MIN_SCALE:g} and {MAX_SCALE:g} in {where}")
     return t
 
 

@@ -266,7 +266,7 @@ def test_mixture_table_rows_round_trip_and_bad_rows_are_named():
     assert rows == [{"weight": 0.75, "mean": -2.0, "std": 0.5}, {"weight": 0.25, "mean": 2.0, "std": 0.25}]
     # a blank row added in the table is the same mixture (the page must not apply it, or loop)
     assert same_mixture(mixture_rows(formula_from_rows(rows + [{"weight": None, "mean": None, "std": None}])), rows)
-    tiny = mixture_rows("1e-9*N(0,1)+1*N(1234567,1)")       # exact numbers survive an edit elsewhere
+    tiny = mixture_rows("1e-9*N(0,1)+1*N(1234.56789012,1)")  # exact numbers survive an edit elsewhere
     assert same_mixture(mixture_rows(formula_from_rows(tiny)), tiny) and tiny[0]["weight"] > 0
     assert not same_mixture(tiny, rows) and not same_mixture(rows, rows[:1])
     assert pending_rows(rows + [{"weight": 1.0, "mean": None, "std": None}]) == 1 and pending_rows(rows) == 0

@@ -106,13 +106,16 @@ def target_panel() -> None:
         target_shape_widgets(FamilyConfig, P)
     if dist == "image":
         up = st.file_uploader("Your picture (its darkness is the density)", type=["png", "jpg", "jpeg", "gif",
-                              "bmp", "webp"], key="fam_picture_upload")
+                              "bmp", "webp"], key="fam_picture_upload", max_upload_size=5)
         if up is not None and SS.get("fam_picture_id") != up.file_id:
             SS["fam_picture_id"] = up.file_id
             try:
                 from playground.toy.targets.picture import picture_darkness
 
-                SS["fam_picture"] = picture_darkness(up.getvalue()[:MAX_PICTURE + 1])
+                data = up.getvalue()
+                if len(data) > MAX_PICTURE:      # said as such (cutting the bytes made PIL call it truncated)
+                    raise PlaygroundError(f"the picture is {len(data):,} bytes; the limit is {MAX_PICTURE:,}")
+                SS["fam_picture"] = picture_darkness(data)
             except PlaygroundError as e:
                 st.error(f"{up.name}: {e}")
         st.caption("Without a picture, the built-in smiley is the density.")

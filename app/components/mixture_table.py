@@ -33,8 +33,9 @@ def mixture_table(formula: str, key_prefix: str) -> str | None:
         return None
     try:
         new = formula_from_rows(edited)
+        new_rows = mixture_rows(new)          # the formula's own limits (its length, its parts) apply here too
     except PlaygroundError as e:
         st.error(f"Mixture table: {e}. The previous mixture is kept.")
         return None
     # A row just added is blank until filled in: same mixture, nothing to apply (and no rerun loop).
-    return None if same_mixture(mixture_rows(new), rows) else new
+    return None if same_mixture(new_rows, rows) else new

@@ -15,7 +15,8 @@ def points_upload(prefix: str, draw_label: str, draw_help: str | None = None) ->
     is drawn on the rerun); a bad file shows its reason and keeps the previous points and settings.
     """
     ss = st.session_state
-    up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key=f"{prefix}_upload")
+    up = st.file_uploader("CSV with columns x,y (or x)", type=["csv", "txt"], key=f"{prefix}_upload",
+                          max_upload_size=5)
     if up is not None and ss.get(f"{prefix}_upload_id") != up.file_id:
         ss[f"{prefix}_upload_id"] = up.file_id
         try:

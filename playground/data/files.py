@@ -13,7 +13,7 @@ from playground.userfiles import check_size, read_bounded
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 MAX_FOLDER_FILES = 20_000
 MAX_IMAGE_BYTES = 20_000_000
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 12_000_000    # a 12-megapixel photo; decoding a larger one costs hundreds of MB
 MAX_NPZ_BYTES = 1_000_000_000
 MAX_NPZ_VALUES = 400_000_000
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from playground.cli import output_flags
+from playground.cli import SEED, number_in, output_flags
 from playground.errors import PlaygroundError
 
 # torch is imported inside the commands: `python -m playground --help` stays fast.
@@ -242,18 +242,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     sa = cmds.add_parser("sample", help="write a PNG grid (or an interpolation strip) from a run")
     sa.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     sa.add_argument("--checkpoint", default="latest", help="latest, best or a checkpoint file (default: latest)")
-    sa.add_argument("--n", type=int, default=None, help="images in the grid (default 64) / steps of the "
+    sa.add_argument("--n", type=number_in(1, 1024), default=None, help="images in the grid (default 64) / steps of the "
                                                         "interpolation (default 10, as on the Sample page)")
-    sa.add_argument("--seed", type=int, default=0)
-    sa.add_argument("--truncation", type=float, default=None, help="truncation threshold (e.g. 1.0); off by default")
+    sa.add_argument("--seed", type=SEED, default=0)
+    sa.add_argument("--truncation", type=number_in(1e-3, 100.0, float), default=None,
+                    help="truncation threshold (e.g. 1.0); off by default")
     sa.add_argument("--interpolate", choices=["linear", "spherical"], help="interpolate from --seed to --seed-b")
-    sa.add_argument("--seed-b", type=int, default=None)
+    sa.add_argument("--seed-b", type=SEED, default=None)
     sa.add_argument("--label", type=int, default=None, help="class to draw (conditional models; default: every "
                                                             "class equally often)")
     sa.add_argument("--steps", type=int, default=None, help="sampling steps (diffusion, flow matching; default: "
                                                             "the run's sample_steps)")
     sa.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA")
-    sa.add_argument("--scale", type=int, default=0, help="pixel upscaling of the PNG (default: automatic)")
+    sa.add_argument("--scale", type=number_in(0, 32), default=0,
+                    help="pixel upscaling of the PNG, 1 to 32 (default 0: automatic)")
     sa.add_argument("--threads", type=int, default=1)
     sa.add_argument("--out", required=True, help="PNG file to write")
     sa.add_argument("--json", action="store_true")
@@ -283,7 +285,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
     ev.add_argument("--checkpoint", default="latest")
     ev.add_argument("--n", type=int, default=1000, help="generated images")
-    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--seed", type=SEED, default=0)
     ev.add_argument("--split", default="train", choices=["train", "test"], help="reference images")
     ev.add_argument("--features", choices=["auto", "classifier", "random", "inception"], default=None)
     ev.add_argument("--per-class", type=int, default=0, metavar="N",
@@ -306,7 +308,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fe.add_argument("--resolution", type=int, default=None)
     fe.add_argument("--data-path", default="data")
     fe.add_argument("--steps", type=int, default=None)
-    fe.add_argument("--seed", type=int, default=0)
+    fe.add_argument("--seed", type=SEED, default=0)
     fe.add_argument("--threads", type=int, default=1)
     fe.add_argument("--out", default="pretrained/features")
     fe.add_argument("--json", action="store_true")

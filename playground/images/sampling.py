@@ -127,9 +127,17 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
         raise PlaygroundError(f"{path} does not match the sha256 on its card ({card.get('name')}); "
                               "retrain it with `make pretrained`")
     ck = load_run_checkpoint(path)
-    cfg = from_saved(ImageRunConfig, ck["config"])
+    try:
+        cfg = from_saved(ImageRunConfig, ck["config"])
+        channels, resolution, step = int(ck["channels"]), int(ck["resolution"]), int(ck["step"])
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise PlaygroundError(f"{path} is not an image run's checkpoint (missing or bad {e})") from None
     num_classes = ck.get("num_classes")
-    nets = families.build(cfg, int(ck["channels"]), int(ck["resolution"]), num_classes)
+    if channels not in (1, 3) or not 4 <= resolution <= 256 or (num_classes is not None and not (
+            isinstance(num_classes, int) and 1 <= num_classes <= 1000)):
+        raise PlaygroundError(f"{path} holds an impossible image model: {channels} channels, {resolution} px, "
+                              f"{num_classes!r} classes")
+    nets = families.build(cfg, channels, resolution, num_classes)
     net = families.sampler_of(cfg, nets)
     try:
         if use_ema and ck.get("ema") is not None:
@@ -147,7 +155,7 @@ def load_model(run_dir: str | Path, which: str = "latest", use_ema: bool = True)
     except (KeyError, RuntimeError) as e:
         raise PlaygroundError(f"the checkpoint's weights do not fit its config: {str(e).splitlines()[0]}") from None
     net.eval().requires_grad_(False)
-    return LoadedModel(cfg, net, int(ck["step"]), str(which), ema, int(ck["resolution"]), int(ck["channels"]),
+    return LoadedModel(cfg, net, step, str(which), ema, resolution, channels,
                        num_classes if cfg.is_conditional else None)
 
 

@@ -46,7 +46,10 @@ def read_json(path: Path | str, max_bytes: int = MAX_JSON_BYTES) -> Any:
     """Parse a JSON file of at most `max_bytes` (OSError if it is missing, ValueError if it is not JSON)."""
     path = Path(path)
     check_size(path.stat().st_size, max_bytes, str(path))
-    return json.loads(path.read_bytes())
+    try:
+        return json.loads(path.read_bytes())
+    except RecursionError:                       # nested thousands deep: not a file this project wrote
+        raise ValueError(f"{path} is nested too deeply to be one of this project's files") from None
 
 
 def append_jsonl(path: Path | str, row: dict) -> None:

@@ -16,6 +16,7 @@ Nothing here imports torch, so listing runs stays fast.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -318,7 +319,12 @@ def list_runs(root: Path | str | None = None, kind: str | None = None) -> list[d
             continue
         if kind is None or row["kind"] == kind:
             out.append(row)
-    return sorted(out, key=lambda r: -(r.get("updated") or 0))
+    return sorted(out, key=lambda r: -_seconds(r.get("updated")))
+
+
+def _seconds(v: Any) -> float:
+    """A status time as a number (0 for anything else a hand-edited status.json may hold)."""
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else 0.0
 
 
 def delete_run(path: Path | str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.cli import output_flags
+from playground.cli import SEED, output_flags
 from playground.configs import add_arguments, from_args, from_json, to_dict
 from playground.errors import PlaygroundError
 from playground.toy.config import DISTS_1D, ToyConfig
@@ -166,7 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--data", help="CSV of x,y (or x) points for --dist custom")
     train.add_argument("--threads", type=int, default=1, help="torch threads (tiny nets are fastest on 1)")
     train.add_argument("--eval-every", type=int, default=0, help="also record metrics every N steps")
-    train.add_argument("--eval-seed", type=int, default=0, help="seed of the final evaluation's noise")
+    train.add_argument("--eval-seed", type=SEED, default=0, help="seed of the final evaluation's noise")
     train.add_argument("--samples-out", help="write the evaluation samples to this CSV")
     train.add_argument("--checkpoint-out", help="write G and D weights (torch.save of state dicts)")
     train.add_argument("--json", action="store_true", help="print one JSON object")

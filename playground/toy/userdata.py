@@ -19,6 +19,7 @@ from playground.userfiles import check_size
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
+MAX_ABS_VALUE = 1e6        # a coordinate beyond this makes the lab's nets overflow to NaN
 MIN_POINTS = 2
 _WHITESPACE = re.compile(r"\s+")
 
@@ -130,6 +131,9 @@ def load_points_csv(data: bytes | str, dim: int | None = None, max_bytes: int = 
             if not math.isfinite(v):
                 raise PlaygroundError(f"row {lineno} has a NaN or infinite value ({_show(cell)}): "
                                       "fix or delete that row")
+            if abs(v) > MAX_ABS_VALUE:
+                raise PlaygroundError(f"row {lineno}, column {j + 1}: {_show(cell)} is beyond ±{MAX_ABS_VALUE:g}; "
+                                      "rescale your points (the lab standardises nothing for you)")
             out[i, j] = v
     if len(out) < MIN_POINTS:
         raise PlaygroundError(f"only {len(out)} point: at least {MIN_POINTS} are needed")

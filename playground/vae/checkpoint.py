@@ -66,8 +66,14 @@ def model_from_checkpoint(ckpt: dict, name: str = "checkpoint") -> VAE:
         cfg = from_dict(VAEConfig, ckpt["config"], strict=False)
         shape = tuple(int(s) for s in ckpt["data"]["shape"])
         num_classes = ckpt["data"].get("num_classes") or None
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise PlaygroundError(f"{name} lacks its config or data shape ({e})") from None
+    # bounded before any network is built: a hand-made shape of 1 x 30000 x 30000 would ask for 460 GB
+    if len(shape) != 3 or shape[0] not in (1, 3) or not all(4 <= s <= 256 for s in shape[1:]):
+        raise PlaygroundError(f"{name} has an image shape this lab cannot hold: {shape} (channels 1 or 3, "
+                              "4 to 256 pixels a side)")
+    if num_classes is not None and not (isinstance(num_classes, int) and 1 <= num_classes <= 1000):
+        raise PlaygroundError(f"{name} has an impossible number of classes: {num_classes!r}")
     model = build_model(cfg, shape, num_classes)
     state = ckpt.get("model")
     if not isinstance(state, dict):
