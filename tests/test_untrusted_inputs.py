@@ -83,3 +83,19 @@ def test_sample_flags_out_of_range_are_one_line_and_exit_2(flags, tmp_path, caps
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and flags[0] in err[0]
+
+
+def test_an_npz_declaring_a_huge_array_is_refused_from_its_header(tmp_path):
+    """A few hundred bytes may declare 5e8 values: refused before numpy decompresses (or allocates) anything."""
+    import zipfile
+
+    import numpy as np
+
+    from playground.data.files import load_npz
+
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("images.npy", "w") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (500, 1000, 1000)})
+        f.write(bytes(1000))
+    with pytest.raises(PlaygroundError, match="holds 500000000 values"):
+        load_npz(path)

@@ -18,6 +18,16 @@ MAX_NPZ_BYTES = 1_000_000_000
 MAX_NPZ_VALUES = 400_000_000
 
 
+def _npz_values(z, key: str) -> int:
+    """How many values array `key` of an open .npz declares in its .npy header (nothing is decompressed: a small
+    file can declare billions)."""
+    with z.zip.open(key + ".npy") as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = read(f)
+    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+
+
 def open_image(source, resolution: int, channels: int = 3, max_bytes: int = MAX_IMAGE_BYTES) -> np.ndarray:
     """One image file (path, bytes or file object) as float32 (C, R, R) in [0, 1]: shorter side resized to R,
     then centre-cropped. Raises PlaygroundError for anything PIL cannot read or that is too large."""
@@ -101,6 +111,9 @@ def load_npz(path: str | Path, max_bytes: int = MAX_NPZ_BYTES):
             keys = list(z.keys())
             if "images" not in keys:
                 raise PlaygroundError(f"{path.name} has no 'images' array (found: {', '.join(keys) or 'nothing'})")
+            declared = _npz_values(z, "images")         # from its header, before anything is decompressed
+            if declared > MAX_NPZ_VALUES:
+                raise PlaygroundError(f"'images' holds {declared} values; the limit is {MAX_NPZ_VALUES}")
             images = z["images"]
             labels = z["labels"] if "labels" in keys else None
     except PlaygroundError:
