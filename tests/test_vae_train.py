@@ -108,19 +108,19 @@ def test_cli_sprites_reports_mig(capsys):
     assert err.count("\n") == 1 and "latent" in err
 
 
-def test_cli_resume_takes_the_stored_config_and_one_writer_at_a_time(tmp_path, capsys):
-    from playground.runs.lock import WriterLock
+def test_cli_preset_is_the_vae_labs_form_with_flags_over_it(tmp_path, capsys):
+    """`vae train --preset sprites_bvae` starts where the VAE lab's training form opens (flags override it)."""
+    from pathlib import Path
 
+    from playground.vae.config import PRESETS
+
+    form = PRESETS["sprites_bvae"]
+    page = (Path(__file__).resolve().parents[1] / "app/views/vae_lab.py").read_text()
+    assert 'FORM_BASE = PRESETS["sprites_bvae"]' in page
     out = tmp_path / "run"
-    flags = ["--latent-dim", "2", "--hidden", "16", "--iwae-k", "2", "--json"]
-    assert main(["vae", "train", *flags, "--epochs", "1", "--out", str(out)]) == 0
-    capsys.readouterr()
-    assert main(["vae", "train", *flags, "--epochs", "2", "--resume", str(out)]) == 0   # equal flags, longer
-    assert json.loads(capsys.readouterr().out)["epochs"] == 2
-    assert [r["epoch"] for r in RunDir(out).read_metrics()] == [1, 2]
-    assert main(["vae", "train", "--latent", "3", "--resume", str(out)]) == 2     # the old flag still works
-    err = capsys.readouterr().err
-    assert "--latent-dim cannot change" in err and "latent_dim=2" in err and "asked for 3" in err
-    with WriterLock(out), pytest.raises(PlaygroundError, match="in use by pid"):
-        train(VAEConfig(latent_dim=2, hidden=16, epochs=3, iwae_k=2), out=out)
-    assert RunDir(out).read_status()["state"] == "completed"      # the refused writer changed nothing
+    assert main(["vae", "train", "--preset", "sprites_bvae", "--epochs", "1", "--train-size", "200", "--resolution",
+                 "16", "--hidden", "16", "--iwae-k", "2", "--out", str(out), "--json"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["dataset"], saved["kl_weight"], saved["latent_dim"]) == (form.dataset, form.kl_weight,
+                                                                          form.latent_dim)
+    assert saved["epochs"] == 1 and saved["train_size"] == 200

@@ -14,7 +14,7 @@ from app.components.vae_decoder import vae_decoder
 from playground.errors import PlaygroundError
 from playground.runs.rundir import RunDir
 from playground.vae import latent, plots
-from playground.vae.config import VAEConfig
+from playground.vae.config import PRESETS, VAEConfig
 from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
 
 SS = st.session_state
@@ -22,7 +22,7 @@ SPAN = 3.0                    # sliders and traversals cover +-3 prior standard 
 MAX_UPLOAD = 2_000_000
 MAX_SLIDERS = 16
 T = "vae_t_"                  # widget-key prefix of the training form's VAEConfig fields
-FORM_BASE = VAEConfig(dataset="sprites", kl_weight=4.0, latent_dim=8, epochs=20, train_size=3000, iwae_k=16)
+FORM_BASE = PRESETS["sprites_bvae"]            # `vae train --preset sprites_bvae` starts from the same
 FORM_MAIN = ("dataset", "kl_weight", "latent_dim", "epochs", "train_size")
 DATASET_SUGGESTS = {"sprites": {"latent_dim": 8, "train_size": 3000}, "digits": {"latent_dim": 2, "train_size": 1497}}
 

@@ -11,7 +11,7 @@ from playground.cli import output_flags
 from playground.configs import add_arguments, from_args, from_json
 from playground.errors import PlaygroundError
 from playground.userfiles import read_bounded
-from playground.vae.config import VAEConfig
+from playground.vae.config import PRESETS, VAEConfig
 
 MAX_CONFIG = 100_000
 MAX_IMAGE = 20_000_000
@@ -34,14 +34,15 @@ def train_command(args: argparse.Namespace) -> int:
     if args.resume:                    # the stored config; flags equal to it pass, epochs/iwae_k may change
         from playground.vae.train import resume_config
 
-        if args.config or args.no_resume or (args.out and Path(args.out).resolve() != Path(args.resume).resolve()):
-            raise PlaygroundError("--resume takes the run's own config and directory: drop --config, --out "
-                                  "and --no-resume")
+        if args.config or args.preset or args.no_resume or (
+                args.out and Path(args.out).resolve() != Path(args.resume).resolve()):
+            raise PlaygroundError("--resume takes the run's own config and directory: drop --config, --preset, "
+                                  "--out and --no-resume")
         given = {f.name: getattr(args, f.name) for f in dataclasses.fields(VAEConfig)
                  if getattr(args, f.name, None) is not None}
         cfg, args.out = resume_config(args.resume, given), args.resume
     else:
-        base = None
+        base = PRESETS[args.preset] if args.preset else None
         if args.config:
             base = from_json(VAEConfig, read_bounded(args.config, MAX_CONFIG, f"--config {args.config}"))
         cfg = from_args(VAEConfig, args, base)
@@ -167,6 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
     t.add_argument("--config", help="JSON file with VAEConfig fields (flags override it)")
+    t.add_argument("--preset", choices=list(PRESETS), help="start from a named setting (the VAE lab's form opens on "
+                                                          "sprites_bvae); --config and flags override it")
     t.add_argument("--out", help="run directory (playground.runs): config.json, status.json, metrics.jsonl, "
                                  "checkpoints/latest.pt; a run already there is continued")
     t.add_argument("--resume", metavar="DIR", help="continue the run in DIR with its stored config (from epoch 0 "
