@@ -185,3 +185,28 @@ def test_the_cli_with_its_defaults_prints_the_pages_numbers(at, capsys):
     assert page["log p(x) (quadrature)"] == f"{out['log_px']:.3f}" and page["ELBO of the encoder"] == f"{out['elbo']:.3f}"
     last = out["iwae"][-1]
     assert page[f"IWAE, K = {last['k']}"] == f"{last['value']:.3f}"
+
+
+def test_the_other_views_numbers_are_the_clis(at, capsys):
+    """`vae amortise`, `vae aggregate` and `vae outlier` print what the page's views show for the same image."""
+    from playground.cli import main
+
+    def cli(*argv):
+        assert main(["vae", *argv, "--checkpoint", str(DIGITS_2D), "--json"]) == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    at.number_input(key="vi_index").set_value(4).run()
+    at.radio(key="vi_view").set_value("Outlier score").run()
+    out = cli("outlier", "--index", "4")
+    assert _metrics(at)["ELBO of test image #4"] == f"{out['elbo']:.2f}"
+    assert _metrics(at)["test images with a lower ELBO"] == f"{out['percentile']:.1f}%"
+    at.radio(key="vi_view").set_value("Aggregate posterior").run()
+    agg = cli("aggregate")
+    assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl_aggregate_prior']:.3f} nats"
+    assert _metrics(at)["prior draws where q(z) has no mass"] == f"{agg['hole_fraction']:.1%}"
+    at.radio(key="vi_view").set_value("Amortisation gap").run()
+    table = at.table[0].value
+    am = cli("amortise", "--index", "4", "--steps", "50")
+    assert table.loc["ELBO, best Gaussian", "nats"] == pytest.approx(round(am["elbo_best_gaussian"], 4), abs=1e-4)
+    assert table.loc["ELBO, encoder", "nats"] == pytest.approx(round(am["elbo_encoder"], 4), abs=1e-4)
+    assert table.loc["log p(x)", "nats"] == pytest.approx(round(am["log_px"], 4), abs=1e-4)

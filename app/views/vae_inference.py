@@ -25,7 +25,7 @@ NEXT: list = []               # (key, compute) of the reports this run's image m
 MAX_UPLOAD = 2_000_000
 IWAE_SAMPLES = posterior.DEFAULT_SAMPLES      # the CLI's defaults too (vae posterior)
 SCAN = posterior.DEFAULT_SCAN                 # cells per side of the scan that places the grid
-ELBO_SAMPLES = 128           # draws per image for the outlier view's ELBOs
+ELBO_SAMPLES = posterior.OUTLIER_SAMPLES      # draws per image for the outlier view's ELBOs (vae outlier too)
 torch.set_num_threads(1)
 
 
@@ -276,7 +276,7 @@ def _train_codes(model_key):
 
 def view_aggregate(pick: Pick) -> None:
     mu, std = _train_codes(model_key)
-    agg = posterior.aggregate_posterior(mu, std, n=100)
+    agg = posterior.aggregate_posterior(mu, std, n=posterior.AGGREGATE_GRID)
     holes = posterior.prior_holes(agg, mu, std, samples=400)
     m = st.columns(3)
     m[0].metric("prior draws where q(z) has no mass", f"{holes['fraction']:.1%}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import time
 from pathlib import Path
 
@@ -128,30 +129,109 @@ def traverse_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def posterior_command(args: argparse.Namespace) -> int:
-    from playground.cli import emit
+def _model_2d(args: argparse.Namespace):
     from playground.vae.checkpoint import load_checkpoint
-    from playground.vae.posterior import check_2d, check_ks, inspect, test_image
+    from playground.vae.posterior import check_2d
 
     _threads(args.threads)
-    ks = check_ks(args.k, args.samples)
     model, _ = load_checkpoint(args.checkpoint, sha256=args.sha256)
     check_2d(model)
-    if args.image:                      # a user's image file: bounded, read by the project's image reader
+    return model
+
+
+def _splits(model, args: argparse.Namespace):
+    from playground.vae.train import load_data
+
+    cfg = dataclasses.replace(model.cfg, data_path=args.data_path) if args.data_path else model.cfg
+    return load_data(cfg)
+
+
+def _image(model, args: argparse.Namespace):
+    """(x, y) of --image (a user's file: bounded, the project's image reader; class 0 for a conditional model,
+    as on the page) or of test image --index."""
+    from playground.vae.posterior import test_image
+
+    if args.image:
         from playground.vae.latent import image_input
 
-        x, y = image_input(model, read_bounded(args.image, MAX_IMAGE, f"--image {args.image}"), MAX_IMAGE), None
-    else:
-        from playground.vae.train import load_data
+        x = image_input(model, read_bounded(args.image, MAX_IMAGE, f"--image {args.image}"), MAX_IMAGE)
+        return x, (0 if model.num_classes else None)
+    return test_image(model, _splits(model, args)[1], args.index)
 
-        cfg = dataclasses.replace(model.cfg, data_path=args.data_path) if args.data_path else model.cfg
-        x, y = test_image(model, load_data(cfg)[1], args.index)
+
+def posterior_command(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.vae.posterior import check_ks, inspect
+
+    ks = check_ks(args.k, args.samples)
+    model = _model_2d(args)
+    x, y = _image(model, args)
     t0 = time.perf_counter()
     _, report = inspect(model, x, y, n=args.grid, ks=ks, samples=args.samples, seed=args.seed, scan=args.scan)
     report["seconds"] = round(time.perf_counter() - t0, 3)
     report["source"] = f"image {args.image}" if args.image else f"test image {args.index}"
     emit(report, args.json)
     return 0
+
+
+def amortise_command(args: argparse.Namespace) -> int:
+    """The page's amortisation view: q fitted to one image by SVI, the best Gaussian, and the gap's split."""
+    from playground.cli import emit
+    from playground.vae import amortisation as A
+    from playground.vae.posterior import DEFAULT_SCAN, posterior_grid
+
+    model = _model_2d(args)
+    x, y = _image(model, args)
+    pg = posterior_grid(model, x, y, n=args.grid, scan=DEFAULT_SCAN)
+    hist = list(A.optimise_q(model, x, pg, y, steps=args.steps, samples=args.samples, seed=args.seed))
+    best = A.best_gaussian(pg, elbo=A.elbo_of(model, x, y))
+    g = A.gaps(pg, hist[-1], best, A.elbo_of(model, x, y))
+    emit({**g, "optimised_q": {"mu": hist[-1]["mu"].tolist(), "logvar": hist[-1]["logvar"].tolist()},
+          "best_gaussian": {"mu": best["mu"].tolist(), "logvar": best["logvar"].tolist()},
+          "elbo_by_step": [[h["step"], h["elbo"]] for h in hist]}, args.json)
+    return 0
+
+
+def aggregate_command(args: argparse.Namespace) -> int:
+    """The page's aggregate-posterior view: q(z) over the training codes against the prior."""
+    from playground.cli import emit
+    from playground.vae.latent import encode
+    from playground.vae.posterior import AGGREGATE_GRID, aggregate_posterior, prior_holes
+
+    model = _model_2d(args)
+    train = _splits(model, args)[0]
+    mu, std = encode(model, train.images, train.labels if model.num_classes else None)
+    agg = aggregate_posterior(mu, std, n=AGGREGATE_GRID)
+    holes = prior_holes(agg, mu, std, samples=args.samples, seed=args.seed)
+    emit({"n_codes": len(mu), "kl_aggregate_prior": agg["kl"], "hole_fraction": holes["fraction"],
+          "hdr": agg["hdr"], "mean_kl": holes["mean_kl"], "mutual_information": holes["mutual_information"],
+          "mutual_information_max": float(math.log(len(mu)))}, args.json)
+    return 0
+
+
+def outlier_command(args: argparse.Namespace) -> int:
+    """The page's outlier view: one image's ELBO placed among the test split's."""
+    import torch
+
+    from playground.cli import emit
+    from playground.vae.posterior import OUTLIER_SAMPLES, elbo_per_image, outlier_score
+
+    model = _model_2d(args)
+    test = _splits(model, args)[1]
+    x, y = _image(model, args)
+    ref = elbo_per_image(model, test.images, test.labels if model.num_classes else None, samples=OUTLIER_SAMPLES)
+    value = float(elbo_per_image(model, x, None if y is None else torch.tensor([y]), samples=OUTLIER_SAMPLES)[0])
+    emit({"elbo": value, **outlier_score(value, ref), "test_images": len(ref),
+          "source": f"image {args.image}" if args.image else f"test image {args.index}"}, args.json)
+    return 0
+
+
+def _image_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, help="a 2-latent VAE (a run's checkpoints/latest.pt or pretrained)")
+    p.add_argument("--sha256")
+    p.add_argument("--index", type=int, default=0, help="test image (default 0)")
+    p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
+    p.add_argument("--data-path", default=None, help="override where the dataset is read from")
 
 
 def _ks(text: str) -> list[int]:
@@ -163,7 +243,8 @@ def _ks(text: str) -> list[int]:
 
 def register(sub: argparse._SubParsersAction) -> None:
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
-    cmds = vae.add_subparsers(dest="command", required=True, metavar="<train|eval|traverse|posterior>")
+    cmds = vae.add_subparsers(dest="command", required=True,
+                              metavar="<train|eval|traverse|posterior|amortise|aggregate|outlier>")
 
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
@@ -218,3 +299,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-path", default=None, help="override where the dataset is read from")
     output_flags(p)
     p.set_defaults(func=posterior_command)
+
+    from playground.vae.posterior import DEFAULT_GRID
+
+    a = cmds.add_parser("amortise", help="fit q to one image by itself (SVI) beside the best Gaussian: the "
+                                         "amortisation and family gaps (the inference page's view)")
+    _image_flags(a)
+    a.add_argument("--steps", type=int, default=300, help="Adam steps (default 300, as the page)")
+    a.add_argument("--samples", type=int, default=16, help="draws per step (default 16, as the page)")
+    a.add_argument("--grid", type=int, default=DEFAULT_GRID, help=f"posterior grid cells per side ({DEFAULT_GRID})")
+    a.add_argument("--seed", type=int, default=0)
+    output_flags(a)
+    a.set_defaults(func=amortise_command)
+    g = cmds.add_parser("aggregate", help="the aggregate posterior q(z) of the training codes against the prior: "
+                                          "holes, KL, mutual information")
+    g.add_argument("--checkpoint", required=True)
+    g.add_argument("--sha256")
+    g.add_argument("--samples", type=int, default=400, help="prior draws tested for holes (default 400)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--data-path", default=None)
+    output_flags(g)
+    g.set_defaults(func=aggregate_command)
+    o = cmds.add_parser("outlier", help="an image's ELBO among the test split's (percentile, z-score)")
+    _image_flags(o)
+    output_flags(o)
+    o.set_defaults(func=outlier_command)

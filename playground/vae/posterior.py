@@ -42,6 +42,7 @@ LOG_2PI = math.log(2 * math.pi)
 DEFAULT_KS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 # The inspector's settings, shared by the page and `python -m playground vae posterior` (same defaults).
 DEFAULT_GRID, DEFAULT_SCAN, DEFAULT_SAMPLES = 100, 64, 20000
+AGGREGATE_GRID, OUTLIER_SAMPLES = 100, 128      # the aggregate view's cells per side; draws per image's ELBO
 MAX_K = 5000
 MAX_SAMPLES = 200_000
 R_START, R_MAX = 8.0, 60.0
