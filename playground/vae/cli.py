@@ -285,10 +285,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = cmds.add_parser("posterior", help="a 2-latent model's exact posterior for one image: log p(x) by "
                                           "quadrature, the ELBO, its gap KL(q || p(z|x)), IWAE for each K")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--sha256")
-    p.add_argument("--index", type=int, default=0, help="test image (default 0)")
-    p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
+    _image_flags(p)
     p.add_argument("--grid", type=int, default=DEFAULT_GRID,
                    help=f"cells per side of the latent grid (16..1000; default {DEFAULT_GRID}, the page's)")
     p.add_argument("--scan", type=int, default=DEFAULT_SCAN,
@@ -296,11 +293,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=_ks, default=list(DEFAULT_KS), help="IWAE sample counts, e.g. 1,10,100,5000")
     p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="importance samples shared by every K")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
-    p.add_argument("--data-path", default=None, help="override where the dataset is read from")
     output_flags(p)
     p.set_defaults(func=posterior_command)
-
-    from playground.vae.posterior import DEFAULT_GRID
 
     a = cmds.add_parser("amortise", help="fit q to one image by itself (SVI) beside the best Gaussian: the "
                                          "amortisation and family gaps (the inference page's view)")
