@@ -95,3 +95,29 @@ def test_a_run_without_noise_gets_the_memorisation_check_and_a_note_instead_of_a
     assert not a.exception and not a.error
     assert a.session_state["pr_mem"][1] == 8
     assert any("Median nearest distance" in m.value for m in a.markdown)   # the check ran on the model's samples
+
+
+def test_the_cli_prints_the_pages_curves_and_memorisation(at, capsys):
+    """`images probe` and `images memorise` compute what the page shows, with the page's defaults."""
+    import json
+
+    from playground.cli import main
+    from playground.images import probe
+
+    at.multiselect(key="pr_kinds").set_value(["blur"])
+    at.text_input(key="pr_strengths").set_value("0, 1")
+    at.number_input(key="pr_ntest").set_value(40)
+    at.button(key="pr_go").click().run()
+    page = at.session_state["pr_curves"][0]
+    assert main(["images", "probe", "--kinds", "blur", "--strengths", "0,1", "--n-test", "40", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["curves"][0]
+    assert cli["fid"] == pytest.approx(page["fid"], rel=1e-9) and cli["is"] == pytest.approx(page["is"], rel=1e-9)
+    assert at.number_input(key="pr_nsamples").value == probe.DEFAULT_SAMPLES
+    at.number_input(key="pr_nsamples").set_value(8)
+    at.button(key="pr_mem_go").click().run()
+    run = at.session_state["pr_mem"][0]
+    assert main(["images", "memorise", "--run", run, "--n", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["pixels"]["summary"]["ratio"] == pytest.approx(
+        float(next(m.value for m in at.markdown if "ratio" in m.value).split("(ratio ")[1].split(")")[0]), abs=5e-3)
+    assert main(["images", "probe", "--kinds", "melt"]) == 2 and "unknown disturbance" in capsys.readouterr().err

@@ -4,15 +4,12 @@ beside their nearest training images), and DCGAN latent arithmetic on a generato
 import streamlit as st
 import torch
 
-from playground.data import load_dataset
 from playground.errors import PlaygroundError
 from playground.images import arithmetic as AR
+from playground.images import probe as P
 from playground.images import sampling
-from playground.images.disturb import DISTURBANCES, TITLES, score_curve
-from playground.images.memorisation import memorisation_check
-from playground.images.metrics import make_extractor
+from playground.images.disturb import DISTURBANCES, TITLES
 from playground.images.probe_plots import distance_histogram_figure, pick_grid_figure, score_curve_figure
-from playground.images.training_data import as_trained
 from playground.pictures import grid_image
 from playground.runs.root import runs_root
 from playground.runs.rundir import list_runs
@@ -24,19 +21,12 @@ GROUPS = ("A", "B", "C")
 
 @st.cache_resource(max_entries=4, show_spinner="loading the dataset and its classifier…")
 def _data(dataset: str, resolution: int | None = None, channels: int | None = None):
-    """Train and test splits, the dataset's classifier, and the training features (computed once)."""
-    tr = load_dataset(dataset, "train", resolution=resolution, channels=channels)
-    te = load_dataset(dataset, "test", resolution=resolution, channels=channels)
-    res, ch = tr.images.shape[-1], tr.images.shape[1]
-    ex = make_extractor("auto", dataset, res, ch,
-                        load=lambda split: load_dataset(dataset, split, resolution=res, channels=ch))
-    return tr, te, ex, ex(tr.images)
+    return P.probe_data(dataset, resolution, channels)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _curve(dataset: str, kind: str, strengths: tuple, n_test: int, seed: int) -> dict:
-    tr, te, ex, feats = _data(dataset)
-    return score_curve(te.images[:n_test], feats, ex, kind, strengths, labels=te.labels[:n_test], seed=seed)
+    return P.curve(_data(dataset), kind, strengths, n_test, seed)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -47,20 +37,7 @@ def _generator(path: str):
 @st.cache_data(max_entries=8, show_spinner="finding nearest training images…")
 def _memorisation(path: str, n: int, seed: int, k: int):
     gen = _generator(path)
-    samples = torch.from_numpy(sampling.grid(gen, n, seed=seed))
-    tr, te, ex, _ = _data(gen.cfg.dataset, samples.shape[-1], samples.shape[1])
-    train, test = as_trained(gen.cfg, tr.images), as_trained(gen.cfg, te.images)   # bits for a run on bits
-    return samples, train, memorisation_check(samples, test, train, ex, k=k)
-
-
-def parse_strengths(text: str) -> tuple:
-    try:
-        vals = tuple(float(v) for v in text.replace(";", ",").split(",") if v.strip())
-    except ValueError:
-        raise PlaygroundError(f"strengths must be numbers separated by commas, got {text!r}") from None
-    if not vals or len(vals) > 11 or any(not 0 <= v <= 1 for v in vals):
-        raise PlaygroundError("give 1 to 11 strengths, each between 0 and 1")
-    return tuple(sorted(set(vals)))
+    return P.memorisation(gen, _data(gen.cfg.dataset, gen.resolution, gen.channels), n, seed, k)
 
 
 st.title("Image models: probe the scores")
@@ -74,15 +51,15 @@ st.markdown("Disturb the real **test** images more and more, and score them agai
             "(dropping classes, repeating one image).")
 c1, c2, c3 = st.columns([1.2, 2, 1.3])
 ds_label = c1.selectbox("dataset", list(DATASETS), key="pr_dataset")
-kinds = c2.multiselect("disturbances", list(DISTURBANCES), default=["gaussian_noise", "blur"],
+kinds = c2.multiselect("disturbances", list(DISTURBANCES), default=list(P.DEFAULT_KINDS),
                        format_func=TITLES.get, key="pr_kinds")
-strengths_text = c3.text_input("strengths (0 to 1)", "0, 0.25, 0.5, 0.75, 1", key="pr_strengths")
+strengths_text = c3.text_input("strengths (0 to 1)", P.DEFAULT_STRENGTHS, key="pr_strengths")
 c4, c5, _ = st.columns([1, 1, 2])
-n_test = c4.number_input("test images", 20, 2000, 300, step=50, key="pr_ntest")
+n_test = c4.number_input("test images", 20, 2000, P.DEFAULT_TEST_IMAGES, step=50, key="pr_ntest")
 seed = c5.number_input("seed", 0, 10_000, 0, key="pr_seed")
 if st.button("Compute score curves", type="primary", key="pr_go"):
     try:
-        strengths = parse_strengths(strengths_text)
+        strengths = P.parse_strengths(strengths_text)
         if not kinds:
             raise PlaygroundError("choose at least one disturbance")
         bar = st.progress(0.0, text="scoring…")
@@ -114,8 +91,8 @@ if not choices:
     st.stop()
 m1, m2, m3, m4 = st.columns([3, 1, 1, 1])
 run_label = m1.selectbox("run", list(choices), key="pr_run")
-n_samples = m2.number_input("samples", 4, 512, 64, step=4, key="pr_nsamples")
-k_near = m3.number_input("neighbours shown", 1, 8, 4, key="pr_k")
+n_samples = m2.number_input("samples", 4, 512, P.DEFAULT_SAMPLES, step=4, key="pr_nsamples")
+k_near = m3.number_input("neighbours shown", 1, 8, P.DEFAULT_NEIGHBOURS, key="pr_k")
 mseed = m4.number_input("sample seed", 0, 10_000, 0, key="pr_mseed")
 if st.button("Find nearest training images", key="pr_mem_go"):
     SS["pr_mem"] = (choices[run_label], int(n_samples), int(mseed), int(k_near))

@@ -164,6 +164,42 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def probe_command(args: argparse.Namespace) -> int:
+    """What the scores see: FID and IS of the test images disturbed at each strength (the probe page's curves)."""
+    import torch
+
+    from playground.images import probe
+    from playground.images.disturb import DISTURBANCES
+
+    torch.set_num_threads(max(1, args.threads))
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in DISTURBANCES]
+    if bad or not kinds:
+        raise PlaygroundError(f"unknown disturbance {', '.join(bad) or '(none)'}; choose from "
+                              f"{', '.join(DISTURBANCES)}")
+    strengths = probe.parse_strengths(args.strengths)
+    data = probe.probe_data(args.dataset)
+    curves = [probe.curve(data, k, strengths, args.n_test, args.seed) for k in kinds]
+    _emit({"dataset": args.dataset, "test_images": min(args.n_test, len(data[1])), "curves": curves}, args)
+    return 0
+
+
+def memorise_command(args: argparse.Namespace) -> int:
+    """The memorisation check: each sample's nearest training images and the distance summaries."""
+    import torch
+
+    from playground.images import probe, sampling
+
+    torch.set_num_threads(max(1, args.threads))
+    gen = sampling.load_model(args.run)
+    _, _, mem = probe.memorisation(gen, probe.probe_data(gen.cfg.dataset, gen.resolution, gen.channels),
+                                   args.n, args.seed, args.k)
+    _emit({"run": args.run, "samples": args.n, "seed": args.seed,
+           **{space: {"summary": r["summary"], "neighbours": r["neighbours"].tolist()} for space, r in mem.items()}},
+          args)
+    return 0
+
+
 def baseline_command(args: argparse.Namespace) -> int:
     """The dataset's test split scored against its train split: what real images get, in the same features."""
     import torch
@@ -280,6 +316,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.add_argument("--background", action="store_true", help="start it as a background process and return")
     rs.add_argument("--json", action="store_true")
     rs.set_defaults(func=resume_command)
+
+    from playground.images import probe
+
+    pr = cmds.add_parser("probe", help="what the scores see: FID and IS of disturbed test images per strength "
+                                       "(the probe page's curves, same defaults)")
+    pr.add_argument("--dataset", default="mnist5k", help="mnist5k or digits (their classifiers ship)")
+    pr.add_argument("--kinds", default=",".join(probe.DEFAULT_KINDS), help="disturbances, comma-separated")
+    pr.add_argument("--strengths", default=probe.DEFAULT_STRENGTHS, help="1 to 11 strengths in [0, 1]")
+    pr.add_argument("--n-test", type=number_in(2, 100_000), default=probe.DEFAULT_TEST_IMAGES)
+    pr.add_argument("--seed", type=SEED, default=0)
+    output_flags(pr)
+    pr.set_defaults(func=probe_command)
+    me = cmds.add_parser("memorise", help="a run's samples beside their nearest training images, in pixels and "
+                                          "features, against the test split's distances")
+    me.add_argument("--run", required=True, help="run directory, or a shipped model's name")
+    me.add_argument("--n", type=number_in(1, 4096), default=probe.DEFAULT_SAMPLES)
+    me.add_argument("--k", type=number_in(1, 16), default=probe.DEFAULT_NEIGHBOURS, help="neighbours per sample")
+    me.add_argument("--seed", type=SEED, default=0)
+    output_flags(me)
+    me.set_defaults(func=memorise_command)
 
     ev = cmds.add_parser("eval", help="score a run's checkpoint: FID, KID, precision, recall, IS (and per class)")
     ev.add_argument("--run", required=True, help="run directory, or a shipped model's name (digits-dcgan)")
