@@ -145,3 +145,23 @@ def test_the_launcher_trains_a_families_run_in_the_background(tmp_path):
     status = launcher.wait(path, timeout=120)
     assert status["state"] == "completed", (status, (path / "process.out").read_text()[-2000:])
     assert status["result"]["steps"] == 5 and status["result"]["kl"] is not None
+
+
+def test_animate_writes_the_lockstep_history_as_the_page_exports_it(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from playground.cli import main
+
+    out = tmp_path / "lab.gif"
+    assert main(["families", "animate", "--models", "flow,diffusion", "--steps", "40", "--frames", "4", "--width",
+                 "16", "--layers", "1", "--eval-samples", "200", "--out", str(out), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["models"] == ["flow", "diffusion"] and res["steps"] == 40 and res["frames"] == 5   # step 0 + 4
+    with Image.open(out) as im:
+        assert im.n_frames == res["frames"] and im.size[0] > 2 * im.size[1] * 0.9     # two views side by side
+    assert main(["families", "animate", "--models", "flow,nope", "--steps", "5", "--out", str(out)]) == 2
+    assert "unknown model" in capsys.readouterr().err
+    assert main(["families", "animate", "--steps", "5", "--out", str(tmp_path / "lab.png")]) == 2
+    assert ".gif or .mp4" in capsys.readouterr().err

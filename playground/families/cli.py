@@ -130,10 +130,44 @@ def logprob_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def animate_command(args: argparse.Namespace) -> int:
+    """Train several families side by side in lockstep (the lab's Play) and write the history as a GIF or MP4,
+    as the page's export does: every frame's main views side by side."""
+    from playground.cli import emit
+    from playground.configs import from_args
+    from playground.families.live import LiveLab
+
+    from playground.families.setup import DEFAULT_MODELS
+
+    models = [m.strip() for chunk in (args.models or [",".join(DEFAULT_MODELS)]) for m in chunk.split(",")
+              if m.strip()]
+    if not 1 <= len(models) <= 4:
+        raise PlaygroundError("--models takes 1 to 4 families, comma-separated")
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("gif", "mp4"):
+        raise PlaygroundError("--out must end in .gif or .mp4")
+    if out.parent and not out.parent.exists():
+        raise PlaygroundError(f"folder {out.parent} does not exist")
+    _threads(args.threads)
+    base = from_args(FamilyConfig, args)
+    lab = LiveLab([dataclasses.replace(base, model=m) for m in models])
+    ticks = max(1, base.steps // args.frames)
+    while not lab.done:
+        lab.step_once(min(ticks, base.steps - lab.step))
+        if lab.error:
+            raise PlaygroundError(lab.error)
+    data = lab.animation(fmt, fps=args.fps)
+    out.write_bytes(data)
+    emit({"out": str(out), "models": models, "steps": lab.step, "frames": len(lab.history.entries),
+          "bytes": len(data)}, args.json)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     fam = sub.add_parser("families", help="every family of generative model on the toy targets: train, sample, "
                                           "log density")
-    cmds = fam.add_subparsers(dest="command", required=True, metavar="<train|sample|logprob>")
+    cmds = fam.add_subparsers(dest="command", required=True, metavar="<train|sample|logprob|animate>")
 
     t = cmds.add_parser("train", help="train one model into a run directory and print its scoreboard row")
     add_arguments(t, FamilyConfig)
@@ -160,3 +194,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     lp.add_argument("--points", required=True, help="CSV of points (columns x,y or x)")
     output_flags(lp)
     lp.set_defaults(func=logprob_command)
+
+    an = cmds.add_parser("animate", help="train families side by side in lockstep and write the history as a GIF "
+                                         "or MP4 (the lab's export)")
+    add_arguments(an, FamilyConfig, only=[f.name for f in dataclasses.fields(FamilyConfig) if f.name != "model"])
+    an.add_argument("--models", action="append", help="families side by side, comma-separated (default: the "
+                                                      "lab's opening pair, flow,flow_matching)")
+    an.add_argument("--frames", type=int, default=40, help="frames recorded over the run (default 40)")
+    an.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8, as the page)")
+    an.add_argument("--out", required=True, help="the .gif or .mp4 to write")
+    output_flags(an)
+    an.set_defaults(func=animate_command)
