@@ -79,7 +79,7 @@ def class_choice(gen, label: str, key: str, column=st, default: int | None = Non
 def cgan_class_noise(key: ModelKey, scale: int, stem: str) -> None:
     gen = get(key)
     c1, c2, c3 = st.columns(3)
-    cols = c1.slider("noise vectors (columns)", 2, 12, 8, key=W(key, "smp_cn_cols"))
+    cols = c1.slider("noise vectors (columns)", 2, 12, V.GRID_COLUMNS, key=W(key, "smp_cn_cols"))
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_cn_seed"))
     trunc = c3.slider("truncation t (0 = off)", 0.0, 3.0, 0.0, 0.1, key=W(key, "smp_cn_trunc"),
                       help="redraw noise coordinates beyond ±t: less variety, higher fidelity")
@@ -101,8 +101,8 @@ def cgan_class_interpolation(key: ModelKey, scale: int, stem: str) -> None:
     c1, c2, c3, c4, c5 = st.columns(5)
     a = c1.selectbox("from class", range(gen.num_classes), index=0, key=W(key, "smp_ci_a"))
     b = c2.selectbox("to class", range(gen.num_classes), index=min(1, gen.num_classes - 1), key=W(key, "smp_ci_b"))
-    steps = c3.slider("steps", 2, 16, 8, key=W(key, "smp_ci_steps"))
-    rows = c4.slider("noise vectors (rows)", 1, 8, 4, key=W(key, "smp_ci_rows"))
+    steps = c3.slider("steps", 2, 16, V.INTERP_STEPS, key=W(key, "smp_ci_steps"))
+    rows = c4.slider("noise vectors (rows)", 1, 8, V.INTERP_ROWS, key=W(key, "smp_ci_rows"))
     seed = c5.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_ci_seed"))
     try:
         strip = V.class_interpolation(gen, int(a), int(b), int(steps), int(seed), int(rows))
@@ -164,7 +164,7 @@ def denoiser_samples(key: ModelKey, scale: int, stem: str, steps: int, method: s
 def denoiser_trajectory(key: ModelKey, scale: int, stem: str, steps: int, method: str, label: int | None) -> None:
     c1, c2 = st.columns(2)
     seed = c1.number_input("seed", 0, 2**31 - 1, 0, key=W(key, "smp_tr_seed"))
-    states = c2.slider("states shown", 2, 16, 10, key=W(key, "smp_tr_states"))
+    states = c2.slider("states shown", 2, 16, V.STRIP_STATES, key=W(key, "smp_tr_states"))
     try:
         strip, picks = _strip(key, int(seed), steps, method, int(states), label)
     except PlaygroundError as e:

@@ -144,7 +144,7 @@ def completion(key: MV.ModelKey, scale: int) -> None:
                            "are kept but the model cannot condition on them")
     first_row = c3.slider("first hidden row", 1, size - 1, size // 2, key=MV.W(key, "smp_cp_row")) \
         if region == "rows from" else None
-    n = c4.select_slider("completions", [4, 8, 16], value=8, key=MV.W(key, "smp_cp_n"))
+    n = c4.select_slider("completions", [4, 8, 16], value=V.COMPLETIONS, key=MV.W(key, "smp_cp_n"))
     seed = c5.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_cp_seed"))
     true = None if labels is None else int(labels[int(index)])
     label = MV.class_choice(gen, "complete as class", MV.W(key, "smp_cp_class"), st, default=true, balanced=False)

@@ -164,6 +164,46 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
+VIEWS = ("class-grid", "class-interp", "trajectory", "completion")
+
+
+def view_command(args: argparse.Namespace) -> int:
+    """The Sample page's model views as a PNG: a conditional GAN's class x noise grid or class interpolation, a
+    diffusion / flow-matching sample's denoising trajectory, a PixelCNN's completions of a test image."""
+    import torch
+
+    from playground.images import model_views as V
+    from playground.images import sampling
+
+    torch.set_num_threads(max(1, args.threads))
+    gen = sampling.load_model(args.run, args.checkpoint, use_ema=not args.no_ema)
+    info: dict = {"run": args.run, "view": args.view, "seed": args.seed}
+    if args.view == "class-grid":
+        images, nrow = V.class_noise_grid(gen, args.columns, args.seed, args.truncation), args.columns
+    elif args.view == "class-interp":
+        images = V.class_interpolation(gen, args.from_class, args.to_class, args.steps or V.INTERP_STEPS, args.seed,
+                                       args.rows)
+        nrow = args.steps or V.INTERP_STEPS
+    elif args.view == "trajectory":
+        images, picks = V.denoising_strip(gen, args.seed, args.steps, args.method, args.states, args.label)
+        nrow, info["states_after_steps"] = len(picks), picks
+    else:
+        tests, labels = V.held_out_images(gen, args.index + 1)
+        if args.index >= len(tests):
+            raise PlaygroundError(f"--index {args.index} is outside the {len(tests)} test images")
+        label = args.label if args.label is not None else (None if labels is None else int(labels[args.index]))
+        known = V.hidden_region(gen.resolution, args.region, args.first_row)
+        images = V.completion(gen, tests[args.index], known, args.n, args.seed, label if gen.num_classes else None)
+        nrow, info["label"] = args.n, label
+    out = Path(args.out)
+    if out.parent and not out.parent.exists():
+        raise PlaygroundError(f"folder {out.parent} does not exist")
+    data = sampling.grid_png(images, nrow=nrow, scale=args.scale or sampling.auto_scale(gen.resolution))
+    out.write_bytes(data)
+    _emit({**info, "out": str(out), "images": len(images), "png_bytes": len(data)}, args)
+    return 0
+
+
 def probe_command(args: argparse.Namespace) -> int:
     """What the scores see: FID and IS of the test images disturbed at each strength (the probe page's curves)."""
     import torch
@@ -317,7 +357,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     rs.add_argument("--json", action="store_true")
     rs.set_defaults(func=resume_command)
 
+    from playground.images import model_views as V
     from playground.images import probe
+
+    vw = cmds.add_parser("view", help="the Sample page's model views as a PNG (the page's defaults): class-grid, "
+                                      "class-interp (conditional GAN), trajectory (diffusion, flow matching), "
+                                      "completion (PixelCNN)")
+    vw.add_argument("--run", required=True, help="run directory, or a shipped model's name")
+    vw.add_argument("--view", required=True, choices=VIEWS)
+    vw.add_argument("--checkpoint", default="latest")
+    vw.add_argument("--no-ema", action="store_true", help="the raw weights instead of the EMA")
+    vw.add_argument("--seed", type=SEED, default=0)
+    vw.add_argument("--columns", type=number_in(2, 12), default=V.GRID_COLUMNS, help="class-grid: noise vectors")
+    vw.add_argument("--truncation", type=number_in(1e-3, 100.0, float), default=None, help="class-grid")
+    vw.add_argument("--from-class", type=int, default=0, help="class-interp: first class")
+    vw.add_argument("--to-class", type=int, default=1, help="class-interp: last class")
+    vw.add_argument("--rows", type=number_in(1, 8), default=V.INTERP_ROWS, help="class-interp: noise vectors")
+    vw.add_argument("--steps", type=number_in(1, 1000), default=None,
+                    help=f"class-interp: images along the path ({V.INTERP_STEPS}); trajectory: sampling steps "
+                         "(the run's own)")
+    vw.add_argument("--method", default=None, help="trajectory: ddim/ddpm or euler/midpoint (the run's own)")
+    vw.add_argument("--states", type=number_in(2, 32), default=V.STRIP_STATES, help="trajectory: states shown")
+    vw.add_argument("--label", type=int, default=None, help="trajectory, completion: class (conditional runs; "
+                                                            "completion: the test image's own)")
+    vw.add_argument("--index", type=number_in(0, 10_000), default=0, help="completion: test image")
+    vw.add_argument("--region", default="lower half", choices=V.REGIONS, help="completion: what is hidden")
+    vw.add_argument("--first-row", type=int, default=None, help="completion, region 'rows from': first hidden row")
+    vw.add_argument("--n", type=number_in(1, 64), default=V.COMPLETIONS, help="completion: completions")
+    vw.add_argument("--scale", type=number_in(0, 32), default=0, help="pixel upscaling (0: automatic)")
+    vw.add_argument("--out", required=True, help="PNG to write")
+    output_flags(vw)
+    vw.set_defaults(func=view_command)
 
     pr = cmds.add_parser("probe", help="what the scores see: FID and IS of disturbed test images per strength "
                                        "(the probe page's curves, same defaults)")

@@ -25,6 +25,8 @@ METHODS = {"diffusion": ("ddim", "ddpm"), "flow_matching": ("euler", "midpoint")
 REGIONS = ("lower half", "right half", "centre square", "rows from")
 UNDECIDED = (0.80, 0.88, 1.0)      # the colour of not-yet-drawn or hidden pixels in the pixel views
 MAX_IMAGES = 256
+# The Sample page's defaults, shared with `python -m playground images view`.
+GRID_COLUMNS, INTERP_STEPS, INTERP_ROWS, STRIP_STATES, COMPLETIONS = 8, 8, 4, 10, 8
 
 
 def _require(gen, family: str, what: str) -> None:
@@ -57,7 +59,7 @@ def class_labels(gen, n: int, label: int | None = None) -> torch.Tensor | None:
 
 
 # ------------------------------------------------------------------ class-conditional GAN
-def class_noise_grid(gen, columns: int = 8, seed: int = 0, truncation: float | None = None) -> np.ndarray:
+def class_noise_grid(gen, columns: int = GRID_COLUMNS, seed: int = 0, truncation: float | None = None) -> np.ndarray:
     """(K * columns) images, row-major: row y is class y, column j uses the j-th noise vector of `seed` in
     every row, so a column varies only the class and a row only the noise."""
     _require(gen, "gan", "the class x noise grid")
@@ -69,7 +71,8 @@ def class_noise_grid(gen, columns: int = 8, seed: int = 0, truncation: float | N
     return M.to_unit(gen.cfg.model, out.flatten(0, 1)).cpu().numpy()
 
 
-def class_interpolation(gen, a: int, b: int, steps: int = 10, seed: int = 0, rows: int = 4) -> np.ndarray:
+def class_interpolation(gen, a: int, b: int, steps: int = INTERP_STEPS, seed: int = 0, rows: int = INTERP_ROWS
+                        ) -> np.ndarray:
     """(rows * steps) images, row-major: row r holds the r-th noise vector of `seed` fixed while the class
     weights move on the line from one_hot(a) to one_hot(b)."""
     _require(gen, "gan", "class interpolation")
@@ -130,7 +133,7 @@ def held_out_images(gen, count: int = 100) -> tuple[torch.Tensor, torch.Tensor |
     return binarize(ds.images[:k]), None if ds.labels is None else ds.labels[:k]
 
 
-def completion(gen, image: torch.Tensor, known: torch.Tensor, n: int = 8, seed: int = 0,
+def completion(gen, image: torch.Tensor, known: torch.Tensor, n: int = COMPLETIONS, seed: int = 0,
                label: int | None = None) -> np.ndarray:
     """n completions (n, 1, H, W) of one image (1, H, W) in [0, 1], binarised, where only `known` is kept;
     a conditional run completes as class `label` (its true class, say)."""
@@ -199,7 +202,7 @@ def denoiser_samples(gen, n: int = 16, seed: int = 0, steps: int | None = None, 
     return to_images(_path(gen, _count(n), seed, steps, method, label)[-1]).cpu().numpy()
 
 
-def denoising_strip(gen, seed: int = 0, steps: int | None = None, method: str | None = None, states: int = 8,
+def denoising_strip(gen, seed: int = 0, steps: int | None = None, method: str | None = None, states: int = STRIP_STATES,
                     label: int | None = None) -> tuple[np.ndarray, list[int]]:
     """One sample's way from noise to image, as two rows of images: `states` evenly spaced states of its
     trajectory (first the start noise of `seed`, last the sample), and below each the model's estimate of the

@@ -1,0 +1,41 @@
+"""`python -m playground images view`: the Sample page's model views as PNGs, with the page's defaults."""
+
+import json
+
+import pytest
+
+from playground.cli import main
+from playground.images import model_views as V
+from playground.images import sampling
+
+
+def _view(tmp_path, capsys, *argv):
+    out = tmp_path / "v.png"
+    assert main(["images", "view", *argv, "--out", str(out), "--json"]) == 0
+    return out.read_bytes(), json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_class_views_are_the_pages_pictures(tmp_path, capsys):
+    gen = sampling.load_model("mnist5k-cgan")
+    png, info = _view(tmp_path, capsys, "--run", "mnist5k-cgan", "--view", "class-grid")
+    page = V.class_noise_grid(gen, V.GRID_COLUMNS, 0, None)              # what the page draws by default
+    assert png == sampling.grid_png(page, nrow=V.GRID_COLUMNS, scale=sampling.auto_scale(gen.resolution))
+    assert info["images"] == gen.num_classes * V.GRID_COLUMNS
+    png, info = _view(tmp_path, capsys, "--run", "mnist5k-cgan", "--view", "class-interp", "--from-class", "3",
+                      "--to-class", "8")
+    assert info["images"] == V.INTERP_ROWS * V.INTERP_STEPS
+    assert png == sampling.grid_png(V.class_interpolation(gen, 3, 8), nrow=V.INTERP_STEPS,
+                                    scale=sampling.auto_scale(gen.resolution))
+
+
+def test_trajectory_and_completion_and_bad_requests(tmp_path, capsys):
+    _, info = _view(tmp_path, capsys, "--run", "mnist5k-cflow", "--view", "trajectory", "--steps", "10")
+    assert info["images"] == 2 * len(info["states_after_steps"]) and info["states_after_steps"][-1] == 10
+    _, info = _view(tmp_path, capsys, "--run", "mnist5k-cpixelcnn", "--view", "completion", "--index", "5", "--n", "2")
+    tests, labels = V.held_out_images(sampling.load_model("mnist5k-cpixelcnn"), 6)
+    assert info["images"] == 2 and info["label"] == int(labels[5])          # completed as its own class
+    assert main(["images", "view", "--run", "mnist5k-sngan", "--view", "class-grid", "--out",
+                 str(tmp_path / "x.png")]) == 2
+    assert "class-conditional" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["images", "view", "--run", "mnist5k-cgan", "--view", "melt", "--out", str(tmp_path / "x.png")])
