@@ -154,3 +154,22 @@ def test_the_2d_view_fits_with_the_sidebars_restarts_as_fit_does(capsys):
     row = table[table["divergence"] == "KL(q‖p) (reverse)"].iloc[0]
     assert row["value"] == pytest.approx(out["value"], rel=1e-9)
     assert row["local minima"] == len(out["local_minima"]) and out["restarts"] == 12
+
+
+def test_the_landscape_and_gan_link_views_are_the_clis(tmp_path, capsys):
+    """`landscape` and `gan-link` print what the page's views show for the same target."""
+    from playground.cli import main
+
+    at = new_app(view="landscape")
+    page = at.dataframe[0].value
+    csv = tmp_path / "land.csv"
+    assert main(["landscape", "--target", DivergenceConfig().target, "--csv", str(csv), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [m["value"] for m in out["minima"]] == pytest.approx(list(page["value"]), rel=1e-9)
+    assert len(csv.read_text().splitlines()) == 1 + out["grid"][0] * out["grid"][1]
+    at = new_app(view="gan", gan_q="N(0,1)")
+    assert main(["gan-link", "--p", DivergenceConfig().target, "--q", "N(0,1)", "--json"]) == 0
+    gan = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["V(D*, q), integrated"] == f"{gan['value_optimal_d']:.6f}"
+    assert metrics["JS(p‖q)"] == f"{gan['js']:.6f}"

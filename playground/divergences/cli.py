@@ -58,6 +58,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--json", action="store_true", help="print one JSON object")
     f.set_defaults(func=_fit)
 
+    ls = sub.add_parser("landscape", help="a divergence of N(μ, σ) from a 1D target over a (μ, σ) grid: the "
+                                          "landscape view's local minima, optionally its grid as CSV")
+    add_arguments(ls, DivergenceConfig, only=("target", "landscape", "restarts", "seed"))
+    ls.add_argument("--csv", help="also write the grid (mu, sigma, value) to this CSV file")
+    ls.add_argument("--json", action="store_true", help="print one JSON object")
+    ls.set_defaults(func=_landscape)
+
+    g = sub.add_parser("gan-link", help="the GAN link view: the game's value at the optimal D for p and q, "
+                                        "and −log 4 + 2·JS(p‖q)")
+    g.add_argument("--p", required=True, help="target p: a 1D formula or preset")
+    g.add_argument("--q", required=True, help="model q: a 1D formula")
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    g.set_defaults(func=_gan_link)
+
+
+def _landscape(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.divergences import snapshots, tables
+
+    cfg = from_args(DivergenceConfig, args)
+    snap = snapshots.landscape_snapshot(cfg.target, cfg.landscape, cfg.restarts, cfg.seed)
+    if args.csv:
+        with open(args.csv, "w") as f:
+            f.write(tables.landscape_csv(snap))
+    emit({"target": cfg.target, "divergence": cfg.landscape, "label": snap["label"],
+          "minima": tables.landscape_table(snap), "grid": [len(snap["mus"]), len(snap["sigmas"])],
+          "csv": args.csv}, args.json)
+    return 0
+
+
+def _gan_link(args: argparse.Namespace) -> int:
+    from playground.cli import emit
+    from playground.divergences import snapshots
+
+    snap = snapshots.gan_view(args.p, args.q)
+    emit({"p": args.p, "q": args.q, "value_optimal_d": snap["value"], "identity": snap["identity"],
+          "js": snap["js"]}, args.json)
+    return 0
+
 
 def _divergence(args: argparse.Namespace) -> int:
     from playground.cli import emit
