@@ -149,7 +149,7 @@ def view_manifold() -> None:
         d1, d2, d3 = st.columns(3)
         dx = d1.selectbox("x dimension", list(range(D)), index=0, key="vae_gx")
         dy = d2.selectbox("y dimension", list(range(D)), index=min(1, D - 1), key="vae_gy")
-        n = d3.slider("grid", 5, 20, 12, key="vae_gn")
+        n = d3.slider("grid", 5, 20, latent.MANIFOLD_N, key="vae_gn")
         if dx == dy:
             st.warning("Pick two different dimensions.")
         else:
@@ -202,7 +202,7 @@ def view_interpolate() -> None:
     c = st.columns(3)
     ia = c[0].number_input("from test image #", 0, len(test) - 1, 0, key="vae_ia")
     ib = c[1].number_input("to test image #", 0, len(test) - 1, min(1, len(test) - 1), key="vae_ib")
-    steps = c[2].slider("steps", 3, 16, 9, key="vae_isteps")
+    steps = c[2].slider("steps", 3, 16, latent.INTERP_STEPS, key="vae_isteps")
     for method in ("linear", "spherical"):
         strip = latent.interpolate(model, mu_test[ia], mu_test[ib], steps, method, _y_of(ia), _y_of(ib))
         _img(strip, nrow=steps, size_px=64, caption=f"{method} interpolation of the posterior means")
@@ -218,7 +218,7 @@ def view_class_swap() -> None:
     if not model.num_classes:
         st.info("Class swaps need a conditional model: choose `pretrained: digits-cvae`.")
         return
-    picks = st.multiselect("test images", list(range(min(len(test), 200))), default=[0, 1, 2, 3],
+    picks = st.multiselect("test images", list(range(min(len(test), 200))), default=list(latent.SWAP_IMAGES),
                            key="vae_swap_idx", max_selections=8)
     if picks:
         ix = torch.tensor(picks)

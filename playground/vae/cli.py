@@ -129,6 +129,63 @@ def traverse_command(args: argparse.Namespace) -> int:
     return 0
 
 
+VIEWS = ("manifold", "interpolate", "class-swap", "decode")
+
+
+def view_command(args: argparse.Namespace) -> int:
+    """The VAE lab's decoder views as a PNG, with the page's defaults: the 2D manifold through the prior's
+    quantiles, the interpolation between two test images' codes, a conditional model's class swap, one decoded z."""
+    import numpy as np
+    import torch
+    from torchvision.utils import save_image
+
+    from playground.cli import emit
+    from playground.vae import latent as L
+    from playground.vae.checkpoint import load_checkpoint
+
+    _threads(args.threads)
+    model, _ = load_checkpoint(args.checkpoint, sha256=args.sha256)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise PlaygroundError("--out must end in .png or .jpg")
+    y = args.label
+    if y is not None and not (model.num_classes and 0 <= y < model.num_classes):
+        raise PlaygroundError(f"--label needs a conditional model and a class in 0..{(model.num_classes or 1) - 1}")
+    info: dict = {"view": args.view}
+    if args.view == "manifold":
+        dims = tuple(args.dims)
+        if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < model.latent for d in dims):
+            raise PlaygroundError(f"--dims takes two different latent dimensions in 0..{model.latent - 1}")
+        images, nrow = L.grid_2d(model, dims, n=args.n, y=y)[0], args.n
+    elif args.view == "decode":
+        if len(args.z) != model.latent:
+            raise PlaygroundError(f"--z takes {model.latent} numbers (the latent dimension)")
+        images, nrow = L.decode(model, np.asarray(args.z, dtype=np.float32)[None], y), 1
+    else:
+        test = _splits(model, args)[1]
+        idx = list(args.images) if args.view == "class-swap" else list(args.images[:2])
+        if len(idx) < (1 if args.view == "class-swap" else 2) or not all(0 <= i < len(test) for i in idx):
+            raise PlaygroundError(f"--images: test image numbers in 0..{len(test) - 1}")
+        labels = test.labels
+        if args.view == "class-swap":
+            ix = torch.tensor(idx)
+            images, nrow = L.class_swap(model, test.images[ix], labels[ix] if labels is not None else None), \
+                model.num_classes
+        else:
+            of = (lambda i: int(labels[i]) if labels is not None and model.num_classes else None)
+            mu = L.encode(model, test.images[idx], labels[idx] if labels is not None and model.num_classes
+                          else None)[0]
+            images = L.interpolate(model, mu[0], mu[1], args.steps, args.method, of(idx[0]), of(idx[1]))
+            nrow = args.steps
+        info["images"] = idx
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.scale > 1:
+        images = images.repeat_interleave(args.scale, 2).repeat_interleave(args.scale, 3)
+    save_image(images, out, nrow=nrow, padding=1, pad_value=0.3)
+    emit({**info, "out": str(out), "tiles": len(images)}, args.json)
+    return 0
+
+
 def _model_2d(args: argparse.Namespace):
     from playground.vae.checkpoint import load_checkpoint
     from playground.vae.posterior import check_2d
@@ -226,9 +283,13 @@ def outlier_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint_flags(p: argparse.ArgumentParser, what: str = "a VAE") -> None:
+    p.add_argument("--checkpoint", required=True, help=f"{what} (a run's checkpoints/latest.pt or a pretrained/*.pt)")
+    p.add_argument("--sha256", help="refuse the file unless it has this sha256 (default: its card's, if any)")
+
+
 def _image_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, help="a 2-latent VAE (a run's checkpoints/latest.pt or pretrained)")
-    p.add_argument("--sha256")
+    _checkpoint_flags(p, "a 2-latent VAE")
     p.add_argument("--index", type=int, default=0, help="test image (default 0)")
     p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
     p.add_argument("--data-path", default=None, help="override where the dataset is read from")
@@ -267,6 +328,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--seed", type=int, default=0, help="seed of the importance samples")
     output_flags(e)
     e.set_defaults(func=eval_command)
+
+    from playground.vae import latent as L
+
+    v = cmds.add_parser("view", help="the VAE lab's decoder views as a PNG (the page's defaults): manifold, "
+                                     "interpolate, class-swap, decode")
+    _checkpoint_flags(v)
+    v.add_argument("--view", required=True, choices=VIEWS)
+    v.add_argument("--dims", type=int, nargs=2, default=[0, 1], help="manifold: the two latent dimensions")
+    v.add_argument("--n", type=int, default=L.MANIFOLD_N, choices=range(5, 21), metavar="5..20",
+                   help=f"manifold: grid cells per side (default {L.MANIFOLD_N})")
+    v.add_argument("--images", type=int, nargs="+", default=list(L.SWAP_IMAGES),
+                   help="interpolate: the two test images (default 0 1); class-swap: up to 8 (default 0 1 2 3)")
+    v.add_argument("--steps", type=int, default=L.INTERP_STEPS, choices=range(3, 17), metavar="3..16",
+                   help=f"interpolate: images along the path (default {L.INTERP_STEPS})")
+    v.add_argument("--method", default="linear", choices=("linear", "spherical"), help="interpolate: the path")
+    v.add_argument("--z", type=float, nargs="+", default=[], help="decode: the code, one number per dimension")
+    v.add_argument("--label", type=int, default=None, help="manifold, decode: class (conditional models)")
+    v.add_argument("--scale", type=int, default=4, choices=range(1, 17), metavar="1..16", help="pixel upscaling")
+    v.add_argument("--data-path", default=None)
+    v.add_argument("--out", required=True, help="output .png")
+    output_flags(v)
+    v.set_defaults(func=view_command)
 
     r = cmds.add_parser("traverse", help="write a strip of decoded images as one latent dimension moves")
     r.add_argument("--checkpoint", required=True)
@@ -307,8 +390,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.set_defaults(func=amortise_command)
     g = cmds.add_parser("aggregate", help="the aggregate posterior q(z) of the training codes against the prior: "
                                           "holes, KL, mutual information")
-    g.add_argument("--checkpoint", required=True)
-    g.add_argument("--sha256")
+    _checkpoint_flags(g, "a 2-latent VAE")
     g.add_argument("--samples", type=int, default=400, help="prior draws tested for holes (default 400)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--data-path", default=None)

@@ -53,6 +53,10 @@ def reconstruct(model: VAE, x: torch.Tensor, y=None) -> torch.Tensor:
     return decode(model, mu, y if y is not None else None)
 
 
+# The VAE lab's view defaults, shared with `python -m playground vae view`.
+MANIFOLD_N, INTERP_STEPS, SWAP_IMAGES = 12, 9, (0, 1, 2, 3)
+
+
 def traversal_values(steps: int = 11, span: float = 3.0) -> np.ndarray:
     return np.linspace(-span, span, steps).astype(np.float32)
 
