@@ -210,3 +210,16 @@ def test_the_other_views_numbers_are_the_clis(at, capsys):
     assert table.loc["ELBO, best Gaussian", "nats"] == pytest.approx(round(am["elbo_best_gaussian"], 4), abs=1e-4)
     assert table.loc["ELBO, encoder", "nats"] == pytest.approx(round(am["elbo_encoder"], 4), abs=1e-4)
     assert table.loc["log p(x)", "nats"] == pytest.approx(round(am["log_px"], 4), abs=1e-4)
+
+
+def test_the_gradient_view_is_vae_gradients(at, capsys):
+    from playground.cli import main
+
+    at.number_input(key="vi_index").set_value(4).run()
+    at.radio(key="vi_view").set_value("Gradient estimators").run()
+    table = at.table[0].value
+    assert main(["vae", "gradients", "--checkpoint", str(DIGITS_2D), "--index", "4", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert table.loc["reparameterised", "mean"] == pytest.approx(round(out["reparam"]["mean"][0], 4), abs=1e-4)
+    assert table.loc["score function", "mean"] == pytest.approx(round(out["score"]["mean"][0], 4), abs=1e-4)
+    assert table.loc["reparameterised", "exact"] == pytest.approx(round(out["exact"][0], 4), abs=1e-4)

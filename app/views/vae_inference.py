@@ -248,7 +248,8 @@ def view_compare(pick: Pick) -> None:
 def view_estimators(pick: Pick) -> None:
     pg, _ = _inspect(pick, 100)
     c = st.columns(2)
-    pool = c[0].select_slider("per-sample gradients drawn", [1000, 2000, 5000, 10000, 20000], 5000, key="vi_es_n")
+    pool = c[0].select_slider("per-sample gradients drawn", [1000, 2000, 5000, 10000, 20000], estimators.POOL,
+                              key="vi_es_n")
     comp = c[1].radio("component", range(4), format_func=lambda i: estimators.PARAMS[i], horizontal=True,
                       key="vi_es_c")
     grads = estimators.per_sample_gradients(model, pick.x, pg.mu_q, pg.logvar_q, pick.y, samples=int(pool))

@@ -249,6 +249,24 @@ def amortise_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def gradients_command(args: argparse.Namespace) -> int:
+    """The page's gradient-estimator view: reparameterised vs score-function gradients of the ELBO in q's mean
+    and log-variance for one image, beside the exact gradient (quadrature)."""
+    from playground.cli import emit
+    from playground.vae import estimators as E
+    from playground.vae.posterior import encoder_q
+
+    model = _model_2d(args)
+    x, y = _image(model, args)
+    mu, logvar = encoder_q(model, x, y)
+    s = E.summarise(E.per_sample_gradients(model, x, mu, logvar, y, samples=args.samples, seed=args.seed))
+    snr = E.snr(s)
+    emit({"parameters": list(E.PARAMS), "exact": E.exact_gradient(model, x, mu, logvar, y).tolist(),
+          **{k: {"mean": v["mean"].tolist(), "se": v["se"].tolist(), "variance_one_sample": v["var"].tolist(),
+                 "snr": snr[k]} for k, v in s.items()}, "samples": args.samples}, args.json)
+    return 0
+
+
 def aggregate_command(args: argparse.Namespace) -> int:
     """The page's aggregate-posterior view: q(z) over the training codes against the prior."""
     from playground.cli import emit
@@ -305,7 +323,7 @@ def _ks(text: str) -> list[int]:
 def register(sub: argparse._SubParsersAction) -> None:
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
     cmds = vae.add_subparsers(dest="command", required=True,
-                              metavar="<train|eval|traverse|posterior|amortise|aggregate|outlier>")
+                              metavar="<train|eval|traverse|view|posterior|amortise|gradients|aggregate|outlier>")
 
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
@@ -388,6 +406,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--seed", type=int, default=0)
     output_flags(a)
     a.set_defaults(func=amortise_command)
+    from playground.vae.estimators import MAX_SAMPLES, POOL
+
+    gr = cmds.add_parser("gradients", help="reparameterised vs score-function ELBO gradients for one image beside "
+                                           "the exact one (the inference page's estimator view)")
+    _image_flags(gr)
+    gr.add_argument("--samples", type=int, default=POOL, help=f"per-sample gradients (default {POOL}, as the page; "
+                                                              f"at most {MAX_SAMPLES})")
+    gr.add_argument("--seed", type=int, default=0)
+    output_flags(gr)
+    gr.set_defaults(func=gradients_command)
     g = cmds.add_parser("aggregate", help="the aggregate posterior q(z) of the training codes against the prior: "
                                           "holes, KL, mutual information")
     _checkpoint_flags(g, "a 2-latent VAE")

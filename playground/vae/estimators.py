@@ -25,6 +25,7 @@ from playground.vae.posterior import GH_NODES, _dtype, label_tensor, log_likelih
 NAMES = {"reparam": "reparameterised", "score": "score function", "baseline": "score function + baseline"}
 PARAMS = ("∂/∂mu0", "∂/∂mu1", "∂/∂logvar0", "∂/∂logvar1")
 PILOT = 64
+POOL = 5000                 # per-sample gradients drawn: the inference page's default and `vae gradients`'
 MAX_SAMPLES = 200_000
 
 
