@@ -104,15 +104,19 @@ def test_the_cli_prints_the_pages_curves_and_memorisation(at, capsys):
     from playground.cli import main
     from playground.images import probe
 
+    at.selectbox(key="pr_dataset").set_value("digits (8×8, sklearn)")         # small: the 8x8 digits
     at.multiselect(key="pr_kinds").set_value(["blur"])
     at.text_input(key="pr_strengths").set_value("0, 1")
     at.number_input(key="pr_ntest").set_value(40)
     at.button(key="pr_go").click().run()
     page = at.session_state["pr_curves"][0]
-    assert main(["images", "probe", "--kinds", "blur", "--strengths", "0,1", "--n-test", "40", "--json"]) == 0
+    assert main(["images", "probe", "--dataset", "digits", "--kinds", "blur", "--strengths", "0,1", "--n-test",
+                 "40", "--json"]) == 0
     cli = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["curves"][0]
     assert cli["fid"] == pytest.approx(page["fid"], rel=1e-9) and cli["is"] == pytest.approx(page["is"], rel=1e-9)
     assert at.number_input(key="pr_nsamples").value == probe.DEFAULT_SAMPLES
+    digits = next(o for o in at.selectbox(key="pr_run").options if "digits-dcgan" in o)     # small: 8x8
+    at.selectbox(key="pr_run").set_value(digits)
     at.number_input(key="pr_nsamples").set_value(8)
     at.button(key="pr_mem_go").click().run()
     run = at.session_state["pr_mem"][0]
