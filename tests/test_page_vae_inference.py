@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from playground.vae import compare, posterior
+from playground.vae import aggregate, compare, posterior
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "app/views/vae_inference.py")
@@ -168,7 +168,7 @@ def test_aggregate_posterior_is_built_from_the_training_codes(at, engine):
     model, _ = engine
     train = load_data(model.cfg)[0]
     mu, std = encode(model, train.images, train.labels if model.num_classes else None)
-    agg = posterior.aggregate_posterior(mu, std, n=100)
+    agg = aggregate.aggregate_posterior(mu, std, n=100)
     at.radio(key="vi_view").set_value("Aggregate posterior").run()
     assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl']:.3f} nats"
     assert any(f"N = {len(train):,} training images" in c.value for c in at.caption)

@@ -7,6 +7,7 @@ import torch
 
 from playground.vae import estimators as E
 from playground.vae import inference_plots as F
+from playground.vae import aggregate as AG
 from playground.vae import posterior as P
 from playground.vae.linear_gaussian import LinearGaussian
 
@@ -93,8 +94,8 @@ def test_estimator_figures(case):
 def test_aggregate_heatmaps_mark_the_holes():
     mu = np.array([[1.5, -0.5], [-1.0, 0.8]])
     std = np.full((2, 2), 0.3)
-    agg = P.aggregate_posterior(mu, std, n=50)
-    holes = P.prior_holes(agg, mu, std, samples=300)
+    agg = AG.aggregate_posterior(mu, std, n=50)
+    holes = AG.prior_holes(agg, mu, std, samples=300)
     fig = F.aggregate_heatmaps(agg, holes)
     heats = [t for t in fig.data if t.type == "heatmap"]
     assert np.allclose(np.array(heats[0].z), np.exp(agg["log_q"]), atol=1e-4)

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from playground.errors import PlaygroundError
+from playground.vae import aggregate as AG
 from playground.vae import posterior as P
 from playground.vae.linear_gaussian import LinearGaussian
 
@@ -167,13 +168,13 @@ def test_aggregate_posterior_of_the_prior_itself():
     from scipy.stats import chi2
 
     mu, std = np.zeros((1, 2)), np.ones((1, 2))
-    agg = P.aggregate_posterior(mu, std, n=160)
+    agg = AG.aggregate_posterior(mu, std, n=160)
     assert abs(agg["kl"]) < 1e-4 and abs(agg["mass_in_box"] - 1) < 1e-3
     assert np.abs(agg["log_q"] - agg["log_p"]).max() < 1e-9
     # the 99% region of N(0, I) is the disc |z|² <= chi²₂(0.99): its edge density
     edge = -math.log(2 * math.pi) - chi2.ppf(0.99, 2) / 2
     assert abs(agg["log_level"] - edge) < 0.05
-    holes = P.prior_holes(agg, mu, std, samples=4000, seed=1)
+    holes = AG.prior_holes(agg, mu, std, samples=4000, seed=1)
     assert 0.005 < holes["fraction"] < 0.017 and abs(holes["mutual_information"]) < 1e-3
 
 
@@ -184,12 +185,12 @@ def test_aggregate_posterior_mixture_and_kl():
     std = np.array([[0.3, 0.5], [0.4, 0.2], [0.6, 0.6]])
     z = np.random.default_rng(0).normal(size=(50, 2))
     exact = np.log(np.mean([mvn(m, np.diag(s ** 2)).pdf(z) for m, s in zip(mu, std)], 0))
-    assert np.abs(P.mixture_log_density(z, mu, std) - exact).max() < 1e-9
-    one = P.aggregate_posterior(mu[:1], std[:1], n=200)            # one component: the Gaussian KL
+    assert np.abs(AG.mixture_log_density(z, mu, std) - exact).max() < 1e-9
+    one = AG.aggregate_posterior(mu[:1], std[:1], n=200)            # one component: the Gaussian KL
     m, s = mu[0], std[0]
     assert abs(one["kl"] - (0.5 * (m ** 2 + s ** 2 - 1) - np.log(s)).sum()) < 1e-4
-    agg = P.aggregate_posterior(mu, std, n=200)
-    holes = P.prior_holes(agg, mu, std, samples=2000)
+    agg = AG.aggregate_posterior(mu, std, n=200)
+    holes = AG.prior_holes(agg, mu, std, samples=2000)
     assert holes["mutual_information"] > 0.5 and holes["fraction"] > 0.2   # three small blobs leave holes
 
 
@@ -201,14 +202,14 @@ def test_elbo_per_image_and_outlier_score():
     model, _ = load_checkpoint(DIGITS_2D)
     test = load_dataset("digits", split="test")
     x, _ = P.test_image(model, test, 3)
-    many = P.elbo_per_image(model, x.repeat(20, 1, 1, 1), samples=500, seed=0)   # 20 x 500 draws
+    many = AG.elbo_per_image(model, x.repeat(20, 1, 1, 1), samples=500, seed=0)   # 20 x 500 draws
     pg = P.posterior_grid(model, x, n=100, scan=80)
     exact = P.elbo_on_grid(pg, pg.mu_q, pg.logvar_q)
     assert abs(many.mean() - exact) < 4 * many.std(ddof=1) / math.sqrt(len(many)) + 1e-3
-    ref = P.elbo_per_image(model, test.images, samples=16)
+    ref = AG.elbo_per_image(model, test.images, samples=16)
     assert ref.shape == (len(test),) and np.all(ref < 0)
-    inside = P.outlier_score(float(np.median(ref)), ref)
+    inside = AG.outlier_score(float(np.median(ref)), ref)
     assert 45 <= inside["percentile"] <= 55 and abs(inside["z"]) < 1
     noise = torch.rand((1, *model.shape), generator=torch.Generator().manual_seed(0))
-    out = P.outlier_score(float(P.elbo_per_image(model, noise)[0]), ref)
+    out = AG.outlier_score(float(AG.elbo_per_image(model, noise)[0]), ref)
     assert out["percentile"] == 0.0 and out["z"] < -3

@@ -13,7 +13,7 @@ import torch
 from app.components.live_figure import live_figure
 from playground.ahead import Ahead
 from playground.errors import PlaygroundError
-from playground.vae import amortisation, compare, estimators, latent, plots, posterior
+from playground.vae import aggregate, amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
 from playground.vae.likelihood import GridCache
 from playground.vae.posterior import GH_NODES
@@ -25,7 +25,7 @@ NEXT: list = []               # (key, compute) of the reports this run's image m
 MAX_UPLOAD = 2_000_000
 IWAE_SAMPLES = posterior.DEFAULT_SAMPLES      # the CLI's defaults too (vae posterior)
 SCAN = posterior.DEFAULT_SCAN                 # cells per side of the scan that places the grid
-ELBO_SAMPLES = posterior.OUTLIER_SAMPLES      # draws per image for the outlier view's ELBOs (vae outlier too)
+ELBO_SAMPLES = aggregate.OUTLIER_SAMPLES      # draws per image for the outlier view's ELBOs (vae outlier too)
 torch.set_num_threads(1)
 
 
@@ -75,7 +75,7 @@ def _near(key, image) -> bool:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _test_elbos(model_key):
-    return posterior.elbo_per_image(model, test.images, test.labels, samples=ELBO_SAMPLES)
+    return aggregate.elbo_per_image(model, test.images, test.labels, samples=ELBO_SAMPLES)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Training the 2D autoencoder (once; kept on disk)...")
@@ -277,8 +277,8 @@ def _train_codes(model_key):
 
 def view_aggregate(pick: Pick) -> None:
     mu, std = _train_codes(model_key)
-    agg = posterior.aggregate_posterior(mu, std, n=posterior.AGGREGATE_GRID)
-    holes = posterior.prior_holes(agg, mu, std, samples=400)
+    agg = aggregate.aggregate_posterior(mu, std, n=aggregate.AGGREGATE_GRID)
+    holes = aggregate.prior_holes(agg, mu, std, samples=400)
     m = st.columns(3)
     m[0].metric("prior draws where q(z) has no mass", f"{holes['fraction']:.1%}",
                 help=f"outside the aggregate posterior's {agg['hdr']:.0%} highest-density region")
@@ -298,8 +298,8 @@ def view_aggregate(pick: Pick) -> None:
 def view_outlier(pick: Pick) -> None:
     ref = _test_elbos(model_key)
     y = None if pick.y is None else torch.tensor([pick.y])
-    value = float(posterior.elbo_per_image(model, pick.x, y, samples=ELBO_SAMPLES)[0])
-    score = posterior.outlier_score(value, ref)
+    value = float(aggregate.elbo_per_image(model, pick.x, y, samples=ELBO_SAMPLES)[0])
+    score = aggregate.outlier_score(value, ref)
     m = st.columns(3)
     m[0].metric(f"ELBO of {pick.where}", f"{value:.2f}")
     m[1].metric("test images with a lower ELBO", f"{score['percentile']:.1f}%")

@@ -271,7 +271,7 @@ def aggregate_command(args: argparse.Namespace) -> int:
     """The page's aggregate-posterior view: q(z) over the training codes against the prior."""
     from playground.cli import emit
     from playground.vae.latent import encode
-    from playground.vae.posterior import AGGREGATE_GRID, aggregate_posterior, prior_holes
+    from playground.vae.aggregate import AGGREGATE_GRID, aggregate_posterior, prior_holes
 
     model = _model_2d(args)
     train = _splits(model, args)[0]
@@ -289,7 +289,7 @@ def outlier_command(args: argparse.Namespace) -> int:
     import torch
 
     from playground.cli import emit
-    from playground.vae.posterior import OUTLIER_SAMPLES, elbo_per_image, outlier_score
+    from playground.vae.aggregate import OUTLIER_SAMPLES, elbo_per_image, outlier_score
 
     model = _model_2d(args)
     test = _splits(model, args)[1]
