@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from app.headless import CHROMIUM, chromium_installed
+from app.headless import CHROMIUM, app_server, chromium_installed
 
 torch.set_num_threads(1)
 
@@ -33,3 +33,12 @@ def shared_lab_worker():
     worker = LabWorker(ToyConfig(), exit_after=3600)     # outlives any pause between the tests using it
     yield worker
     worker.close()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One server of the whole app for the browser tests that change nothing in its environment: each of them
+    paid about 10 s for a server of its own to import torch and start its lab workers' forkserver. (Tests that
+    set environment variables, or count a server's processes, start their own.)"""
+    with app_server() as url:
+        yield url

@@ -45,8 +45,11 @@ def test_ahead_computes_in_the_background_and_get_takes_its_result():
 
 def test_a_request_for_a_running_job_waits_for_it():
     calls, make = counter()
-    a, gate = Ahead(), threading.Event()
-    a.ahead([("k", make("background", "from behind", gate))])
+    # patience far beyond the test: this gated guess reports no progress, and a loaded machine must not starve it
+    a, gate, started = Ahead(patience=60), threading.Event(), threading.Event()
+    job = make("background", "from behind", gate)
+    a.ahead([("k", lambda: (started.set(), job())[1])])
+    assert started.wait(10)           # the guess is running (its thread has the lowest priority: it can start late)
     got = []
     t = threading.Thread(target=lambda: got.append(a.get("k", make("foreground", "computed again"))))
     t.start()

@@ -2,14 +2,14 @@
 
 import pytest
 
-from app.headless import app_server, browser_page
+from app.headless import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
-def test_page_draws_fits_and_switches_to_the_landscape(chromium):
-    with app_server(script="app/views/divergences.py") as url, browser_page() as page:
-        page.goto(url + "/?divergences=kl,rkl")
+def test_page_draws_fits_and_switches_to_the_landscape(chromium, app_url):
+    with browser_page() as page:
+        page.goto(app_url + "/divergences?divergences=kl,rkl")
         page.wait_for_selector(".js-plotly-plot .scatterlayer .trace", timeout=90_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         # Target plus two fits drawn as SVG paths, and Plotly's own play button for the animation.

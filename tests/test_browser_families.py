@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from app.headless import app_server, browser_page, frames_drawn, live_frame
+from app.headless import browser_page, frames_drawn, live_frame
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
 
@@ -13,11 +13,11 @@ TITLES = "() => Object.fromEntries([...document.querySelectorAll('.fig')].map(d 
          "(d.querySelector('.gtitle') || {}).textContent || '']))"
 
 
-def test_two_models_play_side_by_side_scrub_back_and_export_a_gif(chromium):
+def test_two_models_play_side_by_side_scrub_back_and_export_a_gif(chromium, app_url):
     import imageio.v3 as iio
 
-    with app_server() as url, browser_page(1500, 1100) as page:
-        page.goto(url + "/families?width=32&layers=2&m1.flow_layers=2&m2.sample_steps=20")
+    with browser_page(1500, 1100) as page:
+        page.goto(app_url + "/families?width=32&layers=2&m1.flow_layers=2&m2.sample_steps=20")
         frame = live_frame(page, 180)
         before = frame.evaluate(TITLES)
         assert set(before) == {"m0_main", "m0_aux", "m1_main", "m1_aux"}
@@ -27,7 +27,8 @@ def test_two_models_play_side_by_side_scrub_back_and_export_a_gif(chromium):
         page.get_by_role("button", name="Play").click()
         frame.wait_for_function("() => [...document.querySelectorAll('.fig .gtitle')].slice(0, 4).every("
                                 "t => !t.textContent.endsWith('step 0'))", timeout=90_000)
-        page.wait_for_timeout(3000)
+        frame.wait_for_function(f"() => window.__liveFigure.feedFrames >= 3 && window.__liveFigure.frames > {drawn}",
+                                timeout=60_000)                             # pulled from the frame feed
         after = frame.evaluate(TITLES)
         steps = {k: int(after[k].rsplit("step ", 1)[1].replace(",", "")) for k in ("m0_main", "m1_main")}
         assert all(s > 0 for s in steps.values()), after                    # both views moved on

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from app.headless import app_server, browser_page
+from app.headless import browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -16,10 +16,10 @@ def _no_error_shown(page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_probe_page_draws_the_score_curve_and_picks_by_click(chromium):
-    with app_server() as url, browser_page() as page:
+def test_probe_page_draws_the_score_curve_and_picks_by_click(chromium, app_url):
+    with browser_page() as page:
         page.set_viewport_size({"width": 1400, "height": 1000})
-        page.goto(url + "/image_probe")
+        page.goto(app_url + "/image_probe")
         page.get_by_role("button", name="Compute score curves").wait_for(timeout=60000)
         page.get_by_role("button", name="Compute score curves").click()
         chart = page.locator(".js-plotly-plot").filter(has_text="FID vs training images")

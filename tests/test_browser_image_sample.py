@@ -64,6 +64,9 @@ def test_sample_page_class_noise_grid_and_pausable_pixel_sampler(chromium, tmp_p
         assert _pixels_done(page) == held                          # paused: nothing is drawn
         if shot:
             page.screenshot(path=shot.replace(".png", "-pixelcnn.png"), full_page=True)
+        speed.focus()
+        speed.press("End")                                          # the most pixels per frame for the rest
+        page.wait_for_timeout(1000)
         page.get_by_role("button", name="Play").click()
         page.get_by_text("pixel 64 of 64 — done").wait_for(timeout=60000)
         page.get_by_role("button", name="Play again").wait_for(timeout=30000)

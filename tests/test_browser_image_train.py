@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.headless import app_server, browser_page
+from app.headless import browser_page
 from playground.runs.rundir import RunDir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(180)]
@@ -28,10 +28,10 @@ def _no_error_shown(page) -> None:
     assert errors.count() == 0, errors.all_inner_texts()
 
 
-def test_launch_a_short_run_and_watch_progress_and_first_grid(chromium, tmp_path):
+def test_launch_a_short_run_and_watch_progress_and_first_grid(chromium, tmp_path, app_url):
     runs = tmp_path / "runs"
-    with app_server() as url, browser_page() as page:
-        page.goto(url + "/image_train")
+    with browser_page() as page:
+        page.goto(app_url + "/image_train")
         page.get_by_text("No runs in").wait_for(timeout=60000)
         _fill(page, "runs folder", runs)
         page.get_by_text(f"No runs in {runs}").wait_for(timeout=10000)

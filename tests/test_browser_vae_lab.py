@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.headless import ROOT, app_server, browser_page, wait_idle
+from app.headless import ROOT, browser_page, wait_idle
 from playground.vae import VAEConfig, build_model
 from playground.vae.export import decoder_program, run_program
 
@@ -96,12 +96,12 @@ def canvas_matches_python(page, name: str, y=None, timeout_s: float = 15.0) -> l
     return got["z"]
 
 
-def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
+def test_slider_redraws_the_decoded_image_in_the_browser(chromium, app_url):
     assert (ROOT / "pretrained/vae/digits-2d.pt").is_file(), "the shipped VAEs are missing: run make pretrained"
-    with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
+    with browser_page() as page:
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(url + "/?model=digits-2d")     # the default is mnist5k-2d; this test pins the 8x8 model
+        page.goto(app_url + "/vae_lab?model=digits-2d")     # the default is mnist5k-2d; this test pins the 8x8 model
         page.get_by_role("slider").first.wait_for(timeout=60000)
         wait_idle(page)
         assert canvas_matches_python(page, "digits-2d") == [0, 0]
@@ -131,7 +131,7 @@ def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
 
         # Every other kind of shipped decoder: conv + Gaussian, conditional (class from the sidebar), 16x16.
         for name in ("digits-conv-gauss", "digits-cvae", "sprites-bvae"):
-            page.goto(f"{url}/?model={name}")
+            page.goto(f"{app_url}/vae_lab?model={name}")
             page.get_by_role("slider").first.wait_for(timeout=60000)
             wait_idle(page)
             press(page, 0, "ArrowLeft", 12)
@@ -157,10 +157,10 @@ def test_slider_redraws_the_decoded_image_in_the_browser(chromium):
         assert not errors, errors
 
 
-def test_server_decoding_fallback(chromium):
+def test_server_decoding_fallback(chromium, app_url):
     """?decode=server: the image is decoded in Python and sent as a native-resolution PNG."""
-    with app_server(script="app/views/vae_lab.py") as url, browser_page() as page:
-        page.goto(url + "/?decode=server&model=digits-2d")
+    with browser_page() as page:
+        page.goto(app_url + "/vae_lab?decode=server&model=digits-2d")
         page.get_by_role("slider").first.wait_for(timeout=60000)
         wait_idle(page)
         assert page.locator(CANVAS).count() == 0

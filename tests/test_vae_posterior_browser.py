@@ -3,7 +3,7 @@ figure, Plotly.react) centred on each image's own view box, with the numbers the
 
 import pytest
 
-from app.headless import ROOT, app_server, browser_page, live_frame
+from app.headless import ROOT, browser_page, live_frame
 from playground.vae import inference_plots as F
 from playground.vae import posterior
 
@@ -16,14 +16,14 @@ AXES = """() => { const fl = document.querySelectorAll('.js-plotly-plot')[0]._fu
                   return [fl.xaxis.range, fl.yaxis.range, fl.xaxis._length, fl.yaxis._length]; }"""
 
 
-def test_each_new_image_is_shown_in_its_own_view_box():
+def test_each_new_image_is_shown_in_its_own_view_box(chromium, app_url):
     from playground.data import load_dataset
     from playground.vae.checkpoint import load_checkpoint
 
     model, _ = load_checkpoint(ROOT / "pretrained/vae/mnist5k-2d.pt")
     test = load_dataset(model.cfg.dataset, **model.cfg.data_kwargs("test"))
-    with app_server() as url, browser_page() as page:
-        page.goto(f"{url}/vae_inference")                      # the default model: mnist5k-2d
+    with browser_page() as page:
+        page.goto(f"{app_url}/vae_inference")                      # the default model: mnist5k-2d
         page.wait_for_selector("[data-testid='stMetricValue']", timeout=180000)
         live_frame(page)
         plus = page.locator("[data-testid='stNumberInputStepUp']").first
