@@ -1,9 +1,7 @@
 """VAE inference lab: the exact posterior of a 2-latent VAE beside its encoder, the ELBO's gaps, IWAE,
 autoencoder vs VAE vs PCA, gradient estimators, the aggregate posterior and an outlier score."""
 
-import hashlib
 import os
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -15,6 +13,7 @@ from playground.ahead import Ahead
 from playground.errors import PlaygroundError
 from playground.vae import aggregate, amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
+from playground.vae.inspector import MAX_UPLOAD, Pick, near, neighbours, test_pick, upload_pick
 from playground.vae.likelihood import GridCache
 from playground.vae.posterior import GH_NODES
 from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
@@ -22,7 +21,6 @@ from playground.vae.train import load_data
 
 SS = st.session_state
 NEXT: list = []               # (key, compute) of the reports this run's image makes likely next
-MAX_UPLOAD = 2_000_000
 IWAE_SAMPLES = posterior.DEFAULT_SAMPLES      # the CLI's defaults too (vae posterior)
 SCAN = posterior.DEFAULT_SCAN                 # cells per side of the scan that places the grid
 ELBO_SAMPLES = aggregate.OUTLIER_SAMPLES      # draws per image for the outlier view's ELBOs (vae outlier too)
@@ -59,18 +57,12 @@ def _report(x, y, n: int, parallel: bool):
                                      cache=_grid_cache(model_key), parallel=parallel)
 
 
-def _inspect(pick: "Pick", n: int):
+def _inspect(pick: Pick, n: int):
     """The report of the image on screen (importance samples on a second core), and, for a test image, the next
     and previous ones queued to be computed on one core once this run is over."""
-    if pick.key[0] == "test":
-        NEXT.extend(((("test", i), n), _report(*posterior.test_image(model, test, i), n, False))
-                    for i in (pick.key[1] + 1, pick.key[1] - 1) if 0 <= i < len(test))
+    NEXT.extend((((p := test_pick(model, test, i)).key, n), _report(p.x, p.y, n, False))
+                for i in neighbours(pick, len(test)))
     return _ahead(model_key).get((pick.key, n), _report(pick.x, pick.y, n, True))
-
-
-def _near(key, image) -> bool:
-    """A guess worth finishing while `image` is on screen: for this image or a test image beside it."""
-    return key == image or (key[0] == image[0] == "test" and abs(key[1] - image[1]) <= 1)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -118,29 +110,19 @@ st.sidebar.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_c
 
 
 
-class Pick(NamedTuple):
-    """The image the views look at: a test image or an upload."""
-    x: torch.Tensor
-    y: int | None
-    key: tuple          # names it in the memo of reports: ("test", index) or ("upload", sha256, inverted)
-    where: str          # names it in captions
-
-
 def choose_image() -> Pick:
     """A test image by index or an upload, beside its reconstruction."""
     c = st.columns([1, 2, 1, 1], vertical_alignment="center")
     idx = int(c[0].number_input("test image #", 0, len(test) - 1, 0, key="vi_index"))
     up = c[1].file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                            key="vi_upload", max_upload_size=2)
-    x, y = posterior.test_image(model, test, idx)
-    pick = Pick(x, y, ("test", idx), f"test image #{idx}")
+                            key="vi_upload", max_upload_size=MAX_UPLOAD // 1_000_000)
+    pick = test_pick(model, test, idx)
     if up is not None:
         try:
             data = up.getvalue()
-            xu = latent.image_input(model, data, MAX_UPLOAD)
-            inv = c[1].checkbox("invert (dark strokes on light paper)", key="vi_invert", value=float(xu.mean()) > 0.5)
-            pick = Pick(1.0 - xu if inv else xu, 0 if model.num_classes else None,
-                        ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {up.name}")
+            seen = upload_pick(model, data, up.name)             # inverted if it looks inverted
+            inv = c[1].checkbox("invert (dark strokes on light paper)", key="vi_invert", value=seen.inverted)
+            pick = seen if inv == seen.inverted else upload_pick(model, data, up.name, inv)
         except PlaygroundError as e:
             c[1].error(f"Cannot use {up.name}: {e}")
     _img(pick.x, caption=pick.where, size_px=96, where=c[2])
@@ -319,7 +301,7 @@ def lab() -> None:
     of a whole rerun (sidebar and all) was most of a random jump's time (bench/README, VAE inference)."""
     NEXT.clear()                     # this list outlives a fragment's rerun: it belongs to the last full run
     pick = choose_image()
-    _ahead(model_key).only(lambda key: _near(key[0], pick.key))     # guesses far from this image give way to it
+    _ahead(model_key).only(lambda key: near(key[0], pick.key))     # guesses far from this image give way to it
     view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
     VIEWS[view](pick)
     if NEXT:

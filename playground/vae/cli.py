@@ -16,6 +16,7 @@ from playground.vae.config import PRESETS, VAEConfig
 
 MAX_CONFIG = 100_000
 MAX_IMAGE = 20_000_000
+INVERT = {"auto": None, "yes": True, "no": False}     # --invert: upload_pick's invert
 
 
 def _threads(n: int) -> None:
@@ -204,16 +205,16 @@ def _splits(model, args: argparse.Namespace):
 
 
 def _image(model, args: argparse.Namespace):
-    """(x, y) of --image (a user's file: bounded, the project's image reader; class 0 for a conditional model,
-    as on the page) or of test image --index."""
-    from playground.vae.posterior import test_image
+    """(x, y) of --image (a user's file: bounded, read and inverted as the page reads an upload; class 0 for a
+    conditional model) or of test image --index."""
+    from playground.vae.inspector import test_pick, upload_pick
 
     if args.image:
-        from playground.vae.latent import image_input
-
-        x = image_input(model, read_bounded(args.image, MAX_IMAGE, f"--image {args.image}"), MAX_IMAGE)
-        return x, (0 if model.num_classes else None)
-    return test_image(model, _splits(model, args)[1], args.index)
+        data = read_bounded(args.image, MAX_IMAGE, f"--image {args.image}")
+        pick = upload_pick(model, data, args.image, INVERT[args.invert], max_bytes=MAX_IMAGE)
+    else:
+        pick = test_pick(model, _splits(model, args)[1], args.index)
+    return pick.x, pick.y
 
 
 def posterior_command(args: argparse.Namespace) -> int:
@@ -310,6 +311,9 @@ def _image_flags(p: argparse.ArgumentParser) -> None:
     _checkpoint_flags(p, "a 2-latent VAE")
     p.add_argument("--index", type=int, default=0, help="test image (default 0)")
     p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
+    p.add_argument("--invert", choices=list(INVERT), default="auto",
+                   help="--image: invert it (dark strokes on light paper); auto (the page's default): when it is "
+                        "mostly bright")
     p.add_argument("--data-path", default=None, help="override where the dataset is read from")
 
 

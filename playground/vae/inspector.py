@@ -1,0 +1,55 @@
+"""The image the VAE inference views look at, a test image or a user's picture, and the test images worth computing
+behind it: one definition for the inference page and the `vae posterior|amortise|gradients|outlier` commands."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+import torch
+
+from playground.vae.latent import image_input
+from playground.vae.posterior import test_image
+
+MAX_UPLOAD = 2_000_000        # bytes of a picture uploaded to the page
+
+
+class Pick(NamedTuple):
+    """The image the views look at: a test image or an upload."""
+    x: torch.Tensor     # (1, C, H, W) in [0, 1]
+    y: int | None       # its class for a conditional model (an upload is given class 0), else None
+    key: tuple          # names it in the memo of reports: ("test", index) or ("upload", sha256, inverted)
+    where: str          # names it in captions
+    inverted: bool = False
+
+
+def test_pick(model, test, index: int) -> Pick:
+    x, y = test_image(model, test, index)
+    return Pick(x, y, ("test", int(index)), f"test image #{int(index)}")
+
+
+def looks_inverted(x: torch.Tensor) -> bool:
+    """Dark strokes on light paper: mostly bright, where the training digits are light strokes on black."""
+    return float(x.mean()) > 0.5
+
+
+def upload_pick(model, data: bytes, name: str, invert: bool | None = None, max_bytes: int = MAX_UPLOAD) -> Pick:
+    """A user's picture (bounded; PlaygroundError if unreadable) as the model's input, inverted when `invert`
+    says so or, by default (None), when it looks inverted; class 0 for a conditional model."""
+    x = image_input(model, data, max_bytes)
+    inv = looks_inverted(x) if invert is None else bool(invert)
+    return Pick(1.0 - x if inv else x, 0 if model.num_classes else None,
+                ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {name}", inv)
+
+
+def neighbours(pick: Pick, count: int) -> list[int]:
+    """The test images beside a test pick (next, then previous) in 0..count-1: the likely next choices."""
+    if pick.key[0] != "test":
+        return []
+    i = pick.key[1]
+    return [j for j in (i + 1, i - 1) if 0 <= j < count]
+
+
+def near(key: tuple, image: tuple) -> bool:
+    """A guess worth finishing while `image` is on screen: for this image or a test image beside it."""
+    return key == image or (key[0] == image[0] == "test" and abs(key[1] - image[1]) <= 1)
