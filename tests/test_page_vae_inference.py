@@ -223,3 +223,27 @@ def test_the_gradient_view_is_vae_gradients(at, capsys):
     assert table.loc["reparameterised", "mean"] == pytest.approx(round(out["reparam"]["mean"][0], 4), abs=1e-4)
     assert table.loc["score function", "mean"] == pytest.approx(round(out["score"]["mean"][0], 4), abs=1e-4)
     assert table.loc["reparameterised", "exact"] == pytest.approx(round(out["exact"][0], 4), abs=1e-4)
+
+
+def test_the_compare_view_is_vae_compare(at, capsys, tmp_path):
+    """`vae compare` prints the three panels' numbers and the sweep the page shows, from the same caches."""
+    from playground.cli import main
+
+    at.radio(key="vi_view").set_value("AE vs VAE vs PCA").run()
+    at.button(key="vi_sweep").click().run()
+    assert not at.exception
+    grid = tmp_path / "three.png"
+    assert main(["vae", "compare", "--checkpoint", str(DIGITS_2D), "--sweep", "--out", str(grid), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    shown = [c for c in _captions(at) if "off the data" in c]
+    assert shown == [f"decoded over the dotted box: {out[k]['off_data']:.0%} of it off the data (reconstruction "
+                     f"MSE {out[k]['reconstruction_mse']:.4f})" for k in compare.KINDS]
+    assert out["grid"] == compare.GRID_N
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.train import load_data
+
+    cfg = load_checkpoint(DIGITS_2D)[0].cfg
+    rows = compare.read_sweep(cfg, compare.SWEEP_SIZES, None, len(load_data(cfg)[0]))     # the page's cache
+    assert out["sweep"] == rows and [r["latent"] for r in rows] == [2, 3]
+    w, h = Image.open(grid).size                                    # three 12 x 12 grids of 8x8 digits, side by side
+    assert h == 12 * 9 + 1 and w == 3 * (12 * 9 + 1) + 2 * 8

@@ -202,15 +202,13 @@ def view_compare(pick: Pick) -> None:
     train, ae, pca8 = _baselines(model_key)
     pca2 = compare.PCA(2).fit(train.images.flatten(1).numpy())
     labels = test.labels.numpy() if test.labels is not None else None
-    n = st.slider("decoded grid", 6, 20, 12, key="vi_cmp_n")
-    for col, (kind, m) in zip(st.columns(3), (("pca", pca2), ("ae", ae), ("vae", model))):
-        codes, decode = compare.codes_and_decoder(kind, m, test.images)
-        box = compare.data_box(codes)
-        grid = decode(compare.grid_codes(box, n))
-        off, _ = compare.off_data(grid, train.images, test.images)
-        col.plotly_chart(F.codes_scatter(codes, labels, f"{F.LABELS[kind]}: encoded test set", box), key=f"vi_c{kind}")
-        _img(grid, n, size_px=32, caption=f"decoded over the dotted box: {off.mean():.0%} of it off the data "
-             f"(reconstruction MSE {compare.mse(decode(codes), test.images):.4f})", where=col)
+    n = st.slider("decoded grid", 6, 20, compare.GRID_N, key="vi_cmp_n")
+    panels = compare.three_latents(model, pca2, ae, train.images, test.images, n)
+    for col, (kind, p) in zip(st.columns(3), panels.items()):
+        col.plotly_chart(F.codes_scatter(p["codes"], labels, f"{F.LABELS[kind]}: encoded test set", p["box"]),
+                         key=f"vi_c{kind}")
+        _img(p["grid"], n, size_px=32, caption=f"decoded over the dotted box: {p['off_data']:.0%} of it off the "
+             f"data (reconstruction MSE {p['mse']:.4f})", where=col)
     st.caption("Off the data: farther from every training image than 95% of test images are. The autoencoder leaves "
                "gaps between its clusters; the VAE's KL term packs codes into the prior's ball.")
     _img(torch.from_numpy(compare.component_images(pca8, model.shape)), 8, size_px=64,

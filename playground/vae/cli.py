@@ -285,6 +285,36 @@ def aggregate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare_command(args: argparse.Namespace) -> int:
+    """The page's AE vs VAE vs PCA view: each 2D latent space's test codes box, the share of the images decoded
+    over it that lie off the data, its reconstruction error; --sweep adds the error against latent size (the
+    page's cached sweep); --out writes the three decoded grids side by side (PCA | autoencoder | VAE)."""
+    import torch
+
+    from playground.cli import emit
+    from playground.vae import compare as C
+
+    model = _model_2d(args)
+    train, test = _splits(model, args)[:2]
+    ae = C.autoencoder_2d(model.cfg, train.images)              # the page's, from the same disk cache
+    pca2 = C.PCA(2).fit(train.images.flatten(1).numpy())
+    panels = C.three_latents(model, pca2, ae, train.images, test.images, args.n)
+    out = {kind: {"off_data": p["off_data"], "reconstruction_mse": p["mse"], "box": list(p["box"])}
+           for kind, p in panels.items()}
+    out["grid"] = args.n
+    if args.sweep:
+        out["sweep"] = list(C.cached_sweep(model.cfg, train.images, test.images, C.SWEEP_SIZES))
+    if args.out:
+        from torchvision.utils import make_grid, save_image
+
+        grids = [make_grid(p["grid"], nrow=args.n, padding=1, pad_value=0.3) for p in panels.values()]
+        gap = torch.full((grids[0].shape[0], grids[0].shape[1], 8), 1.0)
+        save_image(torch.cat([grids[0], gap, grids[1], gap, grids[2]], 2), args.out)
+        out["out"] = str(args.out)
+    emit(out, args.json)
+    return 0
+
+
 def outlier_command(args: argparse.Namespace) -> int:
     """The page's outlier view: one image's ELBO placed among the test split's."""
     import torch
@@ -327,7 +357,7 @@ def _ks(text: str) -> list[int]:
 def register(sub: argparse._SubParsersAction) -> None:
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
     cmds = vae.add_subparsers(dest="command", required=True,
-                              metavar="<train|eval|traverse|view|posterior|amortise|gradients|aggregate|outlier>")
+                              metavar="<train|eval|traverse|view|posterior|amortise|gradients|aggregate|compare|outlier>")
 
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
@@ -428,6 +458,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--data-path", default=None)
     output_flags(g)
     g.set_defaults(func=aggregate_command)
+    from playground.vae.compare import GRID_N
+
+    c = cmds.add_parser("compare", help="autoencoder vs VAE vs PCA with a 2D latent (the inference page's view): "
+                                        "holes in each latent space, reconstruction error, --sweep over sizes")
+    _checkpoint_flags(c, "a 2-latent VAE")
+    c.add_argument("--n", type=int, default=GRID_N, choices=range(6, 21), metavar="6..20",
+                   help=f"decoded grid cells per side (default {GRID_N}, as the page)")
+    c.add_argument("--sweep", action="store_true", help="also the reconstruction error against latent size "
+                                                        "(trains small models once; cached like the page's)")
+    c.add_argument("--out", help="write the three decoded grids as one .png")
+    c.add_argument("--data-path", default=None)
+    output_flags(c)
+    c.set_defaults(func=compare_command)
     o = cmds.add_parser("outlier", help="an image's ELBO among the test split's (percentile, z-score)")
     _image_flags(o)
     output_flags(o)

@@ -175,6 +175,24 @@ def codes_and_decoder(kind: str, model, images: torch.Tensor):
     return model.encode(images)[0].numpy(), decode
 
 
+KINDS = ("pca", "ae", "vae")
+GRID_N = 12                    # decoded grid cells per side (the page's default, `vae compare --n` too)
+
+
+def three_latents(model, pca2: PCA, ae, train: torch.Tensor, test: torch.Tensor, n: int = GRID_N) -> dict:
+    """The page's three panels, per kind of KINDS: the encoded test set ("codes"), the box it fills, the n x n
+    images decoded over that box, which of them lie off the data, and the test reconstruction MSE."""
+    out = {}
+    for kind, m in zip(KINDS, (pca2, ae, model)):
+        codes, decode = codes_and_decoder(kind, m, test)
+        box = data_box(codes)
+        grid = decode(grid_codes(box, n))
+        off, _ = off_data(grid, train, test)
+        out[kind] = {"codes": codes, "box": box, "grid": grid, "off": off, "off_data": float(off.mean()),
+                     "mse": mse(decode(codes), test)}
+    return out
+
+
 def data_box(codes: np.ndarray, pad: float = 0.05) -> tuple[float, float, float, float]:
     """The box (x0, x1, y0, y1) the codes occupy, padded by `pad` of its size."""
     lo, hi = codes[:, :2].min(0), codes[:, :2].max(0)
