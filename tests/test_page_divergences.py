@@ -173,3 +173,37 @@ def test_the_landscape_and_gan_link_views_are_the_clis(tmp_path, capsys):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["V(D*, q), integrated"] == f"{gan['value_optimal_d']:.6f}"
     assert metrics["JS(p‖q)"] == f"{gan['js']:.6f}"
+
+
+def test_the_alpha_view_is_the_cli(tmp_path, capsys):
+    """`alpha` prints the α view's fit (the page's metrics) and writes its sweep, as the page's download does."""
+    from playground.cli import main
+
+    at = new_app(view="alpha", alpha="0.3")
+    metrics = {m.label: m.value for m in at.metric}
+    csv = tmp_path / "sweep.csv"
+    assert main(["alpha", "--target", DivergenceConfig().target, "--alpha", "0.3", "--csv", str(csv), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["μ"] == f"{out['fit']['mu']:.4f}" and metrics["σ"] == f"{out['fit']['sigma']:.4f}"
+    assert out["fit"]["alpha"] == 0.3 and [f["label"] for f in out["landmarks"]] == \
+        [label for _, _, label in snapshots.LANDMARKS]
+    rows = csv.read_text().splitlines()
+    assert rows[0] == "alpha,mu,sigma,value" and len(rows) == 1 + len(out["sweep"])
+    assert any(r["alpha"] == pytest.approx(0.3) for r in out["sweep"])       # the chosen α is on the sweep
+
+
+def test_gan_link_writes_the_views_curves(tmp_path, capsys):
+    import numpy as np
+
+    from playground.cli import main
+
+    d, sat = tmp_path / "d.csv", tmp_path / "sat.csv"
+    assert main(["gan-link", "--p", "N(0,1)", "--q", "N(2,1)", "--csv", str(d), "--saturation-csv", str(sat),
+                 "--json"]) == 0
+    capsys.readouterr()
+    x, p, q, dstar = np.loadtxt(d, delimiter=",", skiprows=1).T
+    assert open(d).readline().strip() == "x,p,q,d_star"
+    assert np.allclose(dstar, p / (p + q), atol=1e-6)                         # D* = p / (p + q), point by point
+    logit, D, _, mm_grad, _, ns_grad = np.loadtxt(sat, delimiter=",", skiprows=1).T
+    # d/dl log(1 − σ(l)) = −σ(l): flat where D rejects the samples; d/dl −log σ(l) = −(1 − σ(l)): steep there
+    assert np.allclose(np.abs(mm_grad), D, atol=1e-6) and np.allclose(np.abs(ns_grad), 1 - D, atol=1e-6)

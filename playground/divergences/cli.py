@@ -69,8 +69,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "and −log 4 + 2·JS(p‖q)")
     g.add_argument("--p", required=True, help="target p: a 1D formula or preset")
     g.add_argument("--q", required=True, help="model q: a 1D formula")
+    g.add_argument("--csv", help="also write p, q and D* on the view's grid to this CSV file")
+    g.add_argument("--saturation-csv", help="also write the generator's losses and gradients against D's logit "
+                                            "(minimax vs non-saturating) to this CSV file")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(func=_gan_link)
+
+    a = sub.add_parser("alpha", help="the α-family view: the best Gaussian for D_α at one α, at the landmark α "
+                                     "values (reverse KL, Hellinger, KL), and the sweep over α in [−1, 2]")
+    add_arguments(a, DivergenceConfig, only=("target", "alpha", "seed"))
+    a.add_argument("--csv", help="also write the sweep (alpha, mu, sigma, value) to this CSV file")
+    a.add_argument("--json", action="store_true", help="print one JSON object")
+    a.set_defaults(func=_alpha)
 
 
 def _landscape(args: argparse.Namespace) -> int:
@@ -79,9 +89,7 @@ def _landscape(args: argparse.Namespace) -> int:
 
     cfg = from_args(DivergenceConfig, args)
     snap = snapshots.landscape_snapshot(cfg.target, cfg.landscape, cfg.restarts, cfg.seed)
-    if args.csv:
-        with open(args.csv, "w") as f:
-            f.write(tables.landscape_csv(snap))
+    _write(args.csv, tables.landscape_csv(snap))
     emit({"target": cfg.target, "divergence": cfg.landscape, "label": snap["label"],
           "minima": tables.landscape_table(snap), "grid": [len(snap["mus"]), len(snap["sigmas"])],
           "csv": args.csv}, args.json)
@@ -90,12 +98,42 @@ def _landscape(args: argparse.Namespace) -> int:
 
 def _gan_link(args: argparse.Namespace) -> int:
     from playground.cli import emit
-    from playground.divergences import snapshots
+    from playground.divergences import snapshots, tables
 
     snap = snapshots.gan_view(args.p, args.q)
+    _write(args.csv, tables.gan_csv(snap))
+    _write(args.saturation_csv, tables.saturation_csv(snap))
     emit({"p": args.p, "q": args.q, "value_optimal_d": snap["value"], "identity": snap["identity"],
-          "js": snap["js"]}, args.json)
+          "js": snap["js"], "csv": args.csv, "saturation_csv": args.saturation_csv}, args.json)
     return 0
+
+
+def _alpha(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from playground.cli import emit
+    from playground.divergences import snapshots, tables
+
+    cfg = from_args(DivergenceConfig, args)
+    snap = snapshots.alpha_snapshot(cfg.target, round(cfg.alpha, 4), seed=cfg.seed)     # as the page rounds it
+    _write(args.csv, tables.alpha_csv(snap))
+
+    def fit(f):
+        return None if f is None else {"alpha": f["alpha"], "label": f["label"], **f["params"], "value": f["value"]}
+
+    sweep = snap["sweep"]
+    emit({"target": cfg.target, "alpha": round(cfg.alpha, 4), "fit": fit(snap["current"]),
+          "landmarks": [fit(f) for f in snap["landmarks"]], "errors": snap["errors"],
+          "sweep": [dict(zip(("alpha", "mu", "sigma", "value"), row))
+                    for row in zip(*(np.asarray(sweep[k]).tolist() for k in ("alpha", "mu", "sigma", "value")))],
+          "csv": args.csv}, args.json)
+    return 0
+
+
+def _write(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
 
 
 def _divergence(args: argparse.Namespace) -> int:
