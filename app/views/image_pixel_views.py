@@ -19,7 +19,7 @@ from playground.images import model_views as V
 from playground.images import sampling
 
 SS = st.session_state
-FRAME_S, SLICE_S = 0.2, 0.12          # the fragment's period, and the most time a frame spends sampling (60%)
+FRAME_S, SLICE_S = 1 / V.PIXEL_FPS, 0.12    # the fragment's period, and the most time a frame spends sampling
 PLAYER = "smp_pix_player"
 TILE_PX = 120                          # about this many screen pixels per image in the sampler and completion
 TEST_IMAGES = 200                      # test images offered for completion
@@ -80,10 +80,12 @@ def pixel_sampler(key: MV.ModelKey, scale: int) -> None:
     size = gen.resolution
     scale = max(scale, TILE_PX // size)
     c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
-    n = c1.select_slider("images", [1, 4, 9, 16, 25], value=9, key=MV.W(key, "smp_px_n"))
+    n = c1.select_slider("images", [1, 4, 9, 16, 25], value=V.PIXEL_IMAGES, key=MV.W(key, "smp_px_n"))
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_px_seed"))
-    speed = c3.select_slider("pixels per frame", [1, 2, 4, size // 2, size, 2 * size], value=size // 2,
-                             key=MV.W(key, "smp_px_speed"), help=f"{size} pixels make a row; five frames a second")
+    half = V.pixels_per_frame(size)
+    speed = c3.select_slider("pixels per frame", sorted({1, 2, 4, half, size, 2 * size}), value=half,
+                             key=MV.W(key, "smp_px_speed"), help=f"{size} pixels make a row; {V.PIXEL_FPS} frames "
+                             "a second")
     label = MV.class_choice(gen, "class", MV.W(key, "smp_px_class"), c4)
     p = _player(key, int(n), int(seed), label)
     b1 = b2 = b3 = st.container(horizontal=True)

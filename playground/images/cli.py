@@ -164,12 +164,13 @@ def eval_command(args: argparse.Namespace) -> int:
     return 0
 
 
-VIEWS = ("class-grid", "class-interp", "trajectory", "completion")
+VIEWS = ("class-grid", "class-interp", "trajectory", "completion", "pixels")
 
 
 def view_command(args: argparse.Namespace) -> int:
     """The Sample page's model views as a PNG: a conditional GAN's class x noise grid or class interpolation, a
-    diffusion / flow-matching sample's denoising trajectory, a PixelCNN's completions of a test image."""
+    diffusion / flow-matching sample's denoising trajectory, a PixelCNN's completions of a test image; and its
+    pixel-by-pixel sampler as an animated GIF."""
     import torch
 
     from playground.images import model_views as V
@@ -178,6 +179,22 @@ def view_command(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, args.threads))
     gen = sampling.load_model(args.run, args.checkpoint, use_ema=not args.no_ema)
     info: dict = {"run": args.run, "view": args.view, "seed": args.seed}
+    out = Path(args.out)
+    if out.parent and not out.parent.exists():
+        raise PlaygroundError(f"folder {out.parent} does not exist")
+    if args.view == "pixels":
+        from playground.history import encode_gif
+
+        if out.suffix.lower() != ".gif":
+            raise PlaygroundError(f"--view pixels writes an animated GIF: give --out a .gif name, not {out.name}")
+        every = args.every or V.pixels_per_frame(gen.resolution)
+        frames = V.pixel_animation(gen, args.n or V.PIXEL_IMAGES, args.seed, every, args.label,
+                                   args.scale or sampling.auto_scale(gen.resolution))
+        data = encode_gif(frames, fps=V.PIXEL_FPS)
+        out.write_bytes(data)
+        _emit({**info, "out": str(out), "frames": len(frames), "pixels_per_frame": every,
+               "images": args.n or V.PIXEL_IMAGES, "gif_bytes": len(data)}, args)
+        return 0
     if args.view == "class-grid":
         images, nrow = V.class_noise_grid(gen, args.columns, args.seed, args.truncation), args.columns
     elif args.view == "class-interp":
@@ -193,11 +210,9 @@ def view_command(args: argparse.Namespace) -> int:
             raise PlaygroundError(f"--index {args.index} is outside the {len(tests)} test images")
         label = args.label if args.label is not None else (None if labels is None else int(labels[args.index]))
         known = V.hidden_region(gen.resolution, args.region, args.first_row)
-        images = V.completion(gen, tests[args.index], known, args.n, args.seed, label if gen.num_classes else None)
-        nrow, info["label"] = args.n, label
-    out = Path(args.out)
-    if out.parent and not out.parent.exists():
-        raise PlaygroundError(f"folder {out.parent} does not exist")
+        n = args.n or V.COMPLETIONS
+        images = V.completion(gen, tests[args.index], known, n, args.seed, label if gen.num_classes else None)
+        nrow, info["label"] = n, label
     data = sampling.grid_png(images, nrow=nrow, scale=args.scale or sampling.auto_scale(gen.resolution))
     out.write_bytes(data)
     _emit({**info, "out": str(out), "images": len(images), "png_bytes": len(data)}, args)
@@ -362,7 +377,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     vw = cmds.add_parser("view", help="the Sample page's model views as a PNG (the page's defaults): class-grid, "
                                       "class-interp (conditional GAN), trajectory (diffusion, flow matching), "
-                                      "completion (PixelCNN)")
+                                      "completion (PixelCNN); pixels (PixelCNN) as an animated GIF")
     vw.add_argument("--run", required=True, help="run directory, or a shipped model's name")
     vw.add_argument("--view", required=True, choices=VIEWS)
     vw.add_argument("--checkpoint", default="latest")
@@ -383,7 +398,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     vw.add_argument("--index", type=number_in(0, 10_000), default=0, help="completion: test image")
     vw.add_argument("--region", default="lower half", choices=V.REGIONS, help="completion: what is hidden")
     vw.add_argument("--first-row", type=int, default=None, help="completion, region 'rows from': first hidden row")
-    vw.add_argument("--n", type=number_in(1, 64), default=V.COMPLETIONS, help="completion: completions")
+    vw.add_argument("--n", type=number_in(1, 64), default=None,
+                    help=f"completion: completions ({V.COMPLETIONS}); pixels: images drawn at once ({V.PIXEL_IMAGES})")
+    vw.add_argument("--every", type=number_in(1, 4096), default=None,
+                    help="pixels: pixels drawn per frame (the page's default: half a row)")
     vw.add_argument("--scale", type=number_in(0, 32), default=0, help="pixel upscaling (0: automatic)")
     vw.add_argument("--out", required=True, help="PNG to write")
     output_flags(vw)

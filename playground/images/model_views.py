@@ -18,6 +18,7 @@ from playground.errors import PlaygroundError
 from playground.images import cgan
 from playground.images import models as M
 from playground.images.pixelcnn import binarize, lower_half_hidden
+from playground.pictures import grid_image
 
 # The denoisers' sampling methods: DDIM is deterministic given the start noise, DDPM adds fresh noise each step;
 # Euler takes one velocity per step, midpoint two (second order).
@@ -27,6 +28,7 @@ UNDECIDED = (0.80, 0.88, 1.0)      # the colour of not-yet-drawn or hidden pixel
 MAX_IMAGES = 256
 # The Sample page's defaults, shared with `python -m playground images view`.
 GRID_COLUMNS, INTERP_STEPS, INTERP_ROWS, STRIP_STATES, COMPLETIONS = 8, 8, 4, 10, 8
+PIXEL_IMAGES, PIXEL_FPS = 9, 5      # the pixel-by-pixel sampler: images drawn at once, frames a second
 
 
 def _require(gen, family: str, what: str) -> None:
@@ -97,6 +99,21 @@ def pixel_frames(gen, n: int = 16, seed: int = 0, every: int = 28, label: int | 
     for done, images in gen.net.sampling_states(n, gen.resolution, torch.Generator().manual_seed(int(seed)),
                                                 y=y, every=int(every)):
         yield done, images.numpy()
+
+
+def pixels_per_frame(size: int) -> int:
+    """The sampler's default pace: half a row of pixels per frame."""
+    return max(1, size // 2)
+
+
+def pixel_animation(gen, n: int = PIXEL_IMAGES, seed: int = 0, every: int | None = None,
+                    label: int | None = None, scale: int = 1) -> list[np.ndarray]:
+    """The pixel-by-pixel sampler's frames as RGB pictures (H, W, 3), the undrawn pixels in the UNDECIDED colour,
+    from the first `every` pixels to the finished images (`LoadedModel.sample(n, seed)`)."""
+    every = pixels_per_frame(gen.resolution) if every is None else every
+    nrow = int(np.ceil(np.sqrt(_count(n))))
+    return [grid_image(undecided_in_colour(images), nrow=nrow, upscale=scale)
+            for _, images in pixel_frames(gen, n, seed, every, label)]
 
 
 def hidden_region(size: int, region: str = "lower half", first_row: int | None = None) -> torch.Tensor:
