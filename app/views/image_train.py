@@ -13,7 +13,7 @@ import streamlit as st
 from app.components.config_widgets import config_from_state, seed_state
 from app.components.image_run_form import new_run_form
 from playground.errors import PlaygroundError
-from playground.images.config import PRESETS, ImageRunConfig
+from playground.images.config import DEFAULT_PRESET, PRESETS, ImageRunConfig
 from playground.images.likelihood import given_label, likelihood_table
 from playground.pictures import png_bytes
 from playground.runs.animation import grids_gif
@@ -32,8 +32,8 @@ EXTRA_SCORES = (("is", "IS", "{:.2f}"), ("test_nll_nats", "test NLL (nats)", "{:
                 ("elbo_nats", "test ELBO (nats)", "{:.1f}"), ("iwae_nats", "test IWAE bound (nats)", "{:.1f}"))
 GIVEN_Y = {"test_nll_nats": "test NLL given y (nats)", "test_nll_bits_per_dim": "bits/dim given y"}
 
-seed_state(ImageRunConfig, PRESETS["dcgan_digits"].config(ImageRunConfig), P)
-SS.setdefault("img_preset", "dcgan_digits")       # the form's widgets (app/components/image_run_form.py)
+seed_state(ImageRunConfig, PRESETS[DEFAULT_PRESET].config(ImageRunConfig), P)
+SS.setdefault("img_preset", DEFAULT_PRESET)       # the form's widgets (app/components/image_run_form.py)
 SS.setdefault("img_nproc", 1)
 SS.setdefault("img_runs_dir", str(runs_root()))
 if "img_pending_select" in SS:            # a run launched during the previous script run

@@ -24,14 +24,15 @@ def _emit(result: dict, args: argparse.Namespace) -> None:
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     """The one parser of a training: `images train` and `python -m playground.images.train` (and torchrun)."""
     from playground.configs import add_arguments
-    from playground.images.config import PRESETS, ImageRunConfig
+    from playground.images.config import DEFAULT_PRESET, PRESETS, ImageRunConfig
 
     add_arguments(p, ImageRunConfig)
     p.add_argument("--out", help="run directory to create (default: $PLAYGROUND_RUNS or runs/, then "
                                  "<dataset>-<model>-<time>)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint (from step 0 "
                                                    "if it has none); flags equal to its config are accepted")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a known-good preset")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a known-good preset (the Train page's "
+                                                             f"form opens on {DEFAULT_PRESET}); flags override it")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
 

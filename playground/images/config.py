@@ -193,6 +193,8 @@ def resolve_resolution(requested: int | None, native: int) -> int:
     return AUTO_RESOLUTIONS[-1]
 
 
+DEFAULT_PRESET = "dcgan_digits"      # the Train page's form opens on it; `images train --preset` names it
+
 # Known-good starting points. Each reads as the published recipe scaled to small images.
 PRESETS: dict[str, Preset] = {
     "dcgan_digits": Preset("DCGAN on digits (8x8)", "Radford et al.: Adam 2e-4, beta1 0.5, BN, BCE, plus one "
