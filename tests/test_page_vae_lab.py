@@ -194,6 +194,31 @@ def test_inverted_upload_is_proposed_for_inversion(at):
     assert not np.allclose(_posterior_table(at)["mean"], inverted, atol=1e-3)
 
 
+def test_the_encode_view_is_vae_encode(at, tmp_path, capsys):
+    """`vae encode` prints the Encode view's table, for a test image and for an upload the page inverts."""
+    import json
+
+    from playground.cli import main
+
+    def cli(*argv):
+        assert main(["vae", "encode", "--checkpoint", str(ROOT / "pretrained/vae/digits-2d.pt"), *argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    at.radio(key="vae_view").set_value("Encode").run()
+    at.number_input(key="vae_enc_idx").set_value(9).run()
+    out = cli("--index", "9", "--out", str(tmp_path / "enc.png"))
+    post = _posterior_table(at)
+    assert np.allclose(post["mean"], out["mean"], atol=5e-4) and np.allclose(post["std"], out["std"], atol=5e-4)
+    assert Image.open(tmp_path / "enc.png").size == (2 * 64 + 3, 64 + 2)     # image | reconstruction, 8x upscaled
+    _, small = _upload_digit()
+    path = tmp_path / "scan.png"
+    path.write_bytes(_png(255 - np.asarray(Image.fromarray(small).resize((48, 48), Image.Resampling.NEAREST))))
+    at.file_uploader(key="vae_upload").set_value(("scan.png", path.read_bytes(), "image/png")).run()
+    assert at.checkbox(key="vae_invert").value is True
+    out = cli("--image", str(path))                                  # --invert auto, as the page
+    assert np.allclose(_posterior_table(at)["mean"], out["mean"], atol=5e-4)
+
+
 def _bad_uploads():
     good, _ = _upload_digit()
     noise = (np.random.default_rng(0).random((900, 900, 3)) * 255).astype(np.uint8)   # incompressible

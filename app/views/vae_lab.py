@@ -15,11 +15,11 @@ from playground.errors import PlaygroundError
 from playground.runs.rundir import RunDir
 from playground.vae import latent, plots
 from playground.vae.config import PRESETS, VAEConfig
+from playground.vae.inspector import MAX_UPLOAD, test_pick, upload_pick
 from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
 
 SS = st.session_state
 SPAN = 3.0                    # sliders and traversals cover +-3 prior standard deviations
-MAX_UPLOAD = 2_000_000
 MAX_SLIDERS = 16
 T = "vae_t_"                  # widget-key prefix of the training form's VAEConfig fields
 FORM_BASE = PRESETS["sprites_bvae"]            # `vae train --preset sprites_bvae` starts from the same
@@ -171,16 +171,17 @@ def view_encode() -> None:
     c1, c2 = st.columns([1, 2])
     idx = c1.number_input("test image #", 0, len(test) - 1, 0, key="vae_enc_idx")
     up = c1.file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                          key="vae_upload", max_upload_size=2)
-    x, y_enc, where = test.images[idx:idx + 1], _y_of(idx), f"test image #{idx}"
+                          key="vae_upload", max_upload_size=MAX_UPLOAD // 1_000_000)
+    pick = test_pick(model, test, idx)
     if up is not None:
         try:
-            x = latent.image_input(model, up.getvalue(), MAX_UPLOAD)
-            if c1.checkbox("invert (dark strokes on light paper)", key="vae_invert", value=float(x.mean()) > 0.5):
-                x = 1.0 - x
-            where, y_enc = f"upload {up.name}", (y_sel or 0) if model.num_classes else None
+            data = up.getvalue()
+            seen = upload_pick(model, data, up.name, label=y_sel or 0)       # inverted if it looks inverted
+            inv = c1.checkbox("invert (dark strokes on light paper)", key="vae_invert", value=seen.inverted)
+            pick = seen if inv == seen.inverted else upload_pick(model, data, up.name, inv, label=y_sel or 0)
         except PlaygroundError as e:
             c1.error(f"Cannot use {up.name}: {e}")
+    x, y_enc, where = pick.x, pick.y, pick.where
     mu, sd = latent.encode(model, x, y_enc)
     with c2:
         sigma = latent.decode_std(model, mu, y_enc)

@@ -204,6 +204,40 @@ def _splits(model, args: argparse.Namespace):
     return load_data(cfg)
 
 
+def encode_command(args: argparse.Namespace) -> int:
+    """The VAE lab's Encode view: q(z|x)'s mean and standard deviation for one test image or picture; --out
+    writes the image beside its reconstruction (and, for a Gaussian decoder, its per-pixel σ scaled to white)."""
+    import torch
+
+    from playground.cli import emit
+    from playground.vae.checkpoint import load_checkpoint
+    from playground.vae.latent import decode, decode_std, encode
+
+    _threads(args.threads)
+    model, _ = load_checkpoint(args.checkpoint, sha256=args.sha256)
+    if args.label is not None and model.num_classes and not 0 <= args.label < model.num_classes:
+        raise PlaygroundError(f"--label must be in 0..{model.num_classes - 1}")
+    x, y = _image(model, args)
+    mu, sd = encode(model, x, y)
+    recon = decode(model, mu, y)
+    out = {"source": f"image {args.image}" if args.image else f"test image {args.index}", "label": y,
+           "mean": mu[0].tolist(), "std": sd[0].tolist(),
+           "reconstruction_mse": float((recon.double() - x.double()).pow(2).mean())}
+    if args.out:
+        from torchvision.utils import save_image
+
+        tiles = [x, recon]
+        sigma = decode_std(model, mu, y)
+        if sigma is not None:
+            out["decoder_std_max"] = float(sigma.max())
+            tiles.append(sigma / sigma.max())
+        images = torch.cat(tiles).repeat_interleave(args.scale, 2).repeat_interleave(args.scale, 3)
+        save_image(images, args.out, nrow=len(tiles), padding=1, pad_value=0.3)
+        out["out"] = str(args.out)
+    emit(out, args.json)
+    return 0
+
+
 def _image(model, args: argparse.Namespace):
     """(x, y) of --image (a user's file: bounded, read and inverted as the page reads an upload; class 0 for a
     conditional model) or of test image --index."""
@@ -211,7 +245,8 @@ def _image(model, args: argparse.Namespace):
 
     if args.image:
         data = read_bounded(args.image, MAX_IMAGE, f"--image {args.image}")
-        pick = upload_pick(model, data, args.image, INVERT[args.invert], max_bytes=MAX_IMAGE)
+        pick = upload_pick(model, data, args.image, INVERT[args.invert], max_bytes=MAX_IMAGE,
+                           label=getattr(args, "label", None) or 0)
     else:
         pick = test_pick(model, _splits(model, args)[1], args.index)
     return pick.x, pick.y
@@ -337,8 +372,8 @@ def _checkpoint_flags(p: argparse.ArgumentParser, what: str = "a VAE") -> None:
     p.add_argument("--sha256", help="refuse the file unless it has this sha256 (default: its card's, if any)")
 
 
-def _image_flags(p: argparse.ArgumentParser) -> None:
-    _checkpoint_flags(p, "a 2-latent VAE")
+def _image_flags(p: argparse.ArgumentParser, what: str = "a 2-latent VAE") -> None:
+    _checkpoint_flags(p, what)
     p.add_argument("--index", type=int, default=0, help="test image (default 0)")
     p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
     p.add_argument("--invert", choices=list(INVERT), default="auto",
@@ -357,7 +392,7 @@ def _ks(text: str) -> list[int]:
 def register(sub: argparse._SubParsersAction) -> None:
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
     cmds = vae.add_subparsers(dest="command", required=True,
-                              metavar="<train|eval|traverse|view|posterior|amortise|gradients|aggregate|compare|outlier>")
+                              metavar="<train|eval|traverse|view|encode|posterior|amortise|gradients|aggregate|compare|outlier>")
 
     t = cmds.add_parser("train", help="train a VAE and print its test metrics")
     add_arguments(t, VAEConfig)
@@ -415,6 +450,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", required=True, help="output .png")
     output_flags(r)
     r.set_defaults(func=traverse_command)
+
+    en = cmds.add_parser("encode", help="q(z|x) of one test image or picture (the VAE lab's Encode view): its "
+                                        "mean and standard deviation, the reconstruction")
+    _image_flags(en, "a VAE")
+    en.add_argument("--label", type=int, default=None, help="--image: its class for a conditional model "
+                                                            "(default 0, as the page's sidebar)")
+    en.add_argument("--scale", type=int, default=8, choices=range(1, 17), metavar="1..16", help="pixel upscaling")
+    en.add_argument("--out", help="write image | reconstruction (| decoder σ) as a .png")
+    output_flags(en)
+    en.set_defaults(func=encode_command)
 
     from playground.vae.posterior import DEFAULT_GRID, DEFAULT_KS, DEFAULT_SAMPLES, DEFAULT_SCAN
 

@@ -1,5 +1,6 @@
-"""The image the VAE inference views look at, a test image or a user's picture, and the test images worth computing
-behind it: one definition for the inference page and the `vae posterior|amortise|gradients|outlier` commands."""
+"""The image a VAE view looks at, a test image or a user's picture, and the test images worth computing behind it:
+one definition for the inference page, the VAE lab's Encode view and the `vae encode|posterior|amortise|gradients|
+outlier` commands."""
 
 from __future__ import annotations
 
@@ -33,12 +34,13 @@ def looks_inverted(x: torch.Tensor) -> bool:
     return float(x.mean()) > 0.5
 
 
-def upload_pick(model, data: bytes, name: str, invert: bool | None = None, max_bytes: int = MAX_UPLOAD) -> Pick:
+def upload_pick(model, data: bytes, name: str, invert: bool | None = None, max_bytes: int = MAX_UPLOAD,
+                label: int = 0) -> Pick:
     """A user's picture (bounded; PlaygroundError if unreadable) as the model's input, inverted when `invert`
-    says so or, by default (None), when it looks inverted; class 0 for a conditional model."""
+    says so or, by default (None), when it looks inverted; class `label` for a conditional model."""
     x = image_input(model, data, max_bytes)
     inv = looks_inverted(x) if invert is None else bool(invert)
-    return Pick(1.0 - x if inv else x, 0 if model.num_classes else None,
+    return Pick(1.0 - x if inv else x, int(label) if model.num_classes else None,
                 ("upload", hashlib.sha256(data).hexdigest(), inv), f"upload {name}", inv)
 
 
