@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from plotly.colors import get_colorscale
 
 from playground.objectives import get_objective
 from playground.plotly_arrays import pack_figure
@@ -20,11 +21,10 @@ ARROW = "rgba(40,40,40,0.45)"   # translucent: one arrow per generated sample, t
 D_LINE = "#e67e22"
 DSTAR = "#2c3e50"
 FONT = {"family": "system-ui, sans-serif", "size": 12}
-# D over the plane: red where D calls points fake (low D), blue where it calls them real (high D). Spelled out,
-# because the name "RdBu" runs blue to red in plotly.js (the page) and red to blue in plotly.py (the exporter).
-D_COLORSCALE = [[0.0, "rgb(103,0,31)"], [0.1, "rgb(178,24,43)"], [0.2, "rgb(214,96,77)"], [0.3, "rgb(244,165,130)"],
-                [0.4, "rgb(253,219,199)"], [0.5, "rgb(247,247,247)"], [0.6, "rgb(209,229,240)"],
-                [0.7, "rgb(146,197,222)"], [0.8, "rgb(67,147,195)"], [0.9, "rgb(33,102,172)"], [1.0, "rgb(5,48,97)"]]
+# D over the plane: red where D calls points fake (low D), blue where it calls them real (high D). plotly.py's
+# RdBu as an explicit list, because the name "RdBu" runs blue to red in plotly.js (the page) and red to blue in
+# plotly.py (the exporter).
+D_COLORSCALE = [[round(stop, 6), colour] for stop, colour in get_colorscale("RdBu")]
 LOG_TICKS = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
 
 
