@@ -93,3 +93,20 @@ def test_bad_csv_is_explained(tmp_path):
     p = subprocess.run([sys.executable, "-m", "playground", "toy", "eval", "--samples", str(bad)],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_the_history_is_the_labs_curve(capsys):
+    """`toy train --eval-every N` records, at each step, the metrics the GAN lab's curve shows at that step (the
+    same training, the same evaluation noise), however the training was chunked."""
+    from playground.toy.lab import LabSession
+
+    assert main(["toy", "train", "--steps", "300", "--eval-every", "100", "--json"]) == 0
+    history = json.loads(capsys.readouterr().out)["history"]
+    lab = LabSession(ToyConfig())
+    for row in history:
+        lab.gan.train(row["step"] - lab.gan.step)
+        page = lab.evaluate_now()
+        assert page["step"] == row["step"]
+        assert {k: page[k] for k in row} == pytest.approx(row, rel=1e-9), row["step"]
+    lab.gan.train(50)
+    assert lab.evaluate_now() != {**history[-1], "step": lab.gan.step}       # a new step draws new samples

@@ -48,6 +48,7 @@ def train_command(args: argparse.Namespace) -> int:
     import torch
 
     from playground.cli import emit
+    from playground.toy.lab import eval_seed
     from playground.toy.metrics import evaluate
     from playground.toy.trainer import ToyGAN
 
@@ -81,7 +82,8 @@ def train_command(args: argparse.Namespace) -> int:
         train_seconds += time.perf_counter() - t1
         done += chunk
         if args.eval_every and done < args.steps:
-            history.append({"step": done, **evaluate(gan.target, gan.sample(gan.cfg.eval_samples, seed=done))})
+            history.append({"step": done, **evaluate(gan.target, gan.sample(gan.cfg.eval_samples,
+                                                                              seed=eval_seed(done)))})
     seconds = time.perf_counter() - t0
     samples = gan.sample(gan.cfg.eval_samples, seed=args.eval_seed)
     metrics = evaluate(gan.target, samples)

@@ -26,7 +26,13 @@ from playground.toy.trainer import ToyGAN
 from playground.toy.tricks import instance_noise_std
 
 DISPLAY_SEED = 2024   # noise and real points shown on screen are fixed, so samples visibly move
-EVAL_SEED = 777       # metrics use fresh samples from their own stream, never the training stream
+EVAL_SEED = 777       # metrics use samples of their own noise, never the training stream's
+
+
+def eval_seed(step: int) -> int:
+    """The noise seed of the metrics at `step`: the lab's curve and `toy train --eval-every`'s history draw the
+    same samples at the same step, however the training was chunked."""
+    return EVAL_SEED * 1_000_003 + int(step)
 N_SHOW = 500
 SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _thread = threading.local()
@@ -107,7 +113,6 @@ class LabSession:
         self.gan = ToyGAN(cfg, points)
         self.lock = threading.Lock()
         self.z_show, self.real_show = display_points(self.gan, n_show)
-        self._eval_rng = np.random.default_rng(EVAL_SEED)
         self.metrics: list[dict[str, Any]] = []
         self.evaluate_now()
 
@@ -121,8 +126,7 @@ class LabSession:
 
     def evaluate_now(self) -> dict[str, Any]:
         """Metrics on cfg.eval_samples fresh generator samples, appended to the history."""
-        seed = int(self._eval_rng.integers(2**31))
-        x = self.gan.sample(self.cfg.eval_samples, seed=seed)
+        x = self.gan.sample(self.cfg.eval_samples, seed=eval_seed(self.gan.step))
         m = {"step": self.gan.step, **evaluate(self.gan.target, x)}
         if self.metrics and self.metrics[-1]["step"] == m["step"]:
             self.metrics[-1] = m
