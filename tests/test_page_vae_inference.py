@@ -107,7 +107,7 @@ def test_upload_is_inspected_and_bad_uploads_keep_the_page(at, engine):
 
 
 def test_amortisation_runs_from_its_button(at):
-    at.radio(key="vi_view").set_value("Amortisation gap").run()
+    at.radio(key="vi_view").set_value("amortisation").run()
     assert not at.exception and at.info                            # before: the encoder and the best Gaussian
     table = at.table[0].value
     assert np.isnan(table.loc["ELBO, optimised q", "nats"])
@@ -124,7 +124,7 @@ def test_amortisation_runs_from_its_button(at):
 
 
 def test_compare_view_and_the_cached_sweep(at, tmp_path):
-    at.radio(key="vi_view").set_value("AE vs VAE vs PCA").run()
+    at.radio(key="vi_view").set_value("compare").run()
     assert not at.exception
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     for name in ("PCA: encoded test set", "autoencoder: encoded test set", "VAE: encoded test set"):
@@ -140,14 +140,14 @@ def test_compare_view_and_the_cached_sweep(at, tmp_path):
     assert any("reconstruction error vs latent size" in c.proto.spec for c in at.get("plotly_chart"))
 
 
-@pytest.mark.parametrize("view,expect", [("Gradient estimators", "gradient variance vs samples"),
-                                         ("Aggregate posterior", "aggregate posterior q(z)"),
-                                         ("Outlier score", "ELBO of the test images")])
+@pytest.mark.parametrize("view,expect", [("gradients", "gradient variance vs samples"),
+                                         ("aggregate", "aggregate posterior q(z)"),
+                                         ("outlier", "ELBO of the test images")])
 def test_other_views_draw(at, view, expect):
     at.radio(key="vi_view").set_value(view).run()
     assert not at.exception and not at.error
     assert any(expect in c.proto.spec for c in at.get("plotly_chart"))
-    if view == "Outlier score":
+    if view == "outlier":
         pct = float(_metrics(at)["test images with a lower ELBO"].rstrip("%"))
         assert 0 <= pct <= 100
         noise = (np.random.default_rng(0).random((16, 16)) * 255).astype(np.uint8)
@@ -169,7 +169,7 @@ def test_aggregate_posterior_is_built_from_the_training_codes(at, engine):
     train = load_data(model.cfg)[0]
     mu, std = encode(model, train.images, train.labels if model.num_classes else None)
     agg = aggregate.aggregate_posterior(mu, std, n=100)
-    at.radio(key="vi_view").set_value("Aggregate posterior").run()
+    at.radio(key="vi_view").set_value("aggregate").run()
     assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl']:.3f} nats"
     assert any(f"N = {len(train):,} training images" in c.value for c in at.caption)
 
@@ -196,15 +196,15 @@ def test_the_other_views_numbers_are_the_clis(at, capsys):
         return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
 
     at.number_input(key="vi_index").set_value(4).run()
-    at.radio(key="vi_view").set_value("Outlier score").run()
+    at.radio(key="vi_view").set_value("outlier").run()
     out = cli("outlier", "--index", "4")
     assert _metrics(at)["ELBO of test image #4"] == f"{out['elbo']:.2f}"
     assert _metrics(at)["test images with a lower ELBO"] == f"{out['percentile']:.1f}%"
-    at.radio(key="vi_view").set_value("Aggregate posterior").run()
+    at.radio(key="vi_view").set_value("aggregate").run()
     agg = cli("aggregate")
     assert _metrics(at)["KL(q(z) ‖ p(z))"] == f"{agg['kl_aggregate_prior']:.3f} nats"
     assert _metrics(at)["prior draws where q(z) has no mass"] == f"{agg['hole_fraction']:.1%}"
-    at.radio(key="vi_view").set_value("Amortisation gap").run()
+    at.radio(key="vi_view").set_value("amortisation").run()
     table = at.table[0].value
     am = cli("amortise", "--index", "4", "--steps", "50")
     assert table.loc["ELBO, best Gaussian", "nats"] == pytest.approx(round(am["elbo_best_gaussian"], 4), abs=1e-4)
@@ -216,7 +216,7 @@ def test_the_gradient_view_is_vae_gradients(at, capsys):
     from playground.cli import main
 
     at.number_input(key="vi_index").set_value(4).run()
-    at.radio(key="vi_view").set_value("Gradient estimators").run()
+    at.radio(key="vi_view").set_value("gradients").run()
     table = at.table[0].value
     assert main(["vae", "gradients", "--checkpoint", str(DIGITS_2D), "--index", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -229,7 +229,7 @@ def test_the_compare_view_is_vae_compare(at, capsys, tmp_path):
     """`vae compare` prints the three panels' numbers and the sweep the page shows, from the same caches."""
     from playground.cli import main
 
-    at.radio(key="vi_view").set_value("AE vs VAE vs PCA").run()
+    at.radio(key="vi_view").set_value("compare").run()
     at.button(key="vi_sweep").click().run()
     assert not at.exception
     grid = tmp_path / "three.png"
@@ -247,3 +247,20 @@ def test_the_compare_view_is_vae_compare(at, capsys, tmp_path):
     assert out["sweep"] == rows and [r["latent"] for r in rows] == [2, 3]
     w, h = Image.open(grid).size                                    # three 12 x 12 grids of 8x8 digits, side by side
     assert h == 12 * 9 + 1 and w == 3 * (12 * 9 + 1) + 2 * 8
+
+
+def test_a_link_opens_its_image_and_view_and_the_url_follows_the_page(tmp_path, monkeypatch):
+    """The URL holds the model, image, view and grid (InspectorConfig): a shared link opens the same inspection,
+    a bad value in it is reported and skipped, and the URL follows the widgets."""
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.query_params.update({"model": "digits-2d", "index": "12", "view": "outlier", "grid": "140", "log": "melt"})
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="vi_index").value == 12 and app.radio(key="vi_view").value == "outlier"
+    assert "ELBO of test image #12" in _metrics(app)
+    assert any("log" in w.value for w in app.warning)                 # reported, the rest of the link kept
+    app.radio(key="vi_view").set_value("posterior").run()
+    assert app.select_slider(key="vi_grid").value == 150               # the page's nearest grid
+    app.number_input(key="vi_index").set_value(3).run()
+    assert dict(app.query_params) == {"model": "digits-2d", "index": "3", "grid": "150"}

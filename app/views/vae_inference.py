@@ -8,12 +8,15 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from app.components.config_widgets import sync_url
 from app.components.live_figure import live_figure
 from playground.ahead import Ahead
+from playground.configs import from_query
 from playground.errors import PlaygroundError
 from playground.vae import aggregate, amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
-from playground.vae.inspector import MAX_UPLOAD, Pick, near, neighbours, test_pick, upload_pick
+from playground.vae.inspector import (GRIDS, MAX_UPLOAD, VIEW_LABELS, InspectorConfig, Pick, near, neighbours,
+                                      test_pick, upload_pick)
 from playground.vae.likelihood import GridCache
 from playground.vae.posterior import GH_NODES
 from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
@@ -88,8 +91,9 @@ sources = posterior.two_latent_sources(model_sources())
 if not sources:
     st.error("No VAE with 2 latent dimensions found: train one in the VAE lab (latent dimensions = 2).")
     st.stop()
+url_cfg, url_problems = from_query(InspectorConfig, dict(st.query_params)) if "vi_seeded" not in SS else (None, [])
 if "vi_model" not in SS:
-    SS["vi_model"] = (find(sources, st.query_params.get("model")) or find(sources, "mnist5k-2d")
+    SS["vi_model"] = (find(sources, url_cfg.model or None) or find(sources, "mnist5k-2d")
                       or find(sources, "digits-2d"))
 if SS.get("vi_model") not in sources:
     SS["vi_model"] = next(iter(sources))
@@ -102,9 +106,15 @@ try:
 except PlaygroundError as e:
     st.error(str(e))
     st.stop()
-if st.query_params.get("model") != short_name(choice):
-    st.query_params["model"] = short_name(choice)
 model, test = opened.model, opened.test
+if url_cfg is not None:             # a session's first run: the link's image, view and grid (within this model's)
+    SS["vi_seeded"] = True
+    SS["vi_index"] = min(url_cfg.index, len(test) - 1)
+    SS["vi_view"], SS["vi_log"] = url_cfg.view, url_cfg.log
+    SS["vi_grid"] = min(GRIDS, key=lambda g: abs(g - url_cfg.grid))
+SS["vi_index"] = min(SS.get("vi_index", 0), len(test) - 1)          # another model may have fewer test images
+for problem in url_problems:
+    st.warning(f"Ignored in the link: {problem}")
 model_key = (choice, os.path.getmtime(src["path"]))
 st.sidebar.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_classes)))
 
@@ -113,7 +123,7 @@ st.sidebar.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_c
 def choose_image() -> Pick:
     """A test image by index or an upload, beside its reconstruction."""
     c = st.columns([1, 2, 1, 1], vertical_alignment="center")
-    idx = int(c[0].number_input("test image #", 0, len(test) - 1, 0, key="vi_index"))
+    idx = int(c[0].number_input("test image #", 0, len(test) - 1, key="vi_index"))
     up = c[1].file_uploader("...or upload an image", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                             key="vi_upload", max_upload_size=MAX_UPLOAD // 1_000_000)
     pick = test_pick(model, test, idx)
@@ -133,7 +143,7 @@ def choose_image() -> Pick:
 
 def view_posterior(pick: Pick) -> None:
     c = st.columns([2, 2, 3])
-    n = c[0].select_slider("grid cells per side", [50, 75, 100, 150, 200], posterior.DEFAULT_GRID, key="vi_grid")
+    n = c[0].select_slider("grid cells per side", GRIDS, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")
     pg, rep = _inspect(pick, n)
     m = st.columns(4)
@@ -289,8 +299,8 @@ def view_outlier(pick: Pick) -> None:
                "ELBO (far left) says the model finds it unlike its data.")
 
 
-VIEWS = {"Posterior": view_posterior, "Amortisation gap": view_amortisation, "AE vs VAE vs PCA": view_compare,
-         "Gradient estimators": view_estimators, "Aggregate posterior": view_aggregate, "Outlier score": view_outlier}
+VIEWS = {"posterior": view_posterior, "amortisation": view_amortisation, "compare": view_compare,
+         "gradients": view_estimators, "aggregate": view_aggregate, "outlier": view_outlier}
 
 
 @st.fragment
@@ -300,8 +310,11 @@ def lab() -> None:
     NEXT.clear()                     # this list outlives a fragment's rerun: it belongs to the last full run
     pick = choose_image()
     _ahead(model_key).only(lambda key: near(key[0], pick.key))     # guesses far from this image give way to it
-    view = st.radio("View", list(VIEWS), horizontal=True, key="vi_view", label_visibility="collapsed")
+    view = st.radio("View", list(VIEWS), format_func=VIEW_LABELS.get, horizontal=True, key="vi_view",
+                    label_visibility="collapsed")
     VIEWS[view](pick)
+    sync_url(InspectorConfig(model=short_name(choice), index=SS["vi_index"], view=view,
+                             grid=SS.get("vi_grid", posterior.DEFAULT_GRID), log=SS.get("vi_log", False)))
     if NEXT:
         _ahead(model_key).ahead(NEXT)
 

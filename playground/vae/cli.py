@@ -220,7 +220,7 @@ def encode_command(args: argparse.Namespace) -> int:
     x, y = _image(model, args)
     mu, sd = encode(model, x, y)
     recon = decode(model, mu, y)
-    out = {"source": f"image {args.image}" if args.image else f"test image {args.index}", "label": y,
+    out = {"source": f"image {args.image}" if args.image else f"test image {_inspector(args).index}", "label": y,
            "mean": mu[0].tolist(), "std": sd[0].tolist(),
            "reconstruction_mse": float((recon.double() - x.double()).pow(2).mean())}
     if args.out:
@@ -238,6 +238,13 @@ def encode_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspector(args: argparse.Namespace):
+    """The InspectorConfig of the flags given (--index, --grid): the inference page's fields and bounds."""
+    from playground.vae.inspector import InspectorConfig
+
+    return from_args(InspectorConfig, args)
+
+
 def _image(model, args: argparse.Namespace):
     """(x, y) of --image (a user's file: bounded, read and inverted as the page reads an upload; class 0 for a
     conditional model) or of test image --index."""
@@ -248,7 +255,7 @@ def _image(model, args: argparse.Namespace):
         pick = upload_pick(model, data, args.image, INVERT[args.invert], max_bytes=MAX_IMAGE,
                            label=getattr(args, "label", None) or 0)
     else:
-        pick = test_pick(model, _splits(model, args)[1], args.index)
+        pick = test_pick(model, _splits(model, args)[1], _inspector(args).index)
     return pick.x, pick.y
 
 
@@ -260,9 +267,10 @@ def posterior_command(args: argparse.Namespace) -> int:
     model = _model_2d(args)
     x, y = _image(model, args)
     t0 = time.perf_counter()
-    _, report = inspect(model, x, y, n=args.grid, ks=ks, samples=args.samples, seed=args.seed, scan=args.scan)
+    _, report = inspect(model, x, y, n=_inspector(args).grid, ks=ks, samples=args.samples, seed=args.seed,
+                        scan=args.scan)
     report["seconds"] = round(time.perf_counter() - t0, 3)
-    report["source"] = f"image {args.image}" if args.image else f"test image {args.index}"
+    report["source"] = f"image {args.image}" if args.image else f"test image {_inspector(args).index}"
     emit(report, args.json)
     return 0
 
@@ -275,7 +283,7 @@ def amortise_command(args: argparse.Namespace) -> int:
 
     model = _model_2d(args)
     x, y = _image(model, args)
-    pg = posterior_grid(model, x, y, n=args.grid, scan=DEFAULT_SCAN)
+    pg = posterior_grid(model, x, y, n=_inspector(args).grid, scan=DEFAULT_SCAN)
     hist = list(A.optimise_q(model, x, pg, y, steps=args.steps, samples=args.samples, seed=args.seed))
     best = A.best_gaussian(pg, elbo=A.elbo_of(model, x, y))
     g = A.gaps(pg, hist[-1], best, A.elbo_of(model, x, y))
@@ -363,7 +371,7 @@ def outlier_command(args: argparse.Namespace) -> int:
     ref = elbo_per_image(model, test.images, test.labels if model.num_classes else None, samples=OUTLIER_SAMPLES)
     value = float(elbo_per_image(model, x, None if y is None else torch.tensor([y]), samples=OUTLIER_SAMPLES)[0])
     emit({"elbo": value, **outlier_score(value, ref), "test_images": len(ref),
-          "source": f"image {args.image}" if args.image else f"test image {args.index}"}, args.json)
+          "source": f"image {args.image}" if args.image else f"test image {_inspector(args).index}"}, args.json)
     return 0
 
 
@@ -373,8 +381,10 @@ def _checkpoint_flags(p: argparse.ArgumentParser, what: str = "a VAE") -> None:
 
 
 def _image_flags(p: argparse.ArgumentParser, what: str = "a 2-latent VAE") -> None:
+    from playground.vae.inspector import InspectorConfig
+
     _checkpoint_flags(p, what)
-    p.add_argument("--index", type=int, default=0, help="test image (default 0)")
+    add_arguments(p, InspectorConfig, only=("index",))
     p.add_argument("--image", help="an image file instead of a test image (resized to the model's size)")
     p.add_argument("--invert", choices=list(INVERT), default="auto",
                    help="--image: invert it (dark strokes on light paper); auto (the page's default): when it is "
@@ -390,6 +400,8 @@ def _ks(text: str) -> list[int]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from playground.vae.inspector import InspectorConfig
+
     vae = sub.add_parser("vae", help="variational autoencoders: train, evaluate, traverse the latent space")
     cmds = vae.add_subparsers(dest="command", required=True,
                               metavar="<train|eval|traverse|view|encode|posterior|amortise|gradients|aggregate|compare|outlier>")
@@ -461,13 +473,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     output_flags(en)
     en.set_defaults(func=encode_command)
 
-    from playground.vae.posterior import DEFAULT_GRID, DEFAULT_KS, DEFAULT_SAMPLES, DEFAULT_SCAN
+    from playground.vae.posterior import DEFAULT_KS, DEFAULT_SAMPLES, DEFAULT_SCAN
 
     p = cmds.add_parser("posterior", help="a 2-latent model's exact posterior for one image: log p(x) by "
                                           "quadrature, the ELBO, its gap KL(q || p(z|x)), IWAE for each K")
     _image_flags(p)
-    p.add_argument("--grid", type=int, default=DEFAULT_GRID,
-                   help=f"cells per side of the latent grid (16..1000; default {DEFAULT_GRID}, the page's)")
+    add_arguments(p, InspectorConfig, only=("grid",))
     p.add_argument("--scan", type=int, default=DEFAULT_SCAN,
                    help=f"cells per side of the scan that places the grid (default {DEFAULT_SCAN}, the page's)")
     p.add_argument("--k", type=_ks, default=list(DEFAULT_KS), help="IWAE sample counts, e.g. 1,10,100,5000")
@@ -481,7 +492,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _image_flags(a)
     a.add_argument("--steps", type=int, default=300, help="Adam steps (default 300, as the page)")
     a.add_argument("--samples", type=int, default=16, help="draws per step (default 16, as the page)")
-    a.add_argument("--grid", type=int, default=DEFAULT_GRID, help=f"posterior grid cells per side ({DEFAULT_GRID})")
+    add_arguments(a, InspectorConfig, only=("grid",))
     a.add_argument("--seed", type=int, default=0)
     output_flags(a)
     a.set_defaults(func=amortise_command)

@@ -5,14 +5,31 @@ outlier` commands."""
 from __future__ import annotations
 
 import hashlib
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import torch
 
+from playground.configs import spec
 from playground.vae.latent import image_input
-from playground.vae.posterior import test_image
+from playground.vae.posterior import DEFAULT_GRID, test_image
 
 MAX_UPLOAD = 2_000_000        # bytes of a picture uploaded to the page
+View = Literal["posterior", "amortisation", "compare", "gradients", "aggregate", "outlier"]
+VIEW_LABELS = {"posterior": "Posterior", "amortisation": "Amortisation gap", "compare": "AE vs VAE vs PCA",
+               "gradients": "Gradient estimators", "aggregate": "Aggregate posterior", "outlier": "Outlier score"}
+GRIDS = (50, 75, 100, 150, 200)     # the page's choices of posterior grid (the CLI takes any size in 16..1000)
+
+
+@dataclass
+class InspectorConfig:
+    """What the VAE inference page looks at: its URL (a shared link opens the same image and view), its widgets
+    and the `vae posterior|amortise|gradients|outlier|encode` flags of the same names."""
+    model: str = spec("", "the 2-latent VAE: a shipped model's name or a run (empty: mnist5k-2d, else digits-2d)")
+    index: int = spec(0, "test image", lo=0, hi=1_000_000)
+    view: View = spec("posterior", "the view: " + ", ".join(VIEW_LABELS))
+    grid: int = spec(DEFAULT_GRID, "cells per side of the latent grid of the posterior", lo=16, hi=1000)
+    log: bool = spec(False, "the posterior's heatmap in log density")
 
 
 class Pick(NamedTuple):
