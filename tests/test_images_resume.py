@@ -84,3 +84,20 @@ def test_a_run_directory_in_use_refuses_a_second_writer_naming_the_owner(tmp_pat
     assert not RunDir(out).metrics_path.exists()          # the refused writers wrote nothing
     with WriterLock(out):                                 # released by close()
         pass
+
+
+def test_resuming_a_completed_run_trains_it_on_to_twice_its_steps_everywhere(tmp_path, capsys):
+    """The Train page's Resume, `images resume` and `images train --resume` agree: a completed run without a new
+    length trains on to twice its steps; a length given is taken as it is."""
+    from playground.runs.launcher import resume_length
+
+    run = tmp_path / "r"
+    assert main(["images", "train", *TINY, "--out", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 3
+    assert resume_length(run) == 6 and resume_length(run, 5) == 5
+    assert main(["images", "resume", "--run", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 6
+    assert main(["images", "train", "--resume", str(run), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"] == 12
+    killed = killed_before_its_first_checkpoint(tmp_path / "k")
+    assert resume_length(killed.path) is None                    # not completed: its own length

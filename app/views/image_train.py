@@ -153,8 +153,7 @@ def run_card() -> None:
                       help="from the latest checkpoint (from step 0 if the run stopped before writing one); "
                            "a completed run trains on to twice its steps"):
         try:
-            more = total if state != "completed" else total * 2
-            launcher.resume(run.path, steps=more if state == "completed" else None)
+            launcher.resume(run.path, steps=launcher.resume_length(run.path))
             st.rerun()
         except PlaygroundError as e:
             st.error(str(e))

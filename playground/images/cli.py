@@ -112,15 +112,16 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def resume_command(args: argparse.Namespace) -> int:
-    if args.background:
-        from playground.runs import launcher
+    from playground.runs import launcher
 
-        launcher.resume(args.run, steps=args.steps)
+    steps = launcher.resume_length(args.run, args.steps)        # a completed run: twice its steps, as the page
+    if args.background:
+        launcher.resume(args.run, steps=steps)
         _emit({"run": args.run, "state": "queued", "background": True}, args)
         return 0
     from playground.images.train import config_for_resume, train
 
-    cfg = config_for_resume(args.run, {"steps": args.steps} if args.steps else None)
+    cfg = config_for_resume(args.run, {"steps": steps} if steps else None)
     result = train(cfg, resume=args.run, quiet=args.json)
     _emit(result, args)
     return 0 if result["state"] in ("completed", "stopped") else 1
@@ -368,7 +369,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rs = cmds.add_parser("resume", help="continue a run from its latest checkpoint (from step 0 if it has none)")
     rs.add_argument("--run", required=True)
-    rs.add_argument("--steps", type=int, default=None, help="new total number of steps (train longer)")
+    rs.add_argument("--steps", type=int, default=None, help="new total number of steps (train longer; default: the "
+                                                            "run's own, or twice it for a completed run, as the "
+                                                            "Train page's Resume)")
     rs.add_argument("--background", action="store_true", help="start it as a background process and return")
     rs.add_argument("--json", action="store_true")
     rs.set_defaults(func=resume_command)

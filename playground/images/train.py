@@ -57,6 +57,10 @@ def run_from_args(args) -> dict:
         if args.out and Path(args.out).resolve() != Path(args.resume).resolve():
             raise PlaygroundError(f"--out {args.out} and --resume {args.resume} name different runs: give only "
                                   "--resume")
+        from playground.runs.launcher import resume_length
+
+        if given.get("steps") is None and (longer := resume_length(args.resume)):
+            given["steps"] = longer                  # a completed run trains on to twice its steps, as the page
         cfg = config_for_resume(args.resume, {**preset, **given})
         return train(cfg, resume=args.resume, quiet=args.json)
     cfg = from_dict(ImageRunConfig, {**preset, **given})

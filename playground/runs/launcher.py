@@ -138,6 +138,17 @@ def stop(path: Path | str) -> None:
     run.log("stop requested")
 
 
+def resume_length(path: Path | str, steps: int | None = None) -> int | None:
+    """The length a resume asks for: `steps` if given; for a completed run, twice its own (the image Train page's
+    Resume and `images resume` alike: a completed run trains on); else None (the run's own length)."""
+    if steps is not None:
+        return int(steps)
+    run = RunDir.open(path)
+    if run.effective_status().get("state") != states.COMPLETED or run.kind not in TRAINERS:
+        return None
+    return 2 * int(run.config().get(TRAINERS[run.kind].length) or 0) or None
+
+
 def resume(path: Path | str, steps: int | None = None, *, nproc: int = 1) -> None:
     """Continue a stopped, failed or killed run from its latest checkpoint (from step 0 with its stored config
     if it was killed before the first one); `steps` sets a new total length (train longer)."""
