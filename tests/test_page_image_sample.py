@@ -49,3 +49,20 @@ def test_sample_page_offers_the_shipped_dcgan_with_no_runs_of_ones_own(tmp_path)
     fid = cards()["digits-dcgan"]["metrics"]["fid"]
     assert any(f"FID {fid:.2f}" in c.value and "test split scores" in c.value for c in at.caption)
     assert len(at.get("image")) >= 2                          # grid + interpolation strip
+
+
+def test_a_link_names_the_run_and_the_url_follows_the_choice(runs, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(runs))
+    at = AppTest.from_file(SAMPLE, default_timeout=60)
+    at.query_params["run"] = "mnist5k-cgan"                        # a shipped model by its name
+    at.run()
+    assert not at.exception and at.selectbox(key="smp_run").value.startswith("pretrained: mnist5k-cgan (")
+    beta = next(o for o in at.selectbox(key="smp_run").options if o.startswith("beta ("))
+    at.selectbox(key="smp_run").set_value(beta).run()
+    assert at.query_params["run"] == "beta"
+    at = AppTest.from_file(SAMPLE, default_timeout=60)
+    at.query_params["run"] = "no-such-run"                         # an unknown name: the page's first choice
+    at.run()
+    assert not at.exception and at.query_params["run"] != "no-such-run"

@@ -33,9 +33,14 @@ if not choices:
             "`python -m playground images train ...`).")
     st.stop()
 
+by_name = {Path(path).name: lab for lab, path in choices.items()}      # the name a link carries: ?run=NAME
+if "smp_run" not in SS and st.query_params.get("run") in by_name:
+    SS["smp_run"] = by_name[st.query_params["run"]]
 c1, c2, c3 = st.columns([3, 1, 1])
 label = c1.selectbox("Run", list(choices), key="smp_run")
 run_path = choices[label]
+if st.query_params.get("run") != Path(run_path).name:
+    st.query_params["run"] = Path(run_path).name
 available = RunDir(run_path).checkpoints()
 if not available:
     st.warning("This run has no checkpoint yet.")
