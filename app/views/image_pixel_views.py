@@ -21,7 +21,6 @@ from playground.images import sampling
 SS = st.session_state
 FRAME_S, SLICE_S = 1 / V.PIXEL_FPS, 0.12    # the fragment's period, and the most time a frame spends sampling
 PLAYER = "smp_pix_player"
-TILE_PX = 120                          # about this many screen pixels per image in the sampler and completion
 TEST_IMAGES = 200                      # test images offered for completion
 
 
@@ -78,7 +77,7 @@ def pixel_sampler(key: MV.ModelKey, scale: int) -> None:
     and the progress inside it."""
     gen = MV.get(key)
     size = gen.resolution
-    scale = max(scale, TILE_PX // size)
+    scale = max(scale, V.PIXEL_TILE_PX // size)
     c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
     n = c1.select_slider("images", [1, 4, 9, 16, 25], value=V.PIXEL_IMAGES, key=MV.W(key, "smp_px_n"))
     seed = c2.number_input("seed", 0, 2**31 - 1, 0, key=MV.W(key, "smp_px_seed"))
@@ -156,7 +155,7 @@ def completion(key: MV.ModelKey, scale: int) -> None:
     except PlaygroundError as e:
         st.error(str(e))
         return
-    big = max(scale, TILE_PX // size)
+    big = max(scale, V.PIXEL_TILE_PX // size)
     a, b, c = st.columns([1, 1, 4])
     with a:
         MV.show(images[int(index)][None].numpy(), big, "test image, binarised" + (

@@ -191,7 +191,7 @@ def view_command(args: argparse.Namespace) -> int:
             raise PlaygroundError(f"--view pixels writes an animated GIF: give --out a .gif name, not {out.name}")
         every = args.every or V.pixels_per_frame(gen.resolution)
         frames = V.pixel_animation(gen, args.n or V.PIXEL_IMAGES, args.seed, every, args.label,
-                                   args.scale or sampling.auto_scale(gen.resolution))
+                                   args.scale or max(1, V.PIXEL_TILE_PX // gen.resolution))    # the page's size
         data = encode_gif(frames, fps=V.PIXEL_FPS)
         out.write_bytes(data)
         _emit({**info, "out": str(out), "frames": len(frames), "pixels_per_frame": every,

@@ -29,6 +29,7 @@ MAX_IMAGES = 256
 # The Sample page's defaults, shared with `python -m playground images view`.
 GRID_COLUMNS, INTERP_STEPS, INTERP_ROWS, STRIP_STATES, COMPLETIONS = 8, 8, 4, 10, 8
 PIXEL_IMAGES, PIXEL_FPS = 9, 5      # the pixel-by-pixel sampler: images drawn at once, frames a second
+PIXEL_TILE_PX = 120                 # about this many pixels per image in the sampler and completion
 
 
 def _require(gen, family: str, what: str) -> None:
