@@ -11,10 +11,12 @@ user did ask for. A result is the same whichever thread made it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
@@ -22,6 +24,22 @@ import torch
 
 
 _job = threading.local()            # .current: the _Job this thread runs, if any
+_ALL: "weakref.WeakSet[Ahead]" = weakref.WeakSet()
+_EXITING = threading.Event()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """A daemon thread still inside torch when the interpreter ends aborts the process (exit 134): stop every
+    guess at its next checkpoint and wait for the threads."""
+    _EXITING.set()
+    for a in list(_ALL):
+        a.only(lambda key: False)
+        thread = a._thread
+        with a._wake:
+            a._wake.notify_all()
+        if thread is not None:
+            thread.join(timeout=30)
 
 
 class Cancelled(Exception):
@@ -67,6 +85,7 @@ class Ahead:
         self._thread: threading.Thread | None = None
         self._busy = False                  # the background thread is in a job (a stopped one may no longer be listed)
         self.hits = self.misses = self.waits = self.computed_ahead = self.cancelled = self.starved = 0
+        _ALL.add(self)
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         while True:
@@ -163,9 +182,9 @@ class Ahead:
         lowest_priority()
         while True:
             with self._wake:
-                while not self._pending:
+                while not self._pending or _EXITING.is_set():
                     self._wake.notify_all()             # idle() waiters
-                    if not self._wake.wait(timeout=60.0) and not self._pending:
+                    if _EXITING.is_set() or (not self._wake.wait(timeout=60.0) and not self._pending):
                         self._thread = None
                         return
                 wait = self._not_before - time.monotonic()

@@ -264,3 +264,39 @@ def test_a_link_opens_its_image_and_view_and_the_url_follows_the_page(tmp_path, 
     assert app.select_slider(key="vi_grid").value == 150               # the page's nearest grid
     app.number_input(key="vi_index").set_value(3).run()
     assert dict(app.query_params) == {"model": "digits-2d", "index": "3", "grid": "150"}
+
+
+def test_leaving_and_coming_back_keeps_the_inspection(tmp_path, monkeypatch):
+    """Another page in between (Streamlit drops the widgets' state) and another view in between (the grid's
+    widget is not drawn) lose nothing: the page comes back on the same image, view and grid."""
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    app = AppTest.from_file(str(ROOT / "app/streamlit_app.py"), default_timeout=90)
+    app.run()
+    app.switch_page("views/vae_inference.py")
+    app.query_params["model"] = "digits-2d"
+    app.run()
+    assert not app.exception
+    app.select_slider(key="vi_grid").set_value(150).run()
+    app.number_input(key="vi_index").set_value(8).run()
+    app.radio(key="vi_view").set_value("outlier").run()
+    app.radio(key="vi_view").set_value("posterior").run()
+    assert app.select_slider(key="vi_grid").value == 150 and app.query_params["grid"] == "150"
+    app.switch_page("views/home.py").run()
+    assert not app.exception
+    app.switch_page("views/vae_inference.py").run()
+    assert not app.exception
+    assert app.number_input(key="vi_index").value == 8 and app.select_slider(key="vi_grid").value == 150
+    assert app.selectbox(key="vi_model").value == "pretrained: digits-2d"
+
+
+def test_a_link_to_what_is_not_there_says_so(tmp_path, monkeypatch, engine):
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path))
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.query_params.update({"model": "digits-2d", "index": "5000"})
+    app.run()
+    assert not app.exception and app.number_input(key="vi_index").value == len(engine[1]) - 1   # its last
+    assert any("test image 5000" in w.value for w in app.warning)
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.query_params.update({"model": "no-such-model"})
+    app.run()
+    assert not app.exception and any("no-such-model" in w.value for w in app.warning)

@@ -91,10 +91,16 @@ sources = posterior.two_latent_sources(model_sources())
 if not sources:
     st.error("No VAE with 2 latent dimensions found: train one in the VAE lab (latent dimensions = 2).")
     st.stop()
-url_cfg, url_problems = from_query(InspectorConfig, dict(st.query_params)) if "vi_seeded" not in SS else (None, [])
+# What the page looks at (InspectorConfig) outlives the widgets, whose state Streamlit drops while they are not
+# drawn (another view, another page): a session starts from the link's, then each run keeps the latest.
+problems: list[str] = []
+if "vi_cfg" not in SS:
+    SS["vi_cfg"], problems = from_query(InspectorConfig, dict(st.query_params))
+cfg: InspectorConfig = SS["vi_cfg"]
 if "vi_model" not in SS:
-    SS["vi_model"] = (find(sources, url_cfg.model or None) or find(sources, "mnist5k-2d")
-                      or find(sources, "digits-2d"))
+    SS["vi_model"] = find(sources, cfg.model or None) or find(sources, "mnist5k-2d") or find(sources, "digits-2d")
+    if cfg.model and not find(sources, cfg.model):
+        problems.append(f"model {cfg.model!r} is not a 2-latent VAE found here")
 if SS.get("vi_model") not in sources:
     SS["vi_model"] = next(iter(sources))
 with st.sidebar:
@@ -107,13 +113,13 @@ except PlaygroundError as e:
     st.error(str(e))
     st.stop()
 model, test = opened.model, opened.test
-if url_cfg is not None:             # a session's first run: the link's image, view and grid (within this model's)
-    SS["vi_seeded"] = True
-    SS["vi_index"] = min(url_cfg.index, len(test) - 1)
-    SS["vi_view"], SS["vi_log"] = url_cfg.view, url_cfg.log
-    SS["vi_grid"] = min(GRIDS, key=lambda g: abs(g - url_cfg.grid))
-SS["vi_index"] = min(SS.get("vi_index", 0), len(test) - 1)          # another model may have fewer test images
-for problem in url_problems:
+if "vi_index" not in SS:
+    SS["vi_index"] = cfg.index
+    if cfg.index >= len(test):
+        problems.append(f"test image {cfg.index}: this model has {len(test)} (0 to {len(test) - 1})")
+SS["vi_index"] = min(SS["vi_index"], len(test) - 1)               # another model may have fewer test images
+SS.setdefault("vi_view", cfg.view)
+for problem in problems:
     st.warning(f"Ignored in the link: {problem}")
 model_key = (choice, os.path.getmtime(src["path"]))
 st.sidebar.caption(plots.model_summary(model.cfg, model.latent, bool(model.num_classes)))
@@ -143,6 +149,9 @@ def choose_image() -> Pick:
 
 def view_posterior(pick: Pick) -> None:
     c = st.columns([2, 2, 3])
+    cfg = SS["vi_cfg"]                 # these widgets are not drawn in the other views: refill them from it
+    SS.setdefault("vi_grid", min(GRIDS, key=lambda g: abs(g - cfg.grid)))
+    SS.setdefault("vi_log", cfg.log)
     n = c[0].select_slider("grid cells per side", GRIDS, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")
     pg, rep = _inspect(pick, n)
@@ -313,8 +322,10 @@ def lab() -> None:
     view = st.radio("View", list(VIEWS), format_func=VIEW_LABELS.get, horizontal=True, key="vi_view",
                     label_visibility="collapsed")
     VIEWS[view](pick)
-    sync_url(InspectorConfig(model=short_name(choice), index=SS["vi_index"], view=view,
-                             grid=SS.get("vi_grid", posterior.DEFAULT_GRID), log=SS.get("vi_log", False)))
+    was = SS["vi_cfg"]
+    SS["vi_cfg"] = InspectorConfig(model=short_name(choice), index=SS["vi_index"], view=view,
+                                   grid=SS.get("vi_grid", was.grid), log=SS.get("vi_log", was.log))
+    sync_url(SS["vi_cfg"])
     if NEXT:
         _ahead(model_key).ahead(NEXT)
 
