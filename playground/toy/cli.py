@@ -85,7 +85,7 @@ def train_command(args: argparse.Namespace) -> int:
             history.append({"step": done, **evaluate(gan.target, gan.sample(gan.cfg.eval_samples,
                                                                               seed=eval_seed(done)))})
     seconds = time.perf_counter() - t0
-    samples = gan.sample(gan.cfg.eval_samples, seed=args.eval_seed)
+    samples = gan.sample(gan.cfg.eval_samples, seed=eval_seed(gan.step) if args.eval_seed is None else args.eval_seed)
     metrics = evaluate(gan.target, samples)
     _, dl, gl = gan.losses()
     result = {
@@ -168,7 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--data", help="CSV of x,y (or x) points for --dist custom")
     train.add_argument("--threads", type=int, default=1, help="torch threads (tiny nets are fastest on 1)")
     train.add_argument("--eval-every", type=int, default=0, help="also record metrics every N steps")
-    train.add_argument("--eval-seed", type=SEED, default=0, help="seed of the final evaluation's noise")
+    train.add_argument("--eval-seed", type=SEED, default=None, help="seed of the final evaluation's noise (default: "
+                                                                  "the GAN lab's at that step)")
     train.add_argument("--samples-out", help="write the evaluation samples to this CSV")
     train.add_argument("--checkpoint-out", help="write G and D weights (torch.save of state dicts)")
     train.add_argument("--json", action="store_true", help="print one JSON object")
