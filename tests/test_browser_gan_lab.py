@@ -58,9 +58,9 @@ def test_play_updates_the_figure_in_place_and_drawing_returns_points(chromium, a
         assert page.get_by_role("button", name="Pause").is_visible()         # still playing
         page.get_by_role("button", name="Pause").click()
         page.get_by_role("button", name="Play").wait_for(timeout=30000)     # the paused page is back
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(1500)         # a pull already under way when Pause landed may still arrive
         pulled = frame.evaluate("window.__liveFigure.feedFrames")
-        page.wait_for_timeout(1000)         # the feed is pulled several times a second while playing
+        page.wait_for_timeout(1500)         # the feed is pulled several times a second while playing
         assert frame.evaluate("window.__liveFigure.feedFrames") == pulled      # paused: no more pulling
         assert "steps / s" not in frame.evaluate("document.getElementById('header').textContent")
         # paused: the overlay is gone and Plotly's own figure (hover, legend, PNG button) shows the state

@@ -68,3 +68,7 @@ def test_the_pixel_sampler_as_a_gif(tmp_path, capsys):
     assert np.array_equal(np.stack([t[-1, :, :, 0] for t in tiles]) > 127, final[:, 0] > 0.5)
     assert main(["images", "view", "--run", str(run), "--view", "pixels", "--out", str(tmp_path / "x.png")]) == 2
     assert ".gif" in capsys.readouterr().err
+    assert main(["images", "view", "--run", str(run), "--view", "pixels", "--n", "64", "--every", "1", "--scale",
+                 "32", "--out", str(gif)]) == 2                       # ~13 GB of frames: refused before drawing
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "too large an animation" in err

@@ -30,6 +30,7 @@ MAX_IMAGES = 256
 GRID_COLUMNS, INTERP_STEPS, INTERP_ROWS, STRIP_STATES, COMPLETIONS = 8, 8, 4, 10, 8
 PIXEL_IMAGES, PIXEL_FPS = 9, 5      # the pixel-by-pixel sampler: images drawn at once, frames a second
 PIXEL_TILE_PX = 120                 # about this many pixels per image in the sampler and completion
+MAX_ANIMATION_BYTES = 1 << 29       # the pixel animation's frames held in memory at once (512 MiB)
 
 
 def _require(gen, family: str, what: str) -> None:
@@ -112,7 +113,14 @@ def pixel_animation(gen, n: int = PIXEL_IMAGES, seed: int = 0, every: int | None
     """The pixel-by-pixel sampler's frames as RGB pictures (H, W, 3), the undrawn pixels in the UNDECIDED colour,
     from the first `every` pixels to the finished images (`LoadedModel.sample(n, seed)`)."""
     every = pixels_per_frame(gen.resolution) if every is None else every
+    if int(every) < 1:
+        raise PlaygroundError(f"pixels per frame must be at least 1, got {every}")
     nrow = int(np.ceil(np.sqrt(_count(n))))
+    frames = -(-gen.resolution ** 2 // int(every))
+    side = nrow * (gen.resolution * int(scale) + 1) + 1
+    if frames * side * side * 3 > MAX_ANIMATION_BYTES:      # every frame is held before the GIF is written
+        raise PlaygroundError(f"{frames} frames of {side}x{side} pixels is too large an animation: draw more pixels "
+                              "per frame, fewer images or a smaller scale")
     return [grid_image(undecided_in_colour(images), nrow=nrow, upscale=scale)
             for _, images in pixel_frames(gen, n, seed, every, label)]
 
