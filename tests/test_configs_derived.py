@@ -61,3 +61,22 @@ def test_one_preset_type_builds_validated_configs():
     assert IMAGE_PRESETS["dcgan_digits"].config(ImageRunConfig, steps=5).steps == 5
     with pytest.raises(PlaygroundError, match="minimum"):
         Preset("t", "l", {"batch_size": 1}).config(ToyConfig)
+
+
+def test_a_bare_image_run_is_the_train_pages_default_launch():
+    """`images train` with no flags trains what the Train page's form opens on; the other presets keep the
+    defaults they were tuned under (their cards' configs are unchanged)."""
+    import json
+    from pathlib import Path
+
+    from playground.configs import to_dict
+    from playground.images.config import DEFAULT_PRESET, PRESETS, ImageRunConfig
+
+    assert to_dict(ImageRunConfig()) == to_dict(PRESETS[DEFAULT_PRESET].config(ImageRunConfig))
+    root = Path(__file__).resolve().parents[1] / "pretrained/image_runs"
+    for card in root.glob("*.json"):
+        data = json.loads(card.read_text())
+        preset = data["command"].split("--preset ")[1].split()[0]
+        cfg = to_dict(PRESETS[preset].config(ImageRunConfig))
+        assert {k: cfg[k] for k in ("latent_dim", "extra_layers")} == \
+            {k: data["config"][k] for k in ("latent_dim", "extra_layers")}, card.name

@@ -31,8 +31,9 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                                  "<dataset>-<model>-<time>)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint (from step 0 "
                                                    "if it has none); flags equal to its config are accepted")
-    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a known-good preset (the Train page's "
-                                                             f"form opens on {DEFAULT_PRESET}); flags override it")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="start from a known-good preset; flags override it "
+                                                             f"(without one: the defaults, which are {DEFAULT_PRESET}, "
+                                                             "what the Train page's form opens on)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
 
 
