@@ -180,7 +180,7 @@ def main() -> None:
                 comparisons.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
             for model in [m for m in args.models.split(",") if m]:
-                cfg = ImageRunConfig(model=model, batch_size=batch, g_width=width, d_width=width,
+                cfg = ImageRunConfig(model=model, batch_size=batch, g_width=width, d_width=width, extra_layers=0,
                                      latent_dim=100 if res > 8 else 32, d_steps=5 if model == "wgan_gp" else 1,
                                      device=device.type, amp=amp, eval_every=0, features="random",
                                      sample_every=10**6, checkpoint_every=10**6, log_every=10**5)
