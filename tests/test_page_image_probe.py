@@ -28,7 +28,7 @@ def test_page_loads_with_the_shipped_run(at):
 def test_score_curves_compute_and_plot(at):
     at.multiselect(key="pr_kinds").set_value(["gaussian_noise", "repeat_one"])
     at.text_input(key="pr_strengths").set_value("0, 0.5, 1")
-    at.number_input(key="pr_ntest").set_value(60)
+    at.number_input(key="pr_n_test").set_value(60)
     at.button(key="pr_go").click().run()
     assert not at.exception and not at.error
     spec = at.get("plotly_chart")[0].proto.spec
@@ -39,7 +39,7 @@ def test_score_curves_compute_and_plot(at):
 
 def test_bad_strengths_show_an_error_and_keep_the_curves(at):
     at.text_input(key="pr_strengths").set_value("0, 1")
-    at.number_input(key="pr_ntest").set_value(40)
+    at.number_input(key="pr_n_test").set_value(40)
     at.button(key="pr_go").click().run()
     first = at.session_state["pr_curves"]
     at.text_input(key="pr_strengths").set_value("0, lots")
@@ -104,10 +104,10 @@ def test_the_cli_prints_the_pages_curves_and_memorisation(at, capsys):
     from playground.cli import main
     from playground.images import probe
 
-    at.selectbox(key="pr_dataset").set_value("digits (8×8, sklearn)")         # small: the 8x8 digits
+    at.selectbox(key="pr_dataset").set_value("digits")         # small: the 8x8 digits
     at.multiselect(key="pr_kinds").set_value(["blur"])
     at.text_input(key="pr_strengths").set_value("0, 1")
-    at.number_input(key="pr_ntest").set_value(40)
+    at.number_input(key="pr_n_test").set_value(40)
     at.button(key="pr_go").click().run()
     page = at.session_state["pr_curves"][0]
     assert main(["images", "probe", "--dataset", "digits", "--kinds", "blur", "--strengths", "0,1", "--n-test",
@@ -124,4 +124,18 @@ def test_the_cli_prints_the_pages_curves_and_memorisation(at, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["pixels"]["summary"]["ratio"] == pytest.approx(
         float(next(m.value for m in at.markdown if "ratio" in m.value).split("(ratio ")[1].split(")")[0]), abs=5e-3)
-    assert main(["images", "probe", "--kinds", "melt"]) == 2 and "unknown disturbance" in capsys.readouterr().err
+    assert main(["images", "probe", "--kinds", "melt"]) == 2 and "is not one of" in capsys.readouterr().err
+
+
+def test_a_link_sets_up_the_experiment_and_the_url_follows_the_widgets(tmp_path, monkeypatch):
+    """ProbeConfig is the page's URL and `images probe`'s flags: a link opens the same experiment, with bounds
+    the CLI shares, and bad values are reported and skipped."""
+    monkeypatch.setenv("PLAYGROUND_RUNS", str(tmp_path / "no-runs"))
+    a = AppTest.from_file(PROBE, default_timeout=240)
+    a.query_params.update({"dataset": "digits", "kinds": "swirl,blur", "n_test": "5"})
+    a.run()
+    assert not a.exception
+    assert a.selectbox(key="pr_dataset").value == "digits" and a.multiselect(key="pr_kinds").value == ["swirl", "blur"]
+    assert a.number_input(key="pr_n_test").value == 300 and any("n_test" in w.value for w in a.warning)
+    a.number_input(key="pr_n_test").set_value(60).run()
+    assert dict(a.query_params) == {"dataset": "digits", "kinds": "swirl,blur", "n_test": "60"}

@@ -4,6 +4,7 @@ beside their nearest training images), and DCGAN latent arithmetic on a generato
 import streamlit as st
 import torch
 
+from app.components.config_widgets import seed_from_url, sync_url, widget
 from playground.errors import PlaygroundError
 from playground.images import arithmetic as AR
 from playground.images import probe as P
@@ -15,7 +16,7 @@ from playground.runs.root import runs_root
 from playground.runs.rundir import list_runs
 
 SS = st.session_state
-DATASETS = {"mnist5k (28×28 MNIST)": "mnist5k", "digits (8×8, sklearn)": "digits"}
+DATASETS = {"mnist5k": "mnist5k (28×28 MNIST)", "digits": "digits (8×8, sklearn)"}     # ProbeConfig's choices
 GROUPS = ("A", "B", "C")
 
 
@@ -49,14 +50,17 @@ st.header("What the scores see")
 st.markdown("Disturb the real **test** images more and more, and score them against the **training** images: "
             "a good score worsens steadily with every kind of damage, including the ones a model makes "
             "(dropping classes, repeating one image).")
+for problem in seed_from_url(P.ProbeConfig, "pr_", "pr_seeded"):      # once a session: a shared link's experiment
+    st.warning(f"Ignored in the link: {problem}")
 c1, c2, c3 = st.columns([1.2, 2, 1.3])
-ds_label = c1.selectbox("dataset", list(DATASETS), key="pr_dataset")
-kinds = c2.multiselect("disturbances", list(DISTURBANCES), default=list(P.DEFAULT_KINDS),
-                       format_func=TITLES.get, key="pr_kinds")
-strengths_text = c3.text_input("strengths (0 to 1)", P.DEFAULT_STRENGTHS, key="pr_strengths")
+dataset = c1.selectbox("dataset", list(DATASETS), format_func=DATASETS.get, key="pr_dataset")
+kinds = c2.multiselect("disturbances", list(DISTURBANCES), format_func=TITLES.get, key="pr_kinds")
+strengths_text = c3.text_input("strengths (0 to 1)", key="pr_strengths")
 c4, c5, _ = st.columns([1, 1, 2])
-n_test = c4.number_input("test images", 20, 2000, P.DEFAULT_TEST_IMAGES, step=50, key="pr_ntest")
-seed = c5.number_input("seed", 0, 10_000, 0, key="pr_seed")
+n_test = widget(P.ProbeConfig, "n_test", "pr_", c4, label="test images", step=50)
+seed = widget(P.ProbeConfig, "seed", "pr_", c5)
+sync_url(P.ProbeConfig(dataset=dataset, kinds=tuple(kinds), strengths=strengths_text, n_test=int(n_test),
+                       seed=int(seed)))
 if st.button("Compute score curves", type="primary", key="pr_go"):
     try:
         strengths = P.parse_strengths(strengths_text)
@@ -66,7 +70,7 @@ if st.button("Compute score curves", type="primary", key="pr_go"):
         curves = []
         for i, kind in enumerate(kinds):
             bar.progress(i / len(kinds), text=f"scoring {TITLES[kind]} at {len(strengths)} strengths…")
-            curves.append(_curve(DATASETS[ds_label], kind, strengths, int(n_test), int(seed)))
+            curves.append(_curve(dataset, kind, strengths, int(n_test), int(seed)))
         bar.empty()
         SS["pr_curves"] = curves
     except PlaygroundError as e:

@@ -229,16 +229,16 @@ def probe_command(args: argparse.Namespace) -> int:
     from playground.images import probe
     from playground.images.disturb import DISTURBANCES
 
+    from playground.configs import from_args
+
     torch.set_num_threads(max(1, args.threads))
-    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    bad = [k for k in kinds if k not in DISTURBANCES]
-    if bad or not kinds:
-        raise PlaygroundError(f"unknown disturbance {', '.join(bad) or '(none)'}; choose from "
-                              f"{', '.join(DISTURBANCES)}")
-    strengths = probe.parse_strengths(args.strengths)
-    data = probe.probe_data(args.dataset)
-    curves = [probe.curve(data, k, strengths, args.n_test, args.seed) for k in kinds]
-    _emit({"dataset": args.dataset, "test_images": min(args.n_test, len(data[1])), "curves": curves}, args)
+    cfg = from_args(probe.ProbeConfig, args)
+    if not cfg.kinds:
+        raise PlaygroundError(f"choose at least one disturbance of {', '.join(DISTURBANCES)}")
+    strengths = probe.parse_strengths(cfg.strengths)
+    data = probe.probe_data(cfg.dataset)
+    curves = [probe.curve(data, k, strengths, cfg.n_test, cfg.seed) for k in cfg.kinds]
+    _emit({"dataset": cfg.dataset, "test_images": min(cfg.n_test, len(data[1])), "curves": curves}, args)
     return 0
 
 
@@ -414,11 +414,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     pr = cmds.add_parser("probe", help="what the scores see: FID and IS of disturbed test images per strength "
                                        "(the probe page's curves, same defaults)")
-    pr.add_argument("--dataset", default="mnist5k", help="mnist5k or digits (their classifiers ship)")
-    pr.add_argument("--kinds", default=",".join(probe.DEFAULT_KINDS), help="disturbances, comma-separated")
-    pr.add_argument("--strengths", default=probe.DEFAULT_STRENGTHS, help="1 to 11 strengths in [0, 1]")
-    pr.add_argument("--n-test", type=number_in(2, 100_000), default=probe.DEFAULT_TEST_IMAGES)
-    pr.add_argument("--seed", type=SEED, default=0)
+    from playground.configs import add_arguments
+
+    add_arguments(pr, probe.ProbeConfig)
     output_flags(pr)
     pr.set_defaults(func=probe_command)
     me = cmds.add_parser("memorise", help="a run's samples beside their nearest training images, in pixels and "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -99,6 +100,7 @@ def repeat_one(x: torch.Tensor, s: float, gen: torch.Generator, labels=None) -> 
     return y
 
 
+Disturbance = Literal["gaussian_noise", "blur", "salt_and_pepper", "swirl", "drop_classes", "repeat_one"]
 DISTURBANCES: dict[str, Callable] = {
     "gaussian_noise": gaussian_noise, "blur": blur, "salt_and_pepper": salt_and_pepper, "swirl": swirl,
     "drop_classes": drop_classes, "repeat_one": repeat_one,

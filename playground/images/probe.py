@@ -3,13 +3,28 @@ score curves of disturbed test images, and the memorisation check of a run's sam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import torch
 
+from playground.configs import spec
 from playground.errors import PlaygroundError
+from playground.images.disturb import Disturbance
 
 DEFAULT_KINDS = ("gaussian_noise", "blur")
 DEFAULT_STRENGTHS = "0, 0.25, 0.5, 0.75, 1"
 DEFAULT_TEST_IMAGES = 300
+
+
+@dataclass
+class ProbeConfig:
+    """The score-curve experiment: the probe page's widgets and URL, and `images probe`'s flags."""
+    dataset: Literal["mnist5k", "digits"] = spec("mnist5k", "dataset (its feature classifier ships)")
+    kinds: tuple[Disturbance, ...] = spec(DEFAULT_KINDS, "disturbances of the test images")
+    strengths: str = spec(DEFAULT_STRENGTHS, "1 to 11 strengths in [0, 1], comma-separated")
+    n_test: int = spec(DEFAULT_TEST_IMAGES, "test images disturbed and scored", lo=20, hi=2000)
+    seed: int = spec(0, "seed of the disturbances", lo=0, hi=10_000)
 DEFAULT_SAMPLES, DEFAULT_NEIGHBOURS = 64, 4
 
 
