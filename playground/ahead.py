@@ -25,21 +25,31 @@ import torch
 
 _job = threading.local()            # .current: the _Job this thread runs, if any
 _ALL: "weakref.WeakSet[Ahead]" = weakref.WeakSet()
-_EXITING = threading.Event()
+EXITING = threading.Event()         # set when the interpreter ends: background loops stop at their next chunk
+_BACKGROUND: list[threading.Thread] = []
+
+
+def background_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A started daemon thread for work behind the page that the interpreter's end waits for (its loop should
+    return once EXITING is set)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    _BACKGROUND[:] = [t for t in _BACKGROUND if t.is_alive()] + [thread]
+    thread.start()
+    return thread
 
 
 @atexit.register
 def _stop_all() -> None:
-    """A daemon thread still inside torch when the interpreter ends aborts the process (exit 134): stop every
-    guess at its next checkpoint and wait for the threads."""
-    _EXITING.set()
+    """A daemon thread still inside torch when the interpreter ends aborts the process ("terminate called
+    without an active exception", exit 134): stop every guess at its next checkpoint, and wait for the
+    background threads."""
+    EXITING.set()
     for a in list(_ALL):
         a.only(lambda key: False)
-        thread = a._thread
         with a._wake:
             a._wake.notify_all()
-        if thread is not None:
-            thread.join(timeout=30)
+    for thread in list(_BACKGROUND):
+        thread.join(timeout=30)
 
 
 class Cancelled(Exception):
@@ -148,8 +158,7 @@ class Ahead:
             self._pending = [(k, f) for k, f in jobs if k not in self._done and k not in self._running]
             self._not_before = time.monotonic() + self.start_delay
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="ahead", daemon=True)
-                self._thread.start()
+                self._thread = background_thread(self._work, "ahead")
             self._wake.notify()
 
     def only(self, keep: Callable[[Hashable], bool]) -> None:
@@ -182,9 +191,9 @@ class Ahead:
         lowest_priority()
         while True:
             with self._wake:
-                while not self._pending or _EXITING.is_set():
+                while not self._pending or EXITING.is_set():
                     self._wake.notify_all()             # idle() waiters
-                    if _EXITING.is_set() or (not self._wake.wait(timeout=60.0) and not self._pending):
+                    if EXITING.is_set() or (not self._wake.wait(timeout=60.0) and not self._pending):
                         self._thread = None
                         return
                 wait = self._not_before - time.monotonic()

@@ -24,7 +24,6 @@ log p(x) (in nats, for small masses, −log(1 − mass) ≈ mass).
 
 from __future__ import annotations
 
-import atexit
 import math
 import threading
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 import torch
 from scipy.special import log_ndtr, ndtri_exp
 
+from playground.ahead import EXITING, background_thread
 from playground.errors import PlaygroundError
 from playground.numerics import logsumexp
 from playground.vae import likelihood
@@ -212,7 +212,7 @@ def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: f
         for _ in range(2):
             wider = np.full(len(idx), np.nan)
             for r in np.unique(radius):
-                if _EXITING.is_set():                   # the interpreter is ending: stop at a clean point
+                if EXITING.is_set():                    # the interpreter is ending: stop at a clean point
                     return cache.misses - before
                 rows = np.nonzero((radius == r) & (np.abs(mu) + Q_SDS * sd <= r).all(1))[0]
                 if not len(rows):
@@ -235,19 +235,6 @@ def warm_scans(model, images: torch.Tensor, labels=None, scan: int = 128, tol: f
     return cache.misses - before
 
 
-_EXITING = threading.Event()
-_WARMING: list[threading.Thread] = []
-
-
-@atexit.register
-def _stop_warming() -> None:
-    """A daemon thread still inside torch when the interpreter ends aborts the process ("terminate called
-    without an active exception", exit 134): ask the warm-up threads to stop, and wait for them."""
-    _EXITING.set()
-    for thread in _WARMING:
-        thread.join(timeout=30)
-
-
 def warm_scans_behind(model, images: torch.Tensor, labels=None, scan: int = 128,
                       cache: GridCache | None = None) -> threading.Thread:
     """warm_scans on a daemon thread with one torch thread, so the page's first image does not wait for it."""
@@ -255,10 +242,7 @@ def warm_scans_behind(model, images: torch.Tensor, labels=None, scan: int = 128,
         torch.set_num_threads(1)
         warm_scans(model, images, labels, scan=scan, cache=cache)
 
-    thread = threading.Thread(target=work, name="warm-scans", daemon=True)
-    _WARMING[:] = [t for t in _WARMING if t.is_alive()] + [thread]
-    thread.start()
-    return thread
+    return background_thread(work, "warm-scans")
 
 
 def posterior_grid(model, x, y=None, n: int = 200, scan: int = 128, tol: float = 1e-6,
