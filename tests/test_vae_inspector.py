@@ -83,3 +83,15 @@ def test_the_cli_inverts_an_upload_as_the_page_does(digits, tmp_path, capsys):
     page = I.upload_pick(model, path.read_bytes(), path.name)              # what the page inspects by default
     assert got["auto"] == pytest.approx(P.posterior_grid(model, page.x, page.y, n=50, scan=32).log_px, abs=1e-9)
     assert got["no"] < got["auto"] - 5                                     # white paper is unlike any digit
+
+
+def test_what_a_link_names_is_resolved_or_reported():
+    cfg = I.InspectorConfig(model="digits-2d", index=5000, grid=120)
+    sources = ["pretrained: mnist5k-2d", "pretrained: digits-2d"]
+    assert I.linked_model(sources, cfg) == ("pretrained: digits-2d", None)
+    label, problem = I.linked_model(sources, I.InspectorConfig(model="gone"))
+    assert label == "pretrained: mnist5k-2d" and "'gone'" in problem
+    assert I.linked_model(["run: mine"], I.InspectorConfig())[0] == "run: mine"
+    assert I.linked_index(cfg, 300) == (299, "test image 5000: this model has 300 (0 to 299)")
+    assert I.linked_index(I.InspectorConfig(index=7), 300) == (7, None)
+    assert I.nearest_grid(120) == 100 and I.nearest_grid(140) == 150 and I.nearest_grid(16) == 50

@@ -15,11 +15,11 @@ from playground.configs import from_query
 from playground.errors import PlaygroundError
 from playground.vae import aggregate, amortisation, compare, estimators, latent, plots, posterior
 from playground.vae import inference_plots as F
-from playground.vae.inspector import (GRIDS, MAX_UPLOAD, VIEW_LABELS, InspectorConfig, Pick, near, neighbours,
-                                      test_pick, upload_pick)
+from playground.vae.inspector import (GRIDS, MAX_UPLOAD, VIEW_LABELS, InspectorConfig, Pick, linked_index,
+                                      linked_model, near, nearest_grid, neighbours, test_pick, upload_pick)
 from playground.vae.likelihood import GridCache
 from playground.vae.posterior import GH_NODES
-from playground.vae.sources import OpenedModel, find, model_sources, open_model, short_name
+from playground.vae.sources import OpenedModel, model_sources, open_model, short_name
 from playground.vae.train import load_data
 
 SS = st.session_state
@@ -98,9 +98,8 @@ if "vi_cfg" not in SS:
     SS["vi_cfg"], problems = from_query(InspectorConfig, dict(st.query_params))
 cfg: InspectorConfig = SS["vi_cfg"]
 if "vi_model" not in SS:
-    SS["vi_model"] = find(sources, cfg.model or None) or find(sources, "mnist5k-2d") or find(sources, "digits-2d")
-    if cfg.model and not find(sources, cfg.model):
-        problems.append(f"model {cfg.model!r} is not a 2-latent VAE found here")
+    SS["vi_model"], problem = linked_model(sources, cfg)
+    problems += [problem] if problem else []
 if SS.get("vi_model") not in sources:
     SS["vi_model"] = next(iter(sources))
 with st.sidebar:
@@ -114,9 +113,8 @@ except PlaygroundError as e:
     st.stop()
 model, test = opened.model, opened.test
 if "vi_index" not in SS:
-    SS["vi_index"] = cfg.index
-    if cfg.index >= len(test):
-        problems.append(f"test image {cfg.index}: this model has {len(test)} (0 to {len(test) - 1})")
+    SS["vi_index"], problem = linked_index(cfg, len(test))
+    problems += [problem] if problem else []
 SS["vi_index"] = min(SS["vi_index"], len(test) - 1)               # another model may have fewer test images
 SS.setdefault("vi_view", cfg.view)
 for problem in problems:
@@ -150,7 +148,7 @@ def choose_image() -> Pick:
 def view_posterior(pick: Pick) -> None:
     c = st.columns([2, 2, 3])
     cfg = SS["vi_cfg"]                 # these widgets are not drawn in the other views: refill them from it
-    SS.setdefault("vi_grid", min(GRIDS, key=lambda g: abs(g - cfg.grid)))
+    SS.setdefault("vi_grid", nearest_grid(cfg.grid))
     SS.setdefault("vi_log", cfg.log)
     n = c[0].select_slider("grid cells per side", GRIDS, key="vi_grid")
     log_scale = c[1].toggle("log density", key="vi_log")

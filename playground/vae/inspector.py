@@ -72,3 +72,26 @@ def neighbours(pick: Pick, count: int) -> list[int]:
 def near(key: tuple, image: tuple) -> bool:
     """A guess worth finishing while `image` is on screen: for this image or a test image beside it."""
     return key == image or (key[0] == image[0] == "test" and abs(key[1] - image[1]) <= 1)
+
+
+def linked_model(sources, cfg: InspectorConfig) -> tuple[str, str | None]:
+    """The model label a link names among `sources` (labels), else the default (mnist5k-2d, digits-2d, the
+    first), and the problem to report when the link named one that is not there."""
+    from playground.vae.sources import find
+
+    label = find(sources, cfg.model or None) or find(sources, "mnist5k-2d") or find(sources, "digits-2d") \
+        or next(iter(sources))
+    return label, (f"model {cfg.model!r} is not a 2-latent VAE found here"
+                   if cfg.model and not find(sources, cfg.model) else None)
+
+
+def linked_index(cfg: InspectorConfig, test_images: int) -> tuple[int, str | None]:
+    """The test image a link names, within the model's `test_images`, and the problem when it was beyond."""
+    if cfg.index < test_images:
+        return cfg.index, None
+    return test_images - 1, f"test image {cfg.index}: this model has {test_images} (0 to {test_images - 1})"
+
+
+def nearest_grid(grid: int) -> int:
+    """The page's grid choice (GRIDS) nearest a requested size."""
+    return min(GRIDS, key=lambda g: abs(g - grid))
